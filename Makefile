@@ -1,0 +1,42 @@
+# The newcomer's commands. `make up` starts the embedded default exchange; `make test` runs
+# the checks and the whole test suite on SQLite and on PostgreSQL.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: up test test-sqlite test-postgres test-slow lint bench install clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+up: $(STAMP)
+	$(BIN)/ocx up $(ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy src
+
+test-sqlite: $(STAMP)
+	$(BIN)/pytest -q -n 2
+
+test-postgres: $(STAMP)
+	OCX_TEST_DATABASE=postgresql $(BIN)/pytest -q -n 2 -m 'not slow and not sqlite_only' tests/identity tests/object
+
+test: lint test-sqlite test-postgres
+
+test-slow: $(STAMP)
+	$(BIN)/pytest -q -m slow
+
+bench: $(STAMP)
+	$(BIN)/python bench/identity.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

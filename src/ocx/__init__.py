@@ -1,0 +1,3 @@
+"""OCX, the Open Cloud eXchange."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,1 @@
+"""What every OCX part shares: app factory, errors, settings, database, token verification."""

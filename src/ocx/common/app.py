@@ -1,0 +1,99 @@
+"""The app factory every OCX part is built with.
+
+The middleware pipeline is the list in :func:`create_app`, in order. Errors from the one
+tree in :mod:`ocx.common.errors` (and the framework's own 404/405/422) are rendered here, in
+the fault format of the part's API family, so handlers only ``raise``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from contextlib import AbstractAsyncContextManager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware import Middleware
+from starlette.responses import Response
+from starlette.routing import BaseRoute
+
+from ocx.common import errors
+from ocx.common.logs import RequestContext
+
+log = logging.getLogger("ocx.app")
+
+Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
+
+
+def create_app(
+    *,
+    service: str,
+    family: errors.Family,
+    routes: Sequence[BaseRoute],
+    lifespan: Lifespan | None = None,
+    state: dict[str, Any] | None = None,
+) -> FastAPI:
+    middleware = [
+        Middleware(RequestContext, service=service),
+    ]
+
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok", "service": service}
+
+    app = FastAPI(
+        title=f"OCX {service}",
+        routes=[*routes, APIRoute("/healthz", healthz, methods=["GET"], include_in_schema=False)],
+        middleware=middleware,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/openapi.json" if family is errors.Family.OCX else None,
+    )
+    for key, value in (state or {}).items():
+        setattr(app.state, key, value)
+    _install_error_handlers(app, family)
+    return app
+
+
+def error_response(error: errors.OCXError, family: errors.Family) -> Response:
+    status, headers, body = errors.render(error, family)
+    return Response(body, status_code=status, headers=headers)
+
+
+def _install_error_handlers(app: FastAPI, family: errors.Family) -> None:
+    async def on_ocx_error(_request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, errors.OCXError)
+        return error_response(exc, family)
+
+    async def on_http_error(_request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StarletteHTTPException)
+        message = exc.detail if isinstance(exc.detail, str) else None
+        if exc.status_code == 404:
+            message = "The resource could not be found."
+        return error_response(errors.from_status(exc.status_code, message), family)
+
+    async def on_validation_error(_request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, RequestValidationError)
+        return error_response(errors.ValidationError(describe_validation(exc)), family)
+
+    async def on_bug(request: Request, exc: Exception) -> Response:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        message = "The server hit an internal error and could not complete the request."
+        return error_response(errors.OCXError(message), family)
+
+    app.add_exception_handler(errors.OCXError, on_ocx_error)
+    app.add_exception_handler(StarletteHTTPException, on_http_error)
+    app.add_exception_handler(RequestValidationError, on_validation_error)
+    app.add_exception_handler(Exception, on_bug)
+
+
+def describe_validation(exc: RequestValidationError) -> str:
+    """One readable sentence from pydantic's error list (the first problem is enough)."""
+    problems = []
+    for err in exc.errors()[:3]:
+        where = ".".join(str(p) for p in err.get("loc", ()) if p not in ("body",))
+        problems.append(f"{where}: {err.get('msg', 'invalid')}" if where else err.get("msg", ""))
+    return "Invalid input for request: " + "; ".join(problems)

@@ -1,0 +1,1 @@
+"""Identity's HTTP layer: parse, call, render. The URL table is ``ocx.identity.routes``."""

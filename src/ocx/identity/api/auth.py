@@ -1,0 +1,184 @@
+"""Version discovery, /v3/auth/*, the JWKS and the revocation event list."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Depends, Request, Response
+from fastapi.responses import JSONResponse
+from sqlalchemy import or_, select
+
+from ocx.common import errors
+from ocx.common.auth import Principal
+from ocx.identity import assignments, tokens
+from ocx.identity.api import views
+from ocx.identity.api.deps import base_url, caller, service
+from ocx.identity.assignments import Target
+from ocx.identity.authn import AuthRequest
+from ocx.identity.models import Domain, Project
+from ocx.identity.service import IdentityService
+
+MEDIA = [{"base": "application/json", "type": "application/vnd.openstack.identity-v3+json"}]
+
+
+def _version(request: Request) -> dict[str, Any]:
+    return {
+        "id": "v3.14",
+        "status": "stable",
+        "updated": "2020-04-07T00:00:00Z",
+        "links": [{"rel": "self", "href": base_url(request) + "/v3/"}],
+        "media-types": MEDIA,
+    }
+
+
+async def versions(request: Request) -> JSONResponse:
+    return JSONResponse({"versions": {"values": [_version(request)]}}, status_code=300)
+
+
+async def version_v3(request: Request) -> dict[str, Any]:
+    return {"version": _version(request)}
+
+
+async def issue_token(
+    request: Request, response: Response, svc: IdentityService = Depends(service)
+) -> dict[str, Any]:
+    req = await _auth_body(request)
+    token, claims = await svc.issue(req, request.headers.get("x-auth-token"))
+    project_id = (claims.get("project") or {}).get("id")
+    catalog = None if "nocatalog" in request.query_params else await svc.catalog(project_id)
+    response.status_code = 201
+    response.headers["X-Subject-Token"] = token
+    return tokens.token_body(claims, catalog)
+
+
+async def _auth_body(request: Request) -> AuthRequest:
+    try:
+        doc = await request.json()
+    except ValueError as exc:
+        raise errors.ValidationError("The request body is not valid JSON.") from exc
+    if not isinstance(doc, dict) or not isinstance(doc.get("auth"), dict):
+        raise errors.ValidationError("Expecting to find auth in request body.")
+    try:
+        return AuthRequest.model_validate(doc["auth"])
+    except ValueError as exc:
+        raise errors.ValidationError(f"Invalid auth request: {_first_problem(exc)}") from exc
+
+
+def _first_problem(exc: ValueError) -> str:
+    errs = getattr(exc, "errors", None)
+    if callable(errs):
+        first = errs()[0]
+        where = ".".join(str(p) for p in first.get("loc", ()))
+        return f"{where}: {first.get('msg')}"
+    return str(exc)
+
+
+async def _subject(request: Request, svc: IdentityService, who: Principal) -> Principal:
+    subject = svc.require_token_header(request.headers.get("x-subject-token"))
+    found = await svc.verify(subject)
+    if (
+        found.user_id != who.user_id
+        and not svc.policy.is_reader(who)
+        and "service" not in who.roles
+    ):
+        raise errors.Forbidden("You are not authorized to validate another user's token.")
+    return found
+
+
+async def validate_token(
+    request: Request, svc: IdentityService = Depends(service), who: Principal = Depends(caller)
+) -> dict[str, Any]:
+    subject = await _subject(request, svc, who)
+    wanted = "nocatalog" not in request.query_params
+    catalog = await svc.catalog(subject.project_id) if wanted else None
+    return tokens.token_body(subject.claims, catalog)
+
+
+async def check_token(
+    request: Request, svc: IdentityService = Depends(service), who: Principal = Depends(caller)
+) -> Response:
+    await _subject(request, svc, who)
+    return Response(status_code=200)
+
+
+async def revoke_token(
+    request: Request, svc: IdentityService = Depends(service), who: Principal = Depends(caller)
+) -> Response:
+    subject = await _subject(request, svc, who)
+    if subject.user_id != who.user_id and not svc.policy.is_admin(who):
+        raise errors.Forbidden("You are not authorized to revoke another user's token.")
+    async with svc.db.session() as session:
+        await tokens.record_revocation(session, audit_id=subject.audit_id)
+    svc.revoked_something()
+    return Response(status_code=204)
+
+
+async def auth_catalog(
+    svc: IdentityService = Depends(service), who: Principal = Depends(caller)
+) -> dict[str, Any]:
+    if who.project_id is None and who.domain_id is None and not who.system:
+        raise errors.Forbidden("The catalog needs a scoped token.")
+    return {"catalog": await svc.catalog(who.project_id), "links": {"self": None}}
+
+
+async def auth_projects(
+    request: Request, svc: IdentityService = Depends(service), who: Principal = Depends(caller)
+) -> dict[str, Any]:
+    base = base_url(request)
+    async with svc.db.session() as session:
+        rows = await _projects_of(session, who.user_id)
+    return {
+        "projects": [views.project(base, p) for p in rows],
+        "links": {"self": str(request.url), "previous": None, "next": None},
+    }
+
+
+async def _projects_of(session: Any, user_id: str) -> list[Project]:
+    """Enabled projects where the user holds any role, directly, via groups or inherited."""
+    f = assignments.AssignmentFilter(user_id=user_id, effective=True)
+    rows = await assignments.list_assignments(session, f)
+    ids = {r.target_id for r in rows if r.target_type == assignments.PROJECT}
+    domain_ids = {r.target_id for r in rows if r.target_type == assignments.DOMAIN and r.inherited}
+    query = select(Project).where(
+        Project.enabled.is_(True), or_(Project.id.in_(ids), Project.domain_id.in_(domain_ids))
+    )
+    return list(await session.scalars(query.order_by(Project.name)))
+
+
+async def auth_domains(
+    request: Request, svc: IdentityService = Depends(service), who: Principal = Depends(caller)
+) -> dict[str, Any]:
+    base = base_url(request)
+    async with svc.db.session() as session:
+        f = assignments.AssignmentFilter(user_id=who.user_id, effective=True)
+        rows = await assignments.list_assignments(session, f)
+        ids = {r.target_id for r in rows if r.target_type == assignments.DOMAIN}
+        query = select(Domain).where(Domain.id.in_(ids), Domain.enabled.is_(True))
+        domains = list(await session.scalars(query.order_by(Domain.name)))
+    return {
+        "domains": [views.domain(base, d) for d in domains],
+        "links": {"self": str(request.url), "previous": None, "next": None},
+    }
+
+
+async def auth_system(
+    request: Request, svc: IdentityService = Depends(service), who: Principal = Depends(caller)
+) -> dict[str, Any]:
+    async with svc.db.session() as session:
+        held = await assignments.effective_role_ids(session, who.user_id, Target.system())
+    return {
+        "system": [{"all": True}] if held else [],
+        "links": {"self": str(request.url), "previous": None, "next": None},
+    }
+
+
+async def jwks(svc: IdentityService = Depends(service)) -> dict[str, Any]:
+    assert svc.keys is not None
+    return svc.keys.jwks()
+
+
+async def revocation_events(svc: IdentityService = Depends(service)) -> dict[str, Any]:
+    return {
+        "events": await svc.revocation_events(),
+        "links": {"self": None, "previous": None, "next": None},
+    }

@@ -1,0 +1,348 @@
+"""Regions, services and endpoints (the catalog's rows). Reads need a token; writes an admin."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Depends, Request, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from ocx.common import errors
+from ocx.common.auth import Principal
+from ocx.common.pagination import Page
+from ocx.identity import store
+from ocx.identity.api import views
+from ocx.identity.api.crud import apply, list_rows
+from ocx.identity.api.deps import base_url, caller, page, service
+from ocx.identity.catalog import INTERFACES
+from ocx.identity.models import Endpoint, Region, Service
+from ocx.identity.service import IdentityService
+
+
+class RegionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: str | None = Field(None, min_length=1, max_length=255)
+    description: str = ""
+    parent_region_id: str | None = None
+
+
+class RegionPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    description: str | None = None
+    parent_region_id: str | None = None
+
+
+class ServiceIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    type: str = Field(min_length=1, max_length=255)
+    name: str = ""
+    description: str = ""
+    enabled: bool = True
+
+
+class ServicePatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    type: str | None = Field(None, min_length=1, max_length=255)
+    name: str | None = None
+    description: str | None = None
+    enabled: bool | None = None
+
+
+class EndpointIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    service_id: str
+    interface: str
+    url: str = Field(min_length=1)
+    region_id: str | None = None
+    region: str | None = None
+    enabled: bool = True
+
+
+class EndpointPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    service_id: str | None = None
+    interface: str | None = None
+    url: str | None = Field(None, min_length=1)
+    region_id: str | None = None
+    region: str | None = None
+    enabled: bool | None = None
+
+
+class RegionBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    region: RegionIn
+
+
+class RegionPatchBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    region: RegionPatch
+
+
+class ServiceBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    service: ServiceIn
+
+
+class ServicePatchBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    service: ServicePatch
+
+
+class EndpointBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    endpoint: EndpointIn
+
+
+class EndpointPatchBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    endpoint: EndpointPatch
+
+
+# --- regions -------------------------------------------------------------------------------
+
+
+async def create_region(
+    body: RegionBody,
+    request: Request,
+    response: Response,
+    svc: IdentityService = Depends(service),
+    who: Principal = Depends(caller),
+) -> dict[str, Any]:
+    svc.policy.require_admin(who, "identity:create_region")
+    r = body.region
+    async with svc.db.session() as session:
+        if r.parent_region_id:
+            await store.get(session, Region, r.parent_region_id, "region")
+        row = Region(
+            id=r.id or store.new_id(),
+            description=r.description,
+            parent_region_id=r.parent_region_id,
+        )
+        await store.add_unique(session, row, f"region {row.id}")
+    response.status_code = 201
+    return {"region": views.region(base_url(request), row)}
+
+
+async def list_regions(
+    request: Request,
+    pg: Page = Depends(page),
+    svc: IdentityService = Depends(service),
+    _who: Principal = Depends(caller),
+) -> dict[str, Any]:
+    async with svc.db.session() as session:
+        return await list_rows(
+            request,
+            session,
+            Region,
+            key="regions",
+            view=views.region,
+            page=pg,
+            filter_names=("parent_region_id",),
+        )
+
+
+async def get_region(
+    region_id: str,
+    request: Request,
+    svc: IdentityService = Depends(service),
+    _who: Principal = Depends(caller),
+) -> dict[str, Any]:
+    async with svc.db.session() as session:
+        row = await store.get(session, Region, region_id, "region")
+    return {"region": views.region(base_url(request), row)}
+
+
+async def update_region(
+    region_id: str,
+    body: RegionPatchBody,
+    request: Request,
+    svc: IdentityService = Depends(service),
+    who: Principal = Depends(caller),
+) -> dict[str, Any]:
+    svc.policy.require_admin(who, "identity:update_region")
+    async with svc.db.session() as session:
+        row = await store.get(session, Region, region_id, "region")
+        if body.region.parent_region_id == row.id:
+            raise errors.BadRequest("A region cannot be its own parent.")
+        apply(row, body.region.model_dump(exclude_none=True))
+    return {"region": views.region(base_url(request), row)}
+
+
+async def delete_region(
+    region_id: str, svc: IdentityService = Depends(service), who: Principal = Depends(caller)
+) -> Response:
+    svc.policy.require_admin(who, "identity:delete_region")
+    async with svc.db.session() as session:
+        row = await store.get(session, Region, region_id, "region")
+        await session.delete(row)
+        await store.flush_unique(session, f"region {row.id} (endpoints still use it)")
+    return Response(status_code=204)
+
+
+# --- services ------------------------------------------------------------------------------
+
+
+async def create_service(
+    body: ServiceBody,
+    request: Request,
+    response: Response,
+    svc: IdentityService = Depends(service),
+    who: Principal = Depends(caller),
+) -> dict[str, Any]:
+    svc.policy.require_admin(who, "identity:create_service")
+    s = body.service
+    row = Service(
+        id=store.new_id(), type=s.type, name=s.name, description=s.description, enabled=s.enabled
+    )
+    async with svc.db.session() as session:
+        await store.add_unique(session, row, f"service {s.type}")
+    response.status_code = 201
+    return {"service": views.service(base_url(request), row)}
+
+
+async def list_services(
+    request: Request,
+    pg: Page = Depends(page),
+    svc: IdentityService = Depends(service),
+    _who: Principal = Depends(caller),
+) -> dict[str, Any]:
+    async with svc.db.session() as session:
+        return await list_rows(
+            request,
+            session,
+            Service,
+            key="services",
+            view=views.service,
+            page=pg,
+            filter_names=("type", "name"),
+        )
+
+
+async def get_service(
+    service_id: str,
+    request: Request,
+    svc: IdentityService = Depends(service),
+    _who: Principal = Depends(caller),
+) -> dict[str, Any]:
+    async with svc.db.session() as session:
+        row = await store.get(session, Service, service_id, "service")
+    return {"service": views.service(base_url(request), row)}
+
+
+async def update_service(
+    service_id: str,
+    body: ServicePatchBody,
+    request: Request,
+    svc: IdentityService = Depends(service),
+    who: Principal = Depends(caller),
+) -> dict[str, Any]:
+    svc.policy.require_admin(who, "identity:update_service")
+    async with svc.db.session() as session:
+        row = await store.get(session, Service, service_id, "service")
+        apply(row, body.service.model_dump(exclude_none=True))
+    return {"service": views.service(base_url(request), row)}
+
+
+async def delete_service(
+    service_id: str, svc: IdentityService = Depends(service), who: Principal = Depends(caller)
+) -> Response:
+    svc.policy.require_admin(who, "identity:delete_service")
+    async with svc.db.session() as session:
+        await session.delete(await store.get(session, Service, service_id, "service"))
+    return Response(status_code=204)
+
+
+# --- endpoints -----------------------------------------------------------------------------
+
+
+def _interface(value: str | None) -> None:
+    if value is not None and value not in INTERFACES:
+        raise errors.ValidationError(f"interface must be one of {', '.join(INTERFACES)}.")
+
+
+async def create_endpoint(
+    body: EndpointBody,
+    request: Request,
+    response: Response,
+    svc: IdentityService = Depends(service),
+    who: Principal = Depends(caller),
+) -> dict[str, Any]:
+    svc.policy.require_admin(who, "identity:create_endpoint")
+    e = body.endpoint
+    _interface(e.interface)
+    region_id = e.region_id or e.region
+    async with svc.db.session() as session:
+        await store.get(session, Service, e.service_id, "service")
+        if region_id:
+            await store.get(session, Region, region_id, "region")
+        row = Endpoint(
+            id=store.new_id(),
+            service_id=e.service_id,
+            interface=e.interface,
+            region_id=region_id,
+            url=e.url,
+            enabled=e.enabled,
+        )
+        await store.add_unique(session, row, "endpoint")
+    response.status_code = 201
+    return {"endpoint": views.endpoint(base_url(request), row)}
+
+
+async def list_endpoints(
+    request: Request,
+    pg: Page = Depends(page),
+    svc: IdentityService = Depends(service),
+    _who: Principal = Depends(caller),
+) -> dict[str, Any]:
+    async with svc.db.session() as session:
+        return await list_rows(
+            request,
+            session,
+            Endpoint,
+            key="endpoints",
+            view=views.endpoint,
+            page=pg,
+            filter_names=("service_id", "interface", "region_id"),
+        )
+
+
+async def get_endpoint(
+    endpoint_id: str,
+    request: Request,
+    svc: IdentityService = Depends(service),
+    _who: Principal = Depends(caller),
+) -> dict[str, Any]:
+    async with svc.db.session() as session:
+        row = await store.get(session, Endpoint, endpoint_id, "endpoint")
+    return {"endpoint": views.endpoint(base_url(request), row)}
+
+
+async def update_endpoint(
+    endpoint_id: str,
+    body: EndpointPatchBody,
+    request: Request,
+    svc: IdentityService = Depends(service),
+    who: Principal = Depends(caller),
+) -> dict[str, Any]:
+    svc.policy.require_admin(who, "identity:update_endpoint")
+    changes = body.endpoint.model_dump(exclude_none=True, exclude={"region"})
+    if body.endpoint.region and "region_id" not in changes:
+        changes["region_id"] = body.endpoint.region
+    _interface(changes.get("interface"))
+    async with svc.db.session() as session:
+        row = await store.get(session, Endpoint, endpoint_id, "endpoint")
+        if "service_id" in changes:
+            await store.get(session, Service, changes["service_id"], "service")
+        if changes.get("region_id"):
+            await store.get(session, Region, changes["region_id"], "region")
+        apply(row, changes)
+    return {"endpoint": views.endpoint(base_url(request), row)}
+
+
+async def delete_endpoint(
+    endpoint_id: str, svc: IdentityService = Depends(service), who: Principal = Depends(caller)
+) -> Response:
+    svc.policy.require_admin(who, "identity:delete_endpoint")
+    async with svc.db.session() as session:
+        await session.delete(await store.get(session, Endpoint, endpoint_id, "endpoint"))
+    return Response(status_code=204)

@@ -1,0 +1,43 @@
+"""The shape shared by every Keystone collection: list with filters and pages, get or 404."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import Request
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ocx.common.pagination import Page, fetch_page
+from ocx.identity.api.deps import base_url, collection, filters
+
+View = Callable[[str, Any], dict[str, Any]]
+
+
+async def list_rows(
+    request: Request,
+    session: AsyncSession,
+    model: Any,
+    *,
+    key: str,
+    view: View,
+    page: Page,
+    filter_names: tuple[str, ...],
+    where: tuple[Any, ...] = (),
+) -> dict[str, Any]:
+    query = select(model).filter_by(**filters(request, *filter_names)).where(*where)
+    rows, more = await fetch_page(session, query, model.id, page)
+    base = base_url(request)
+    last = rows[-1].id if rows else None
+    return collection(request, key, [view(base, row) for row in rows], more, last)
+
+
+def apply(row: Any, changes: dict[str, Any]) -> list[str]:
+    """Set the given fields on ``row``; returns the names that really changed."""
+    changed = []
+    for name, value in changes.items():
+        if getattr(row, name) != value:
+            setattr(row, name, value)
+            changed.append(name)
+    return changed

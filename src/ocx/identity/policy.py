@@ -1,0 +1,76 @@
+"""Who may do what in identity, in the Keystone sense of admin, member and reader.
+
+- The landlord's administrators hold ``admin`` on the system, or on the landlord's own admin
+  project (the one ``ocx up`` bootstraps). They manage everything. An ``admin`` role on a
+  customer's project does *not* make its holder a landlord administrator: Keystone's old
+  "admin anywhere is admin everywhere" (bug 968696) is exactly what a shared cloud cannot have.
+- ``reader`` (or ``member``) on the system or on the admin project reads everything.
+- ``admin`` on a domain manages that domain's projects, users, groups and grants.
+- Everyone else sees and changes only their own user, the projects they hold roles on, and
+  their own application credentials.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ocx.common import errors
+from ocx.common.auth import Principal
+
+
+@dataclass(frozen=True)
+class Policy:
+    admin_project_id: str
+
+    def _landlord_scope(self, p: Principal) -> bool:
+        return p.system or (p.project_id is not None and p.project_id == self.admin_project_id)
+
+    def is_admin(self, p: Principal) -> bool:
+        return self._landlord_scope(p) and p.has_role("admin")
+
+    def is_reader(self, p: Principal) -> bool:
+        return self._landlord_scope(p) and p.has_role("admin", "member", "reader")
+
+    def is_domain_admin(self, p: Principal, domain_id: str | None) -> bool:
+        return self.is_admin(p) or (
+            p.domain_id is not None and p.domain_id == domain_id and p.has_role("admin")
+        )
+
+    def is_domain_reader(self, p: Principal, domain_id: str | None) -> bool:
+        return self.is_reader(p) or (
+            p.domain_id is not None
+            and p.domain_id == domain_id
+            and p.has_role("admin", "member", "reader")
+        )
+
+    def require_admin(self, p: Principal, action: str) -> None:
+        if not self.is_admin(p):
+            raise deny(action)
+
+    def require_reader(self, p: Principal, action: str) -> None:
+        if not self.is_reader(p):
+            raise deny(action)
+
+    def require_domain_admin(self, p: Principal, domain_id: str | None, action: str) -> None:
+        if not self.is_domain_admin(p, domain_id):
+            raise deny(action)
+
+    def require_domain_reader(self, p: Principal, domain_id: str | None, action: str) -> None:
+        if not self.is_domain_reader(p, domain_id):
+            raise deny(action)
+
+    def require_self_or_reader(
+        self, p: Principal, user_id: str, domain_id: str | None, action: str
+    ) -> None:
+        if p.user_id != user_id and not self.is_domain_reader(p, domain_id):
+            raise deny(action)
+
+    def require_self_or_admin(
+        self, p: Principal, user_id: str, domain_id: str | None, action: str
+    ) -> None:
+        if p.user_id != user_id and not self.is_domain_admin(p, domain_id):
+            raise deny(action)
+
+
+def deny(action: str) -> errors.Forbidden:
+    return errors.Forbidden(f"You are not authorized to perform the requested action: {action}.")

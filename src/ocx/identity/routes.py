@@ -1,0 +1,127 @@
+"""The identity URL table: Keystone v3 paths to handlers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from fastapi.routing import APIRoute
+from starlette.routing import BaseRoute
+
+from ocx.identity.api import appcreds, auth, catalog, resources, roles, users
+from ocx.identity.assignments import DOMAIN, GROUP, PROJECT, SYSTEM, USER
+
+
+def route(path: str, endpoint: Callable[..., Any], *methods: str) -> APIRoute:
+    return APIRoute(path, endpoint, methods=list(methods), response_model=None)
+
+
+def _grant_routes() -> list[BaseRoute]:
+    table = []
+    for target_type, prefix in (
+        (PROJECT, "/v3/projects/{target_id}"),
+        (DOMAIN, "/v3/domains/{target_id}"),
+    ):
+        for actor_type in (USER, GROUP):
+            table += _grant_set(
+                f"{prefix}/{actor_type}s/{{actor_id}}/roles", target_type, actor_type
+            )
+            inherit = (
+                f"/v3/OS-INHERIT/{target_type}s/{{target_id}}/{actor_type}s/{{actor_id}}/roles"
+            )
+            table += _grant_set(
+                inherit, target_type, actor_type, inherited=True, suffix="/inherited_to_projects"
+            )
+    for actor_type in (USER, GROUP):
+        table += _grant_set(f"/v3/system/{actor_type}s/{{actor_id}}/roles", SYSTEM, actor_type)
+    return table
+
+
+def _grant_set(
+    prefix: str, target_type: str, actor_type: str, *, inherited: bool = False, suffix: str = ""
+) -> list[BaseRoute]:
+    h = roles.grant_handlers(target_type, actor_type, inherited)
+    one = f"{prefix}/{{role_id}}{suffix}"
+    return [
+        route(one, h["put"], "PUT"),
+        route(one, h["check"], "HEAD", "GET"),
+        route(one, h["remove"], "DELETE"),
+        route(f"{prefix}{suffix}", h["list"], "GET"),
+    ]
+
+
+def routes() -> list[BaseRoute]:
+    return [
+        route("/", auth.versions, "GET"),
+        route("/v3", auth.version_v3, "GET"),
+        route("/v3/", auth.version_v3, "GET"),
+        route("/.well-known/jwks.json", auth.jwks, "GET"),
+        route("/v3/OS-REVOKE/events", auth.revocation_events, "GET"),
+        route("/v3/auth/tokens", auth.issue_token, "POST"),
+        route("/v3/auth/tokens", auth.validate_token, "GET"),
+        route("/v3/auth/tokens", auth.check_token, "HEAD"),
+        route("/v3/auth/tokens", auth.revoke_token, "DELETE"),
+        route("/v3/auth/catalog", auth.auth_catalog, "GET"),
+        route("/v3/auth/projects", auth.auth_projects, "GET"),
+        route("/v3/auth/domains", auth.auth_domains, "GET"),
+        route("/v3/auth/system", auth.auth_system, "GET"),
+        route("/v3/domains", resources.create_domain, "POST"),
+        route("/v3/domains", resources.list_domains, "GET"),
+        route("/v3/domains/{domain_id}", resources.get_domain, "GET"),
+        route("/v3/domains/{domain_id}", resources.update_domain, "PATCH"),
+        route("/v3/domains/{domain_id}", resources.delete_domain, "DELETE"),
+        route("/v3/projects", resources.create_project, "POST"),
+        route("/v3/projects", resources.list_projects, "GET"),
+        route("/v3/projects/{project_id}", resources.get_project, "GET"),
+        route("/v3/projects/{project_id}", resources.update_project, "PATCH"),
+        route("/v3/projects/{project_id}", resources.delete_project, "DELETE"),
+        route("/v3/users", users.create_user, "POST"),
+        route("/v3/users", users.list_users, "GET"),
+        route("/v3/users/{user_id}", users.get_user, "GET"),
+        route("/v3/users/{user_id}", users.update_user, "PATCH"),
+        route("/v3/users/{user_id}", users.delete_user, "DELETE"),
+        route("/v3/users/{user_id}/password", users.change_password, "POST"),
+        route("/v3/users/{user_id}/projects", users.user_projects, "GET"),
+        route("/v3/users/{user_id}/groups", users.user_groups, "GET"),
+        route("/v3/users/{user_id}/application_credentials", appcreds.create_app_cred, "POST"),
+        route("/v3/users/{user_id}/application_credentials", appcreds.list_app_creds, "GET"),
+        route(
+            "/v3/users/{user_id}/application_credentials/{cred_id}", appcreds.get_app_cred, "GET"
+        ),
+        route(
+            "/v3/users/{user_id}/application_credentials/{cred_id}",
+            appcreds.delete_app_cred,
+            "DELETE",
+        ),
+        route("/v3/groups", users.create_group, "POST"),
+        route("/v3/groups", users.list_groups, "GET"),
+        route("/v3/groups/{group_id}", users.get_group, "GET"),
+        route("/v3/groups/{group_id}", users.update_group, "PATCH"),
+        route("/v3/groups/{group_id}", users.delete_group, "DELETE"),
+        route("/v3/groups/{group_id}/users", users.group_members, "GET"),
+        route("/v3/groups/{group_id}/users/{user_id}", users.add_member, "PUT"),
+        route("/v3/groups/{group_id}/users/{user_id}", users.check_member, "HEAD", "GET"),
+        route("/v3/groups/{group_id}/users/{user_id}", users.remove_member, "DELETE"),
+        route("/v3/roles", roles.create_role, "POST"),
+        route("/v3/roles", roles.list_roles, "GET"),
+        route("/v3/roles/{role_id}", roles.get_role, "GET"),
+        route("/v3/roles/{role_id}", roles.update_role, "PATCH"),
+        route("/v3/roles/{role_id}", roles.delete_role, "DELETE"),
+        route("/v3/role_assignments", roles.list_role_assignments, "GET"),
+        *_grant_routes(),
+        route("/v3/regions", catalog.create_region, "POST"),
+        route("/v3/regions", catalog.list_regions, "GET"),
+        route("/v3/regions/{region_id}", catalog.get_region, "GET"),
+        route("/v3/regions/{region_id}", catalog.update_region, "PATCH"),
+        route("/v3/regions/{region_id}", catalog.delete_region, "DELETE"),
+        route("/v3/services", catalog.create_service, "POST"),
+        route("/v3/services", catalog.list_services, "GET"),
+        route("/v3/services/{service_id}", catalog.get_service, "GET"),
+        route("/v3/services/{service_id}", catalog.update_service, "PATCH"),
+        route("/v3/services/{service_id}", catalog.delete_service, "DELETE"),
+        route("/v3/endpoints", catalog.create_endpoint, "POST"),
+        route("/v3/endpoints", catalog.list_endpoints, "GET"),
+        route("/v3/endpoints/{endpoint_id}", catalog.get_endpoint, "GET"),
+        route("/v3/endpoints/{endpoint_id}", catalog.update_endpoint, "PATCH"),
+        route("/v3/endpoints/{endpoint_id}", catalog.delete_endpoint, "DELETE"),
+    ]

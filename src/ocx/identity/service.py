@@ -1,0 +1,102 @@
+"""The identity service object: settings, database, keys, verifier and policy, built once."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from ocx.common import errors
+from ocx.common.auth import Principal, TokenVerifier
+from ocx.common.db import Database, schema_name
+from ocx.identity import bootstrap, catalog, keys, tokens
+from ocx.identity.authn import Authenticator, AuthRequest
+from ocx.identity.passwords import Hasher
+from ocx.identity.policy import Policy
+from ocx.identity.settings import IdentitySettings
+
+log = logging.getLogger("ocx.identity")
+
+MIGRATIONS = "ocx.identity:migrations"
+
+
+class IdentityService:
+    def __init__(self, settings: IdentitySettings, db: Database | None = None):
+        self.settings = settings
+        self.db = db or Database(
+            settings.database_url, schema=schema_name(settings.landlord, "identity")
+        )
+        self.hasher = Hasher(settings.hash_cost)
+        self.keys: keys.KeyRing | None = None
+        self.policy = Policy(admin_project_id="")
+        self.verifier = TokenVerifier(
+            identity_url=settings.issuer,
+            issuer=settings.issuer,
+            audience=settings.landlord,
+            fetch_json=self._local_json,
+            revocation_interval=0.5,
+        )
+
+    async def start(self) -> None:
+        await self.db.migrate(MIGRATIONS, "alembic_version_identity")
+        async with self.db.session() as session:
+            admin_project_id = await bootstrap.bootstrap(session, self.settings, self.hasher)
+        self.policy = Policy(admin_project_id=admin_project_id)
+        await self.reload_keys()
+        log.info("identity of %s ready at %s", self.settings.landlord, self.settings.public_url)
+
+    async def stop(self) -> None:
+        await self.db.dispose()
+
+    @property
+    def key_lifetime(self) -> float:
+        """How long a retired key stays published: as long as any token it signed lives."""
+        return self.settings.token_ttl + 300.0
+
+    async def reload_keys(self) -> keys.KeyRing:
+        rotate_after = self.settings.key_rotation_days * 86400
+        self.keys = await keys.load(self.db, rotate_after=rotate_after, keep_for=self.key_lifetime)
+        return self.keys
+
+    async def rotate_keys(self) -> keys.KeyRing:
+        self.keys = await keys.rotate(self.db, keep_for=self.key_lifetime)
+        return self.keys
+
+    async def _local_json(self, path: str) -> dict[str, Any]:
+        if path == "/.well-known/jwks.json":
+            return (await self.reload_keys()).jwks()
+        return {"events": await self.revocation_events()}
+
+    async def revocation_events(self) -> list[dict[str, Any]]:
+        since = time.time() - self.key_lifetime
+        async with self.db.session() as session:
+            return await tokens.revocation_events(session, since)
+
+    async def verify(self, token: str | None) -> Principal:
+        return await self.verifier.verify(token)
+
+    def revoked_something(self) -> None:
+        self.verifier.invalidate()
+
+    async def issue(self, req: AuthRequest, header_token: str | None) -> tuple[str, dict[str, Any]]:
+        async with self.db.session() as session:
+            grant = await Authenticator(session, self.hasher, self.verify).authenticate(
+                req, header_token
+            )
+        assert self.keys is not None
+        return tokens.issue(
+            grant,
+            self.keys,
+            issuer=self.settings.issuer,
+            audience=self.settings.landlord,
+            ttl=self.settings.token_ttl,
+        )
+
+    async def catalog(self, project_id: str | None) -> list[dict[str, Any]]:
+        async with self.db.session() as session:
+            return await catalog.build(session, project_id)
+
+    def require_token_header(self, value: str | None) -> str:
+        if not value:
+            raise errors.ValidationError("X-Subject-Token is required.")
+        return value

@@ -1,0 +1,284 @@
+"""Start a whole exchange from a topology in one process, and stop it cleanly.
+
+Sockets are bound first, so every part knows every URL (ports may be ephemeral) before any
+part starts; parts then migrate and bootstrap; only then do the HTTP servers serve, and
+:meth:`Exchange.start` returns once every endpoint answers its health check.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import secrets
+import socket
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import httpx
+import uvicorn
+from starlette.types import ASGIApp
+
+from ocx.common.db import sqlite_url
+from ocx.common.settings import VerifierSettings
+from ocx.topology import LandlordConfig, Topology
+
+log = logging.getLogger("ocx.runner")
+
+
+class Part(Protocol):
+    """One running service of a landlord: an ASGI app with a start and a stop."""
+
+    app: ASGIApp
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+@dataclass
+class Landlord:
+    """What a part needs to know about its landlord to build itself."""
+
+    config: LandlordConfig
+    index: int
+    topology: Topology
+    data_dir: Path
+    database_url: str | None
+    admin_password: str
+    base_urls: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.config.name
+
+    def database(self, part: str) -> str:
+        """The shared URL (a schema per part is made there), or this part's own SQLite file."""
+        return self.database_url or sqlite_url(self.data_dir / f"{part}.db")
+
+    @property
+    def identity_url(self) -> str:
+        return self.base_urls["identity"]
+
+    @property
+    def auth_url(self) -> str:
+        return self.identity_url + "/v3"
+
+    def verifier(self) -> VerifierSettings:
+        return VerifierSettings(identity_url=self.identity_url, audience=self.name)
+
+    def catalog_url(self, part: str) -> str:
+        if part == "identity":
+            return self.auth_url
+        if part == "object":
+            return self.base_urls[part] + "/v1/AUTH_$(project_id)s"
+        return self.base_urls[part]
+
+
+def _build_identity(landlord: Landlord) -> Part:
+    from ocx.identity.part import IdentityPart
+
+    return IdentityPart.for_landlord(landlord)
+
+
+def _build_object(landlord: Landlord) -> Part:
+    from ocx.object.part import ObjectPart  # type: ignore[import-not-found,unused-ignore]
+
+    part: Part = ObjectPart.for_landlord(landlord)
+    return part
+
+
+BUILDERS: dict[str, Callable[[Landlord], Part]] = {
+    "identity": _build_identity,
+    "object": _build_object,
+}
+
+
+class QuietServer(uvicorn.Server):
+    """A uvicorn server that leaves signals to the exchange (several share one loop)."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+@dataclass
+class Running:
+    landlord: str
+    part: str
+    url: str
+    service: Part
+    server: QuietServer
+    sock: socket.socket
+
+
+class Exchange:
+    def __init__(self, topology: Topology, data_dir: Path, database_url: str | None = None):
+        self.topology = topology
+        self.data_dir = data_dir
+        self.database_url = database_url
+        self.landlords: dict[str, Landlord] = {}
+        self.running: list[Running] = []
+        self._serving: list[asyncio.Task[None]] = []
+
+    async def start(self) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        secrets_doc = self._secrets()
+        sockets = self._bind_all(secrets_doc)
+        try:
+            for (name, part), sock in sockets.items():
+                landlord = self.landlords[name]
+                service = BUILDERS[part](landlord)
+                await service.start()
+                self.running.append(
+                    Running(
+                        name,
+                        part,
+                        landlord.base_urls[part],
+                        service,
+                        self._server(service.app),
+                        sock,
+                    )
+                )
+            for run in self.running:
+                self._serving.append(asyncio.create_task(run.server.serve(sockets=[run.sock])))
+            await self._wait_ready()
+        except BaseException:
+            await self.stop()
+            raise
+
+    def _secrets(self) -> dict[str, Any]:
+        """Each landlord's admin password, made on first start and kept (mode 0600)."""
+        path = self.data_dir / "secrets.json"
+        doc: dict[str, Any] = json.loads(path.read_text()) if path.exists() else {}
+        changed = False
+        for landlord in self.topology.landlords:
+            if landlord.name not in doc:
+                doc[landlord.name] = {"admin_password": secrets.token_urlsafe(18)}
+                changed = True
+        if changed:
+            write_private(path, json.dumps(doc, indent=2))
+        return doc
+
+    def _bind_all(self, secrets_doc: dict[str, Any]) -> dict[tuple[str, str], socket.socket]:
+        host = self.topology.exchange.host
+        sockets: dict[tuple[str, str], socket.socket] = {}
+        for index, config in enumerate(self.topology.landlords):
+            landlord = Landlord(
+                config=config,
+                index=index,
+                topology=self.topology,
+                data_dir=self.data_dir / config.name,
+                database_url=self.database_url,
+                admin_password=secrets_doc[config.name]["admin_password"],
+            )
+            landlord.data_dir.mkdir(parents=True, exist_ok=True)
+            for part in config.parts:
+                sock = bind(host, self.topology.port(index, part))
+                sockets[(config.name, part)] = sock
+                landlord.base_urls[part] = f"http://{host}:{sock.getsockname()[1]}"
+            self.landlords[config.name] = landlord
+        return sockets
+
+    def _server(self, app: ASGIApp) -> QuietServer:
+        config = uvicorn.Config(
+            app,
+            lifespan="off",
+            log_config=None,
+            access_log=False,
+            timeout_graceful_shutdown=5,
+            loop="asyncio",
+        )
+        return QuietServer(config)
+
+    async def _wait_ready(self, timeout: float = 30.0) -> None:
+        async with httpx.AsyncClient(timeout=2.0) as client:
+            for run in self.running:
+                await _until_healthy(client, run.url + "/healthz", timeout)
+        log.info(
+            "exchange ready: %s", ", ".join(f"{r.landlord}/{r.part} {r.url}" for r in self.running)
+        )
+
+    async def stop(self) -> None:
+        for run in self.running:
+            run.server.should_exit = True
+        if self._serving:
+            await asyncio.gather(*self._serving, return_exceptions=True)
+        for run in self.running:
+            await run.service.stop()
+            run.sock.close()
+        self.running.clear()
+        self._serving.clear()
+
+    async def serve_forever(self) -> None:
+        await asyncio.gather(*self._serving)
+
+
+async def _until_healthy(client: httpx.AsyncClient, url: str, timeout: float) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        try:
+            if (await client.get(url)).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        if asyncio.get_running_loop().time() > deadline:
+            raise RuntimeError(f"{url} did not answer within {timeout:.0f}s")
+        await asyncio.sleep(0.05)
+
+
+def bind(host: str, port: int) -> socket.socket:
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise RuntimeError(f"cannot listen on {host}:{port}: {exc.strerror}") from exc
+    sock.listen(1024)
+    sock.setblocking(False)
+    return sock
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write ``text`` atomically, readable only by its owner."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+
+
+class BackgroundExchange:
+    """An :class:`Exchange` on its own event loop in a thread: for tests and benchmarks."""
+
+    def __init__(self, topology: Topology, data_dir: Path, database_url: str | None = None):
+        self.exchange = Exchange(topology, data_dir, database_url)
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(
+            target=self._loop.run_forever, daemon=True, name="ocx-exchange"
+        )
+
+    def __enter__(self) -> Exchange:
+        self._thread.start()
+        self.call(self.exchange.start())
+        return self.exchange
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            self.call(self.exchange.stop())
+        finally:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(timeout=10)
+            self._loop.close()
+
+    def call(self, coro: Any, timeout: float = 60.0) -> Any:
+        """Run ``coro`` on the exchange's loop and wait for its result."""
+        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout)

@@ -1,0 +1,92 @@
+"""The TOML topology: which landlords run which parts, on which ports.
+
+See ``default_topology.toml`` for the format; ``ocx up --topology FILE`` reads another.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+# Port offsets within a landlord's block of ten: append, never reorder (ports are remembered).
+PARTS = ("identity", "object")
+# How each part appears in its landlord's service catalog: (type, name).
+CATALOG_TYPES = {"identity": ("identity", "keystone"), "object": ("object-store", "swift")}
+
+
+class HashCostConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    time_cost: int = Field(3, ge=1)
+    memory_kib: int = Field(65536, ge=8)
+    parallelism: int = Field(4, ge=1)
+
+
+class ExchangeConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    host: str = "127.0.0.1"
+    base_port: int = Field(15000, ge=0, le=65000)
+    region: str = "RegionOne"
+    token_ttl: int = Field(3600, ge=60, le=7 * 86400)
+    password_hash: HashCostConfig = HashCostConfig()
+
+
+class LandlordConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    name: str
+    parts: tuple[str, ...] = ("identity",)
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not re.fullmatch(r"[a-z][a-z0-9-]{0,30}", value):
+            raise ValueError("a landlord name is lowercase letters, digits and '-', up to 31")
+        return value
+
+    @field_validator("parts")
+    @classmethod
+    def _parts(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = [p for p in value if p not in PARTS]
+        if unknown:
+            raise ValueError(f"unknown parts {unknown}; known: {', '.join(PARTS)}")
+        if "identity" not in value:
+            raise ValueError("every landlord runs identity")
+        return value
+
+
+class Topology(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    exchange: ExchangeConfig = ExchangeConfig()
+    landlords: tuple[LandlordConfig, ...]
+
+    @model_validator(mode="after")
+    def _unique(self) -> Topology:
+        names = [landlord.name for landlord in self.landlords]
+        if len(set(names)) != len(names):
+            raise ValueError("landlord names must be unique")
+        if not names:
+            raise ValueError("a topology needs at least one landlord")
+        return self
+
+    def port(self, index: int, part: str) -> int:
+        base = self.exchange.base_port
+        return 0 if base == 0 else base + 10 * index + PARTS.index(part)
+
+
+def parse(text: str) -> Topology:
+    return Topology.model_validate(tomllib.loads(text))
+
+
+def load(path: Path | None) -> Topology:
+    if path is None:
+        return parse(resources.files("ocx").joinpath("default_topology.toml").read_text())
+    return parse(path.read_text())
+
+
+def with_changes(topology: Topology, **exchange: Any) -> Topology:
+    """A copy with some exchange settings replaced (tests use ephemeral ports, cheap hashes)."""
+    return topology.model_copy(update={"exchange": topology.exchange.model_copy(update=exchange)})

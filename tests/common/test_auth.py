@@ -1,0 +1,189 @@
+"""The token verifier every service uses, without a network: forged, foreign, stale tokens."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from ocx.common import errors, jws
+from ocx.common.auth import TokenVerifier
+
+ISSUER = "http://harvard.example"
+
+
+class FakeIdentity:
+    """What a landlord's identity publishes: a JWKS and revocation events."""
+
+    def __init__(self) -> None:
+        self.key = Ed25519PrivateKey.generate()
+        self.kid = "k1"
+        self.published = {self.kid: self.key}
+        self.events: list[dict[str, Any]] = []
+        self.fetches = 0
+
+    async def fetch(self, path: str) -> dict[str, Any]:
+        self.fetches += 1
+        if path.endswith("jwks.json"):
+            return {
+                "keys": [jws.public_jwk(k.public_key(), kid) for kid, k in self.published.items()]
+            }
+        return {"events": self.events}
+
+    def token(self, **changes: Any) -> str:
+        now = time.time()
+        claims = {
+            "iss": ISSUER,
+            "aud": "harvard",
+            "sub": "u1",
+            "iat": now,
+            "exp": now + 600,
+            "jti": "audit1",
+            "methods": ["password"],
+            "user": {"name": "alice", "domain": {"id": "default", "name": "Default"}},
+            "project": {"id": "p1", "name": "p", "domain": {"id": "default", "name": "Default"}},
+            "roles": [{"id": "r1", "name": "member"}],
+        }
+        claims.update(changes)
+        return jws.sign(claims, self.key, self.kid)
+
+
+@pytest.fixture
+def idp() -> FakeIdentity:
+    return FakeIdentity()
+
+
+@pytest.fixture
+def verifier(idp: FakeIdentity) -> TokenVerifier:
+    return TokenVerifier(
+        identity_url=ISSUER,
+        issuer=ISSUER,
+        audience="harvard",
+        fetch_json=idp.fetch,
+        revocation_interval=0.0,
+    )
+
+
+async def refused(verifier: TokenVerifier, token: str | None) -> str:
+    with pytest.raises(errors.Unauthorized) as caught:
+        await verifier.verify(token)
+    return caught.value.message
+
+
+async def test_good_token_gives_a_typed_principal(
+    verifier: TokenVerifier, idp: FakeIdentity
+) -> None:
+    p = await verifier.verify(idp.token())
+    assert (p.user_id, p.project_id, p.roles, p.user_domain_id) == (
+        "u1",
+        "p1",
+        ("member",),
+        "default",
+    )
+
+
+async def test_missing_token(verifier: TokenVerifier) -> None:
+    assert await refused(verifier, None) == "The request you have made requires authentication."
+
+
+async def test_forged_signature(verifier: TokenVerifier, idp: FakeIdentity) -> None:
+    header, payload, _sig = idp.token().split(".")
+    claims = json.loads(jws.b64url_decode(payload))
+    claims["roles"] = [{"id": "r0", "name": "admin"}]
+    forged = f"{header}.{jws.b64url(json.dumps(claims).encode())}.{_sig}"
+    assert await refused(verifier, forged) == "The token is not valid: token signature is invalid."
+
+
+async def test_signed_by_a_key_the_landlord_never_published(
+    verifier: TokenVerifier, idp: FakeIdentity
+) -> None:
+    rogue = jws.sign({"sub": "u1"}, Ed25519PrivateKey.generate(), idp.kid)
+    assert await refused(verifier, rogue) == "The token is not valid: token signature is invalid."
+    unknown = jws.sign({"sub": "u1"}, Ed25519PrivateKey.generate(), "k-unknown")
+    assert await refused(verifier, unknown) == (
+        "The token is not valid: token is signed with an unknown key."
+    )
+
+
+async def test_alg_none_and_hs256_confusion(verifier: TokenVerifier, idp: FakeIdentity) -> None:
+    _h, payload, _s = idp.token().split(".")
+    none = jws.b64url(json.dumps({"alg": "none", "kid": idp.kid}).encode())
+    assert await refused(verifier, f"{none}.{payload}.") == (
+        "The token is not valid: algorithm 'none' is not accepted."
+    )
+    hs = jws.b64url(json.dumps({"alg": "HS256", "kid": idp.kid}).encode())
+    assert await refused(verifier, f"{hs}.{payload}.AAAA") == (
+        "The token is not valid: algorithm 'HS256' is not accepted."
+    )
+
+
+async def test_garbage(verifier: TokenVerifier) -> None:
+    assert await refused(verifier, "not-a-token") == (
+        "The token is not valid: token is not a compact JWS."
+    )
+    assert await refused(verifier, "a" * 20000) == "The token is not valid: token is too large."
+
+
+async def test_audience_is_this_landlord_only(verifier: TokenVerifier, idp: FakeIdentity) -> None:
+    assert await refused(verifier, idp.token(aud="mit")) == (
+        "The token is for another landlord, not 'harvard'."
+    )
+
+
+async def test_issuer_must_match(verifier: TokenVerifier, idp: FakeIdentity) -> None:
+    assert await refused(verifier, idp.token(iss="http://evil")) == (
+        "The token was issued by another identity service."
+    )
+
+
+async def test_expired(verifier: TokenVerifier, idp: FakeIdentity) -> None:
+    assert await refused(verifier, idp.token(exp=time.time() - 1)) == "The token has expired."
+
+
+async def test_revocation_by_audit_id_and_by_user(
+    verifier: TokenVerifier, idp: FakeIdentity
+) -> None:
+    token = idp.token()
+    await verifier.verify(token)
+    later = time.strftime("%Y-%m-%dT%H:%M:%S.000000Z", time.gmtime(time.time() + 1))
+    idp.events = [{"audit_id": "audit1", "issued_before": later}]
+    assert await refused(verifier, token) == "The token has been revoked."
+    idp.events = [{"user_id": "u1", "project_id": "p1", "issued_before": later}]
+    assert await refused(verifier, token) == "The token has been revoked."
+    idp.events = [{"user_id": "u1", "project_id": "other", "issued_before": later}]
+    await verifier.verify(token)
+
+
+async def test_tokens_issued_after_a_revocation_still_work(
+    verifier: TokenVerifier, idp: FakeIdentity
+) -> None:
+    earlier = time.strftime("%Y-%m-%dT%H:%M:%S.000000Z", time.gmtime(time.time() - 5))
+    idp.events = [{"user_id": "u1", "issued_before": earlier}]
+    await verifier.verify(idp.token())
+
+
+async def test_key_rotation_keeps_old_tokens_valid(
+    verifier: TokenVerifier, idp: FakeIdentity
+) -> None:
+    old = idp.token()
+    await verifier.verify(old)
+    idp.key, idp.kid = Ed25519PrivateKey.generate(), "k2"
+    idp.published["k2"] = idp.key
+    verifier._jwks_refetch_interval = 0.0
+    await verifier.verify(idp.token())
+    await verifier.verify(old)
+
+
+async def test_unknown_kids_do_not_hammer_identity(
+    verifier: TokenVerifier, idp: FakeIdentity
+) -> None:
+    await verifier.verify(idp.token())
+    before = idp.fetches
+    for n in range(20):
+        token = jws.sign({"sub": "x"}, Ed25519PrivateKey.generate(), f"nope{n}")
+        await refused(verifier, token)
+    jwks_fetches = idp.fetches - before
+    assert jwks_fetches <= 1

@@ -1,0 +1,100 @@
+"""Fixtures shared by every test: a live in-process exchange on ephemeral ports.
+
+Each test gets a fresh exchange with fresh state. The backend is SQLite unless
+``OCX_TEST_DATABASE=postgresql``, in which case every test gets its own new PostgreSQL
+database on the local server (``OCX_TEST_PG_URL``, default ``postgresql://postgres@localhost``).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import psycopg2
+import pytest
+import yaml
+
+from ocx import clouds, topology
+from ocx.runner import BackgroundExchange, Exchange
+
+PG_URL = os.environ.get("OCX_TEST_PG_URL", "postgresql://postgres@localhost")
+CHEAP_HASH = {"time_cost": 1, "memory_kib": 1024, "parallelism": 1}
+
+ExchangeFactory = Callable[..., Exchange]
+
+
+def _fresh_pg_database() -> tuple[str, Callable[[], None]]:
+    name = "ocx_test_" + secrets.token_hex(6)
+    admin = psycopg2.connect(PG_URL + "/postgres")
+    admin.autocommit = True
+    with admin.cursor() as cur:
+        cur.execute(f'CREATE DATABASE "{name}"')
+
+    def drop() -> None:
+        with admin.cursor() as cur:
+            cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
+
+    return f"{PG_URL}/{name}", drop
+
+
+@pytest.fixture
+def database_url() -> Iterator[str | None]:
+    if os.environ.get("OCX_TEST_DATABASE", "sqlite") != "postgresql":
+        yield None
+        return
+    url, drop = _fresh_pg_database()
+    try:
+        yield url
+    finally:
+        drop()
+
+
+def make_topology(landlords: dict[str, list[str]], **exchange: Any) -> topology.Topology:
+    doc = {
+        "exchange": {"base_port": 0, "password_hash": CHEAP_HASH, **exchange},
+        "landlords": [{"name": name, "parts": parts} for name, parts in landlords.items()],
+    }
+    return topology.Topology.model_validate(doc)
+
+
+@pytest.fixture
+def exchange_factory(tmp_path: Path, database_url: str | None) -> Iterator[ExchangeFactory]:
+    running: list[BackgroundExchange] = []
+
+    def start(landlords: dict[str, list[str]] | None = None, **exchange: Any) -> Exchange:
+        topo = make_topology(
+            landlords or {"harvard": ["identity"], "mit": ["identity"]}, **exchange
+        )
+        bg = BackgroundExchange(topo, tmp_path / f"data{len(running)}", database_url)
+        running.append(bg)
+        started = bg.__enter__()
+        started.background = bg  # type: ignore[attr-defined]
+        return started
+
+    yield start
+    for bg in reversed(running):
+        bg.__exit__(None, None, None)
+
+
+@pytest.fixture
+def exchange(exchange_factory: ExchangeFactory) -> Exchange:
+    return exchange_factory()
+
+
+@pytest.fixture
+def clouds_yaml(exchange: Exchange, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """clouds.yaml of the running exchange, where openstacksdk and the CLI look for it."""
+    path = clouds.write(exchange, exchange.data_dir / "clouds.yaml")
+    monkeypatch.setenv("OS_CLIENT_CONFIG_FILE", str(path))
+    for name in [k for k in os.environ if k.startswith("OS_") and k != "OS_CLIENT_CONFIG_FILE"]:
+        monkeypatch.delenv(name)
+    return path
+
+
+def cloud_auth(exchange: Exchange, landlord: str) -> dict[str, Any]:
+    doc: dict[str, Any] = yaml.safe_load(yaml.safe_dump(clouds.entries(exchange)))
+    return dict(doc["clouds"][landlord]["auth"])
