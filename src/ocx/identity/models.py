@@ -180,10 +180,11 @@ class RevocationEvent(Base):
 
 
 class SigningKey(Base):
-    """The landlord's token keys. ``primary`` signs; all unexpired keys are in the JWKS."""
+    """The landlord's token keys: staged (not yet activated), primary, retired (see keys.py)."""
 
     __tablename__ = "signing_keys"
     kid: Mapped[str] = mapped_column(ID, primary_key=True)
     private_pem: Mapped[str] = mapped_column(Text)
     created_at: Mapped[float] = mapped_column(Float)
+    activated_at: Mapped[float | None] = mapped_column(Float, nullable=True)
     retired_at: Mapped[float | None] = mapped_column(Float, nullable=True)

@@ -76,6 +76,7 @@ def upgrade() -> None:
         sa.Column("kid", sa.String(length=64), nullable=False),
         sa.Column("private_pem", sa.Text(), nullable=False),
         sa.Column("created_at", sa.Float(), nullable=False),
+        sa.Column("activated_at", sa.Float(), nullable=True),
         sa.Column("retired_at", sa.Float(), nullable=True),
         sa.PrimaryKeyConstraint("kid", name=op.f("pk_signing_keys")),
     )
