@@ -44,7 +44,7 @@ def test_admin_of_a_customer_project_is_not_a_landlord_admin(admin: Admin) -> No
     project, user = admin.customer("carl", role="admin")
     sess = admin.user_session("carl", project["id"])
     assert as_user(admin, sess, "GET", "/users")[0] == 403
-    status, doc = as_user(admin, sess, "PATCH", f"/users/{user['id']}", {"user": {"name": "root"}})
+    status, _doc = as_user(admin, sess, "PATCH", f"/users/{user['id']}", {"user": {"name": "root"}})
     assert status == 403
     # Nor can it grant itself admin on the landlord's admin project.
     admin_project = admin.call("GET", "/projects?name=admin", ok=200)["projects"][0]
