@@ -64,7 +64,11 @@ def up(
 ) -> None:
     """Start every landlord of the topology in this process, until Ctrl-C."""
     logs.configure(log_level)
-    topo = topology.load(topology_file)
+    try:
+        topo = topology.load(topology_file)
+    except topology.TopologyError as exc:
+        console.print(f"[red]ocx up:[/red] {exc}")
+        raise typer.Exit(2) from exc
     exchange = Exchange(topo, data_dir.expanduser().resolve(), database_url)
     try:
         asyncio.run(_serve(exchange))

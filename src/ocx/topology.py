@@ -11,7 +11,14 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 # Port offsets within a landlord's block of ten: append, never reorder (ports are remembered).
 PARTS = ("identity", "object")
@@ -77,14 +84,28 @@ class Topology(BaseModel):
         return 0 if base == 0 else base + 10 * index + PARTS.index(part)
 
 
-def parse(text: str) -> Topology:
-    return Topology.model_validate(tomllib.loads(text))
+class TopologyError(ValueError):
+    """The topology file cannot be used; the message says where and why."""
+
+
+def parse(text: str, source: str = "topology") -> Topology:
+    try:
+        return Topology.model_validate(tomllib.loads(text))
+    except tomllib.TOMLDecodeError as exc:
+        raise TopologyError(f"{source} is not valid TOML: {exc}") from exc
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg'].removeprefix('Value error, ')}"
+            for e in exc.errors()
+        )
+        raise TopologyError(f"{source}: {problems}") from exc
 
 
 def load(path: Path | None) -> Topology:
     if path is None:
-        return parse(resources.files("ocx").joinpath("default_topology.toml").read_text())
-    return parse(path.read_text())
+        text = resources.files("ocx").joinpath("default_topology.toml").read_text()
+        return parse(text, "the default topology")
+    return parse(path.read_text(), str(path))
 
 
 def with_changes(topology: Topology, **exchange: Any) -> Topology:
