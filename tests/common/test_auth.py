@@ -187,3 +187,14 @@ async def test_unknown_kids_do_not_hammer_identity(
         await refused(verifier, token)
     jwks_fetches = idp.fetches - before
     assert jwks_fetches <= 1
+
+
+async def test_an_oidc_access_token_is_not_a_landlord_token(
+    verifier: TokenVerifier, idp: FakeIdentity
+) -> None:
+    now = time.time()
+    claims = {"iss": ISSUER, "aud": "harvard", "sub": "u1", "iat": now, "exp": now + 60}
+    access = jws.sign(claims, idp.key, idp.kid, typ=jws.TYP_ACCESS)
+    assert await refused(verifier, access) == (
+        "The token is not valid: a 'at+jwt' token is not accepted here."
+    )

@@ -16,6 +16,11 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 ALG = "EdDSA"
+# Media types in the JWS header keep one kind of token from being accepted as another:
+# a landlord's Keystone token, an OIDC access token (RFC 9068) and an OIDC ID token.
+TYP_TOKEN = "ocx-token+jwt"
+TYP_ACCESS = "at+jwt"
+TYP_ID = "JWT"
 MAX_TOKEN_BYTES = 16 * 1024
 
 
@@ -34,7 +39,7 @@ def b64url_decode(text: str) -> bytes:
         raise JWSError("token is not base64url") from exc
 
 
-def sign(claims: dict[str, Any], key: Ed25519PrivateKey, kid: str, typ: str = "JWT") -> str:
+def sign(claims: dict[str, Any], key: Ed25519PrivateKey, kid: str, typ: str = TYP_TOKEN) -> str:
     header = b64url(
         json.dumps({"alg": ALG, "kid": kid, "typ": typ}, separators=(",", ":")).encode()
     )
@@ -68,10 +73,14 @@ def split(token: str) -> Unverified:
     return Unverified(header, signing_input, b64url_decode(parts[2]), parts[1])
 
 
-def verify(token: Unverified, keys: dict[str, Ed25519PublicKey]) -> dict[str, Any]:
+def verify(
+    token: Unverified, keys: dict[str, Ed25519PublicKey], typ: str = TYP_TOKEN
+) -> dict[str, Any]:
     """The claims of ``token`` if its signature verifies with the key its ``kid`` names."""
     if token.header.get("alg") != ALG:
         raise JWSError(f"algorithm {token.header.get('alg')!r} is not accepted")
+    if token.header.get("typ") != typ:
+        raise JWSError(f"a {token.header.get('typ')!r} token is not accepted here")
     key = keys.get(str(token.header.get("kid")))
     if key is None:
         raise JWSError("token is signed with an unknown key")

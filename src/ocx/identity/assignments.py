@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -9,6 +10,7 @@ from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
+from ocx.identity.federation.models import ExpiringMembership
 from ocx.identity.models import Assignment, ImpliedRole, Membership, Project, Role
 
 USER, GROUP = "user", "group"
@@ -35,8 +37,15 @@ class Target:
 
 
 async def group_ids(session: AsyncSession, user_id: str) -> list[str]:
-    rows = await session.scalars(select(Membership.group_id).where(Membership.user_id == user_id))
-    return list(rows)
+    """The user's groups: plain memberships, and those a federation mapping granted that
+    have not lapsed yet (see ``federation.login``)."""
+    rows = list(
+        await session.scalars(select(Membership.group_id).where(Membership.user_id == user_id))
+    )
+    expiring = select(ExpiringMembership.group_id).where(
+        ExpiringMembership.user_id == user_id, ExpiringMembership.expires_at > time.time()
+    )
+    return rows + [g for g in await session.scalars(expiring) if g not in rows]
 
 
 async def _target_clauses(session: AsyncSession, target: Target) -> list[ColumnElement[bool]]:

@@ -27,7 +27,7 @@ class KeyRing:
     primary_kid: str
     private: dict[str, Ed25519PrivateKey]
 
-    def sign(self, claims: dict[str, Any], typ: str = "JWT") -> str:
+    def sign(self, claims: dict[str, Any], typ: str = jws.TYP_TOKEN) -> str:
         return jws.sign(claims, self.private[self.primary_kid], self.primary_kid, typ)
 
     @property

@@ -1,0 +1,1 @@
+"""Real peers (OpenStack services from PyPI) that benchmarks and interop tests run against."""

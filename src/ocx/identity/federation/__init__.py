@@ -1,0 +1,1 @@
+"""Federation: identity providers, mappings, protocols, service providers, OIDC and SAML."""
