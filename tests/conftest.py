@@ -53,10 +53,14 @@ def database_url() -> Iterator[str | None]:
         drop()
 
 
-def make_topology(landlords: dict[str, list[str]], **exchange: Any) -> topology.Topology:
+def make_topology(landlords: dict[str, Any], **exchange: Any) -> topology.Topology:
+    """Landlords as ``{name: [parts]}`` or ``{name: {"parts": [...], "trusts": [...], ...}}``."""
     doc = {
         "exchange": {"base_port": 0, "password_hash": CHEAP_HASH, **exchange},
-        "landlords": [{"name": name, "parts": parts} for name, parts in landlords.items()],
+        "landlords": [
+            {"name": name, **(spec if isinstance(spec, dict) else {"parts": spec})}
+            for name, spec in landlords.items()
+        ],
     }
     return topology.Topology.model_validate(doc)
 
@@ -65,7 +69,7 @@ def make_topology(landlords: dict[str, list[str]], **exchange: Any) -> topology.
 def exchange_factory(tmp_path: Path, database_url: str | None) -> Iterator[ExchangeFactory]:
     running: list[BackgroundExchange] = []
 
-    def start(landlords: dict[str, list[str]] | None = None, **exchange: Any) -> Exchange:
+    def start(landlords: dict[str, Any] | None = None, **exchange: Any) -> Exchange:
         topo = make_topology(
             landlords or {"harvard": ["identity"], "mit": ["identity"]}, **exchange
         )

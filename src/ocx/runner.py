@@ -24,6 +24,7 @@ import httpx
 import uvicorn
 from starlette.types import ASGIApp
 
+from ocx import federate
 from ocx.common.db import sqlite_url
 from ocx.common.settings import VerifierSettings
 from ocx.topology import LandlordConfig, Topology
@@ -51,6 +52,7 @@ class Landlord:
     data_dir: Path
     database_url: str | None
     admin_password: str
+    demo_passwords: dict[str, str] = field(default_factory=dict)
     base_urls: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -148,6 +150,7 @@ class Exchange:
             for run in self.running:
                 self._serving.append(asyncio.create_task(run.server.serve(sockets=[run.sock])))
             await self._wait_ready()
+            await self._wire()
         except BaseException:
             await self.stop()
             raise
@@ -158,9 +161,15 @@ class Exchange:
         doc: dict[str, Any] = json.loads(path.read_text()) if path.exists() else {}
         changed = False
         for landlord in self.topology.landlords:
-            if landlord.name not in doc:
-                doc[landlord.name] = {"admin_password": secrets.token_urlsafe(18)}
+            entry = doc.setdefault(landlord.name, {})
+            if "admin_password" not in entry:
+                entry["admin_password"] = secrets.token_urlsafe(18)
                 changed = True
+            demo = entry.setdefault("demo_passwords", {})
+            for user in landlord.demo_users:
+                if user not in demo:
+                    demo[user] = secrets.token_urlsafe(12)
+                    changed = True
         if changed:
             write_private(path, json.dumps(doc, indent=2))
         return doc
@@ -176,6 +185,9 @@ class Exchange:
                 data_dir=self.data_dir / config.name,
                 database_url=self.database_url,
                 admin_password=secrets_doc[config.name]["admin_password"],
+                demo_passwords={
+                    u: secrets_doc[config.name]["demo_passwords"][u] for u in config.demo_users
+                },
             )
             landlord.data_dir.mkdir(parents=True, exist_ok=True)
             for part in config.parts:
@@ -203,6 +215,21 @@ class Exchange:
         log.info(
             "exchange ready: %s", ", ".join(f"{r.landlord}/{r.part} {r.url}" for r in self.running)
         )
+
+    async def _wire(self) -> None:
+        """Demo users and the trust between landlords that the topology declares."""
+        async with httpx.AsyncClient(timeout=30.0) as client:
+            admins: dict[str, federate.Admin] = {}
+            for name, landlord in self.landlords.items():
+                admins[name] = federate.Admin(
+                    client, landlord.identity_url, landlord.admin_password
+                )
+                await admins[name].login()
+            for name, landlord in self.landlords.items():
+                for user, password in landlord.demo_passwords.items():
+                    await federate.demo_user(admins[name], user, password)
+                for idp in landlord.config.trusts:
+                    await federate.trust(admins[name], name, admins[idp], idp)
 
     async def stop(self) -> None:
         for run in self.running:

@@ -46,6 +46,11 @@ class LandlordConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     name: str
     parts: tuple[str, ...] = ("identity",)
+    # Identity providers (other landlords of this topology) whose users this landlord admits,
+    # through K2K SAML and OpenID Connect, with its own default mappings.
+    trusts: tuple[str, ...] = ()
+    # Users made at this landlord for trying things out (password in secrets.json).
+    demo_users: tuple[str, ...] = ()
 
     @field_validator("name")
     @classmethod
@@ -77,6 +82,10 @@ class Topology(BaseModel):
             raise ValueError("landlord names must be unique")
         if not names:
             raise ValueError("a topology needs at least one landlord")
+        for landlord in self.landlords:
+            unknown = [t for t in landlord.trusts if t not in names or t == landlord.name]
+            if unknown:
+                raise ValueError(f"{landlord.name} trusts unknown landlords {unknown}")
         return self
 
     def port(self, index: int, part: str) -> int:

@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
-from fastapi.routing import APIRoute
 from starlette.routing import BaseRoute
 
 from ocx.identity.api import appcreds, auth, catalog, resources, roles, users
 from ocx.identity.assignments import DOMAIN, GROUP, PROJECT, SYSTEM, USER
-
-
-def route(path: str, endpoint: Callable[..., Any], *methods: str) -> APIRoute:
-    return APIRoute(path, endpoint, methods=list(methods), response_model=None)
+from ocx.identity.federation.routes import routes as federation_routes
+from ocx.identity.routes_base import route
 
 
 def _grant_routes() -> list[BaseRoute]:
@@ -124,4 +118,5 @@ def routes() -> list[BaseRoute]:
         route("/v3/endpoints/{endpoint_id}", catalog.get_endpoint, "GET"),
         route("/v3/endpoints/{endpoint_id}", catalog.update_endpoint, "PATCH"),
         route("/v3/endpoints/{endpoint_id}", catalog.delete_endpoint, "DELETE"),
+        *federation_routes(),
     ]

@@ -6,11 +6,15 @@ import logging
 import time
 from typing import Any
 
+from sqlalchemy import select
+
 from ocx.common import errors
 from ocx.common.auth import Principal, TokenVerifier
 from ocx.common.db import Database, schema_name
 from ocx.identity import bootstrap, catalog, keys, tokens
 from ocx.identity.authn import Authenticator, AuthRequest
+from ocx.identity.federation.models import ServiceProvider
+from ocx.identity.federation.trust import RemoteKeys
 from ocx.identity.passwords import Hasher
 from ocx.identity.policy import Policy
 from ocx.identity.settings import IdentitySettings
@@ -29,6 +33,7 @@ class IdentityService:
         self.hasher = Hasher(settings.hash_cost)
         self.keys: keys.KeyRing | None = None
         self.policy = Policy(admin_project_id="")
+        self.remote_keys = RemoteKeys()
         self.verifier = TokenVerifier(
             identity_url=settings.issuer,
             issuer=settings.issuer,
@@ -46,6 +51,7 @@ class IdentityService:
         log.info("identity of %s ready at %s", self.settings.landlord, self.settings.public_url)
 
     async def stop(self) -> None:
+        await self.remote_keys.aclose()
         await self.db.dispose()
 
     @property
@@ -83,6 +89,9 @@ class IdentityService:
             grant = await Authenticator(session, self.hasher, self.verify).authenticate(
                 req, header_token
             )
+        return self.sign(grant)
+
+    def sign(self, grant: tokens.Grant) -> tuple[str, dict[str, Any]]:
         assert self.keys is not None
         return tokens.issue(
             grant,
@@ -91,6 +100,13 @@ class IdentityService:
             audience=self.settings.landlord,
             ttl=self.settings.token_ttl,
         )
+
+    async def service_providers(self) -> list[dict[str, str]]:
+        """The K2K service providers this landlord's tokens may be taken to (token bodies)."""
+        async with self.db.session() as session:
+            query = select(ServiceProvider).filter_by(enabled=True).order_by(ServiceProvider.id)
+            rows = list(await session.scalars(query))
+        return [{"id": r.id, "auth_url": r.auth_url, "sp_url": r.sp_url} for r in rows]
 
     async def catalog(self, project_id: str | None) -> list[dict[str, Any]]:
         async with self.db.session() as session:

@@ -112,9 +112,12 @@ def token_body(claims: dict[str, Any], catalog: list[dict[str, Any]] | None) -> 
     audit_ids = [claims["jti"]]
     if claims.get("chain") and claims["chain"] != claims["jti"]:
         audit_ids.append(claims["chain"])
+    user = {"id": claims["sub"], **claims["user"], "password_expires_at": None}
+    if "OS-FEDERATION" in claims:
+        user["OS-FEDERATION"] = claims["OS-FEDERATION"]
     token: dict[str, Any] = {
         "methods": claims["methods"],
-        "user": {"id": claims["sub"], **claims["user"], "password_expires_at": None},
+        "user": user,
         "audit_ids": audit_ids,
         "expires_at": isotime(claims["exp"]),
         "issued_at": isotime(claims["iat"]),
@@ -130,9 +133,6 @@ def token_body(claims: dict[str, Any], catalog: list[dict[str, Any]] | None) -> 
         token["roles"] = claims["roles"]
     if "app_cred" in claims:
         token["application_credential"] = claims["app_cred"]
-    for key in ("OS-FEDERATION", "service_providers"):
-        if key in claims:
-            token[key] = claims[key]
     if catalog is not None:
         token["catalog"] = catalog
     return {"token": token}

@@ -48,7 +48,14 @@ async def issue_token(
     catalog = None if "nocatalog" in request.query_params else await svc.catalog(project_id)
     response.status_code = 201
     response.headers["X-Subject-Token"] = token
-    return tokens.token_body(claims, catalog)
+    return await _with_service_providers(svc, tokens.token_body(claims, catalog))
+
+
+async def _with_service_providers(svc: IdentityService, body: dict[str, Any]) -> dict[str, Any]:
+    providers = await svc.service_providers()
+    if providers:
+        body["token"]["service_providers"] = providers
+    return body
 
 
 async def _auth_body(request: Request) -> AuthRequest:
@@ -91,7 +98,7 @@ async def validate_token(
     subject = await _subject(request, svc, who)
     wanted = "nocatalog" not in request.query_params
     catalog = await svc.catalog(subject.project_id) if wanted else None
-    return tokens.token_body(subject.claims, catalog)
+    return await _with_service_providers(svc, tokens.token_body(subject.claims, catalog))
 
 
 async def check_token(

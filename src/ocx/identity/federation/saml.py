@@ -228,6 +228,8 @@ def verify(data: bytes, cert_pem: str) -> VerifiedAssertion:
         result = XMLVerifier().verify(assertions[0], x509_cert=cert_pem, expect_references=1)
     except (InvalidSignature, InvalidInput) as exc:
         raise SamlError(f"The SAML assertion's signature is not valid: {exc}") from exc
+    if isinstance(result, list):
+        raise SamlError("Expected exactly one signature reference.")
     signed = result.signed_xml
     if signed is None or signed.tag != f"{{{SAML}}}Assertion":
         raise SamlError("The signature does not cover the assertion.")

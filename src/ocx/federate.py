@@ -1,0 +1,142 @@
+"""Wire the trust the topology declares, through each landlord's public APIs, as the
+landlords' own operators would: nothing here reaches into another landlord's database.
+
+For a landlord S that trusts an identity provider I:
+- at I: S is registered as a K2K service provider (audience S);
+- at S: I becomes an identity provider, with I's SAML certificate (read from I's published
+  metadata) and I's JWKS for OpenID Connect, its issuers as remote ids, and S's default
+  mappings for the ``saml2`` and ``openid`` protocols.
+S's default mappings give every user of I a project of their own at S, named
+``<idp>-<user>``, with the ``member`` role, whatever roles the user holds at home: S decides.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import httpx
+
+from ocx.identity.federation.idp import certificate_from_metadata
+
+log = logging.getLogger("ocx.federate")
+
+
+def default_rules(idp: str, name_attr: str, id_attr: str) -> list[dict[str, Any]]:
+    return [
+        {
+            "local": [
+                {
+                    "user": {"name": "{0}", "id": "{1}", "type": "ephemeral"},
+                    "projects": [{"name": f"{idp}-{{0}}", "roles": [{"name": "member"}]}],
+                }
+            ],
+            "remote": [{"type": name_attr}, {"type": id_attr}],
+        }
+    ]
+
+
+class Admin:
+    """A landlord's admin over HTTP (Keystone API), for wiring."""
+
+    def __init__(self, client: httpx.AsyncClient, identity_url: str, password: str):
+        self.client = client
+        self.base = identity_url
+        self.password = password
+        self.token = ""
+
+    async def login(self) -> None:
+        body = {
+            "auth": {
+                "identity": {
+                    "methods": ["password"],
+                    "password": {
+                        "user": {
+                            "name": "admin",
+                            "domain": {"id": "default"},
+                            "password": self.password,
+                        }
+                    },
+                },
+                "scope": {"project": {"name": "admin", "domain": {"id": "default"}}},
+            }
+        }
+        resp = await self.client.post(self.base + "/v3/auth/tokens?nocatalog", json=body)
+        resp.raise_for_status()
+        self.token = resp.headers["X-Subject-Token"]
+
+    async def request(self, method: str, path: str, json: Any = None) -> httpx.Response:
+        return await self.client.request(
+            method, self.base + path, json=json, headers={"X-Auth-Token": self.token}
+        )
+
+    async def put_or_patch(self, path: str, key: str, body: dict[str, Any]) -> None:
+        """Create, or bring an existing resource to ``body`` (idempotent across restarts)."""
+        resp = await self.request("PUT", path, {key: body})
+        if resp.status_code == 409:
+            resp = await self.request("PATCH", path, {key: body})
+        if resp.status_code >= 400:
+            raise RuntimeError(f"{self.base}{path}: {resp.status_code} {resp.text}")
+
+
+async def trust(sp: Admin, sp_name: str, idp: Admin, idp_name: str) -> None:
+    """Make ``sp`` admit the users of ``idp`` (and register ``sp`` at ``idp`` for K2K)."""
+    fed = f"/v3/OS-FEDERATION/identity_providers/{idp_name}"
+    await idp.put_or_patch(
+        f"/v3/OS-FEDERATION/service_providers/{sp_name}",
+        "service_provider",
+        {
+            "auth_url": f"{sp.base}{fed}/protocols/saml2/auth",
+            "sp_url": f"{sp.base}{fed}/protocols/saml2/ecp",
+            "audience": sp_name,
+            "description": f"{sp_name}, trusting {idp_name}'s users",
+        },
+    )
+    metadata = await idp.client.get(idp.base + "/v3/OS-FEDERATION/saml2/metadata")
+    metadata.raise_for_status()
+    entity_id, certificate = certificate_from_metadata(metadata.content)
+    await sp.put_or_patch(
+        fed,
+        "identity_provider",
+        {
+            "remote_ids": [entity_id, idp.base],
+            "jwks_uri": idp.base + "/.well-known/jwks.json",
+            "saml_certificate": certificate,
+            "description": f"Users of {idp_name}",
+        },
+    )
+    for protocol, name_attr, id_attr in (
+        ("saml2", "openstack_user", "openstack_user_id"),
+        ("openid", "preferred_username", "sub"),
+    ):
+        mapping_id = f"{idp_name}-{protocol}"
+        rules = default_rules(idp_name, name_attr, id_attr)
+        await sp.put_or_patch(
+            f"/v3/OS-FEDERATION/mappings/{mapping_id}", "mapping", {"rules": rules}
+        )
+        await sp.put_or_patch(f"{fed}/protocols/{protocol}", "protocol", {"mapping_id": mapping_id})
+    log.info("%s now trusts %s (saml2, openid)", sp_name, idp_name)
+
+
+async def demo_user(admin: Admin, name: str, password: str) -> None:
+    """A user with a project of their own (``<name>-project``) and the member role on it."""
+    project = await _ensure(admin, "/v3/projects", "project", {"name": f"{name}-project"})
+    user = await _ensure(
+        admin,
+        "/v3/users",
+        "user",
+        {"name": name, "password": password, "default_project_id": project},
+    )
+    roles = (await admin.request("GET", "/v3/roles?name=member")).json()["roles"]
+    resp = await admin.request("PUT", f"/v3/projects/{project}/users/{user}/roles/{roles[0]['id']}")
+    resp.raise_for_status()
+
+
+async def _ensure(admin: Admin, path: str, key: str, body: dict[str, Any]) -> str:
+    resp = await admin.request("POST", path, {key: body})
+    if resp.status_code == 201:
+        return str(resp.json()[key]["id"])
+    if resp.status_code != 409:
+        raise RuntimeError(f"{admin.base}{path}: {resp.status_code} {resp.text}")
+    found = (await admin.request("GET", f"{path}?name={body['name']}")).json()[f"{key}s"]
+    return str(found[0]["id"])

@@ -1,0 +1,1 @@
+"""Tests of federation: the mapping engine and its CLI."""
