@@ -15,6 +15,7 @@ from rich.table import Table
 
 from ocx import __version__, clouds, topology
 from ocx.common import logs
+from ocx.identity.federation import mapping_cli
 from ocx.runner import Exchange
 
 app = typer.Typer(
@@ -23,6 +24,10 @@ app = typer.Typer(
     add_completion=False,
 )
 console = Console(stderr=True)
+
+identity_app = typer.Typer(help="Identity tools that work offline.", no_args_is_help=True)
+identity_app.add_typer(mapping_cli.app, name="mapping")
+app.add_typer(identity_app, name="identity")
 
 DEFAULT_DATA_DIR = Path(platformdirs.user_data_dir("ocx"))
 

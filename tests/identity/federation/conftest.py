@@ -7,6 +7,7 @@ import pytest
 from keystoneauth1 import session as ks_session
 from keystoneauth1.identity import v3
 
+from ocx.identity.service import IdentityService
 from ocx.runner import Exchange
 from tests.conftest import ExchangeFactory
 
@@ -34,3 +35,12 @@ def home_session(exchange: Exchange, landlord: str, user: str) -> ks_session.Ses
             project_domain_id="default",
         )
     )
+
+
+def identity_of(exchange: Exchange, landlord: str) -> IdentityService:
+    """The landlord's identity service object (to forge with its real keys in attack tests)."""
+    for run in exchange.running:
+        if run.landlord == landlord and run.part == "identity":
+            service: IdentityService = run.service.service  # type: ignore[attr-defined]
+            return service
+    raise KeyError(landlord)

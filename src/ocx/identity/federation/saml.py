@@ -88,10 +88,13 @@ def _el(
     return node
 
 
-def build_assertion(req: AssertionRequest, key: SigningKey) -> etree._Element:
-    """A signed ``saml:Assertion`` for one audience, valid for at most five minutes."""
-    now = dt.datetime.now(dt.UTC)
-    until = now + min(req.lifetime, MAX_LIFETIME)
+def build_assertion(
+    req: AssertionRequest, key: SigningKey, now: dt.datetime | None = None
+) -> etree._Element:
+    """A signed ``saml:Assertion`` for one audience, valid from ``now`` for ``req.lifetime``
+    (callers keep that within :data:`MAX_LIFETIME`; the attack tests need it longer)."""
+    now = now or dt.datetime.now(dt.UTC)
+    until = now + req.lifetime
     assertion_id = "_" + uuid.uuid4().hex
     root = etree.Element(
         f"{{{SAML}}}Assertion",
