@@ -1,4 +1,10 @@
-"""``clouds.yaml`` for the OpenStack clients: one entry per landlord, named after it."""
+"""``clouds.yaml`` for the OpenStack clients.
+
+One entry per landlord (its admin), named after it; one per demo user at home
+(``<landlord>-<user>``); and, where a landlord trusts the user's home, one per federation
+protocol to reach it (``<user>-<landlord>-k2k`` with OCX's ``v3ocxk2k`` loader,
+``<user>-<landlord>-oidc`` with keystoneauth1's ``v3oidcpassword``).
+"""
 
 from __future__ import annotations
 
@@ -7,15 +13,71 @@ from typing import Any
 
 import yaml
 
-from ocx.runner import Exchange, write_private
+from ocx.runner import Exchange, Landlord, write_private
+
+
+def _cloud(auth_type: str, auth: dict[str, Any], region: str) -> dict[str, Any]:
+    return {
+        "auth_type": auth_type,
+        "auth": auth,
+        "region_name": region,
+        "interface": "public",
+        "identity_api_version": 3,
+    }
+
+
+def _home(landlord: Landlord, user: str, password: str) -> dict[str, Any]:
+    return {
+        "auth_url": landlord.auth_url,
+        "username": user,
+        "password": password,
+        "user_domain_id": "default",
+        "project_name": f"{user}-project",
+        "project_domain_id": "default",
+    }
+
+
+def _federated(
+    home: Landlord, user: str, password: str, sp: Landlord, oidc: dict[str, str] | None
+) -> dict[str, tuple[str, dict[str, Any]]]:
+    there = {"project_name": f"{home.name}-{user}", "project_domain_name": f"{home.name}-federated"}
+    k2k = {
+        "auth_url": home.auth_url,
+        "username": user,
+        "password": password,
+        "user_domain_id": "default",
+        "home_project_name": f"{user}-project",
+        "home_project_domain_id": "default",
+        "service_provider_id": sp.name,
+        **there,
+    }
+    entries = {f"{user}-{sp.name}-k2k": ("v3ocxk2k", k2k)}
+    if oidc is not None:
+        entries[f"{user}-{sp.name}-oidc"] = (
+            "v3oidcpassword",
+            {
+                "auth_url": sp.auth_url,
+                "identity_provider": home.name,
+                "protocol": "openid",
+                "discovery_endpoint": home.identity_url + "/.well-known/openid-configuration",
+                "client_id": oidc["client_id"],
+                "client_secret": oidc["client_secret"],
+                "username": user,
+                "password": password,
+                "openid_scope": "openid profile",
+                **there,
+            },
+        )
+    return entries
 
 
 def entries(exchange: Exchange) -> dict[str, Any]:
-    clouds: dict[str, Any] = {}
     region = exchange.topology.exchange.region
+    clouds: dict[str, Any] = {}
     for landlord in exchange.landlords.values():
-        clouds[landlord.name] = {
-            "auth": {
+        clouds[landlord.name] = _cloud(
+            "password",
+            {
                 "auth_url": landlord.auth_url,
                 "username": "admin",
                 "password": landlord.admin_password,
@@ -23,10 +85,19 @@ def entries(exchange: Exchange) -> dict[str, Any]:
                 "user_domain_id": "default",
                 "project_domain_id": "default",
             },
-            "region_name": region,
-            "interface": "public",
-            "identity_api_version": 3,
-        }
+            region,
+        )
+        for user, password in landlord.demo_passwords.items():
+            clouds[f"{landlord.name}-{user}"] = _cloud(
+                "password", _home(landlord, user, password), region
+            )
+    for sp in exchange.landlords.values():
+        for idp_name in sp.config.trusts:
+            home = exchange.landlords[idp_name]
+            oidc = exchange.oidc_clients.get((idp_name, sp.name))
+            for user, password in home.demo_passwords.items():
+                for name, (auth_type, auth) in _federated(home, user, password, sp, oidc).items():
+                    clouds[name] = _cloud(auth_type, auth, region)
     return {"clouds": clouds}
 
 

@@ -126,6 +126,8 @@ class Exchange:
         self.database_url = database_url
         self.landlords: dict[str, Landlord] = {}
         self.running: list[Running] = []
+        # (idp, sp) -> the OIDC client the idp registered for sp: client_id, client_secret.
+        self.oidc_clients: dict[tuple[str, str], dict[str, str]] = {}
         self._serving: list[asyncio.Task[None]] = []
 
     async def start(self) -> None:

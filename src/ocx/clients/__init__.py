@@ -1,0 +1,1 @@
+"""Client-side helpers OCX ships for the unmodified OpenStack clients."""
