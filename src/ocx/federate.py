@@ -118,6 +118,29 @@ async def trust(sp: Admin, sp_name: str, idp: Admin, idp_name: str) -> None:
     log.info("%s now trusts %s (saml2, openid)", sp_name, idp_name)
 
 
+async def oidc_client(idp: Admin, sp_name: str) -> dict[str, str]:
+    """A confidential OIDC client at the IdP whose access tokens are for ``sp_name``.
+
+    Made anew at every start (the secret is shown only once, and clouds.yaml is rewritten)."""
+    path = f"/v3/OS-OCX/oidc/clients/{sp_name}"
+    resp = await idp.request("DELETE", path)
+    if resp.status_code not in (204, 404):
+        raise RuntimeError(f"{idp.base}{path}: {resp.status_code} {resp.text}")
+    body = {
+        "client_id": sp_name,
+        "name": f"access to {sp_name}",
+        "audience": sp_name,
+        "grant_types": ["password", "refresh_token"],
+        "redirect_uris": [],
+        "public": False,
+    }
+    resp = await idp.request("POST", "/v3/OS-OCX/oidc/clients", {"client": body})
+    if resp.status_code != 201:
+        raise RuntimeError(f"{idp.base}/v3/OS-OCX/oidc/clients: {resp.status_code} {resp.text}")
+    client = resp.json()["client"]
+    return {"client_id": client["client_id"], "client_secret": client["client_secret"]}
+
+
 async def demo_user(admin: Admin, name: str, password: str) -> None:
     """A user with a project of their own (``<name>-project``) and the member role on it."""
     project = await _ensure(admin, "/v3/projects", "project", {"name": f"{name}-project"})

@@ -7,6 +7,7 @@ from starlette.routing import BaseRoute
 from ocx.identity.api import appcreds, auth, catalog, resources, roles, users
 from ocx.identity.assignments import DOMAIN, GROUP, PROJECT, SYSTEM, USER
 from ocx.identity.federation.routes import routes as federation_routes
+from ocx.identity.oidc.routes import routes as oidc_routes
 from ocx.identity.routes_base import route
 
 
@@ -119,4 +120,5 @@ def routes() -> list[BaseRoute]:
         route("/v3/endpoints/{endpoint_id}", catalog.update_endpoint, "PATCH"),
         route("/v3/endpoints/{endpoint_id}", catalog.delete_endpoint, "DELETE"),
         *federation_routes(),
+        *oidc_routes(),
     ]

@@ -90,3 +90,28 @@ def test_openstack_cli_native_k2k_flags(federated: Exchange) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert len(done.stdout.strip()) == 32
+
+
+def test_openstack_cli_oidc_from_clouds_yaml(federated: Exchange) -> None:
+    path = write_clouds(federated)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OS_")}
+    env["OS_CLIENT_CONFIG_FILE"] = str(path)
+    done = subprocess.run(
+        [OPENSTACK, "--os-cloud", "bob-stor-oidc", "project", "list", "-f", "value", "-c", "Name"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["harvard-bob"]
+
+
+def test_openstacksdk_oidc_from_clouds_yaml(federated: Exchange, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("OS_CLIENT_CONFIG_FILE", str(write_clouds(federated)))
+    conn = openstack.connect(cloud="carol-stor-oidc")
+    try:
+        access = conn.session.auth.get_access(conn.session)
+        assert access.project_name == "mit-carol" and access.is_federated
+    finally:
+        conn.close()

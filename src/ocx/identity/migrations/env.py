@@ -1,6 +1,7 @@
 from alembic import context
 
-import ocx.identity.federation.models  # noqa: F401  (registers the federation tables)
+import ocx.identity.federation.models
+import ocx.identity.oidc.models  # noqa: F401
 from ocx.common.db import run_migrations
 from ocx.identity.models import Base
 

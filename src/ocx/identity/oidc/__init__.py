@@ -1,0 +1,1 @@
+"""The landlord's OpenID Connect provider: discovery, token, authorize and userinfo endpoints."""
