@@ -28,7 +28,7 @@ test-sqlite: $(STAMP)
 	$(BIN)/pytest -q -n 2
 
 test-postgres: $(STAMP)
-	OCX_TEST_DATABASE=postgresql $(BIN)/pytest -q -n 2 -m 'not slow and not sqlite_only' tests/identity tests/object
+	OCX_TEST_DATABASE=postgresql $(BIN)/pytest -q -n 2 -m 'not slow and not sqlite_only'
 
 test: lint test-sqlite test-postgres
 

@@ -232,8 +232,7 @@ class Exchange:
                     await federate.demo_user(admins[name], user, password)
                 for idp in landlord.config.trusts:
                     await federate.trust(admins[name], name, admins[idp], idp)
-                    client = await federate.oidc_client(admins[idp], name)
-                    self.oidc_clients[(idp, name)] = client
+                    self.oidc_clients[(idp, name)] = await federate.oidc_client(admins[idp], name)
 
     async def stop(self) -> None:
         for run in self.running:
