@@ -8,6 +8,12 @@ gunicorn output). The listening socket is bound here and handed to gunicorn as a
 descriptor, so the port is known before bootstrap writes it into the catalog and no other
 process can take it in between.
 
+With ``saml_idp=True`` Keystone is also a Keystone-to-Keystone identity provider: a fresh RSA
+key and self-signed certificate in ``saml/``, the ``[saml]`` options, and the IdP metadata
+that ``keystone-manage saml_idp_metadata`` writes, served at ``/v3/OS-FEDERATION/saml2/metadata``.
+Keystone signs its assertions by running the ``xmlsec1`` program, which must be installed
+(Debian: ``apt-get install xmlsec1``).
+
     with running_keystone(tmp_path, password_hash_rounds=4) as keystone:
         httpx.post(keystone.url + "/auth/tokens", json=keystone.password_auth())
 """
@@ -15,9 +21,11 @@ process can take it in between.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import json
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -28,6 +36,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
 
 REPO = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
@@ -37,10 +49,20 @@ KEYSTONE_VENV = REPO / ".venv-keystone"
 KEYSTONE_VERSION = "30.0.0"  # keep in step with install-keystone.sh
 STARTUP_TIMEOUT = 90.0
 STOP_TIMEOUT = 10.0
+XMLSEC1 = "xmlsec1"
 
 
 class KeystoneError(RuntimeError):
     """Keystone could not be installed, set up or started; the message carries its log."""
+
+
+@dataclass(frozen=True)
+class SamlIdp:
+    """Keystone's identity provider side, as a service provider needs to know it."""
+
+    entity_id: str  # the Issuer of its assertions
+    certificate_pem: str  # what its assertions are signed with
+    metadata_url: str
 
 
 @dataclass(frozen=True)
@@ -52,6 +74,7 @@ class KeystonePeer:
     workdir: Path
     config: Path
     startup_seconds: dict[str, float]  # phase -> seconds: "setup", "serve", "total"
+    saml: SamlIdp | None = None  # set when started with saml_idp=True
 
     @property
     def log(self) -> Path:
@@ -66,6 +89,13 @@ class KeystonePeer:
         out = _run_driver(["hash-cost", str(self.config), str(samples)], self.workdir)
         result: dict[str, Any] = json.loads(out)
         return result
+
+
+def xmlsec1_missing() -> str | None:
+    """Why Keystone could not sign SAML assertions here, or None if it can."""
+    if shutil.which(XMLSEC1) is None:
+        return f"{XMLSEC1} is not installed (Debian: apt-get install xmlsec1)"
+    return None
 
 
 def password_auth(user: str, password: str, project: str) -> dict[str, Any]:
@@ -104,6 +134,8 @@ def running_keystone(
     workers: int = 1,
     threads: int = 1,
     cache: bool = False,
+    saml_idp: bool = False,
+    assertion_lifetime: int = 300,
 ) -> Iterator[KeystonePeer]:
     """Keystone serving on 127.0.0.1 from ``workdir`` until the block ends.
 
@@ -113,15 +145,21 @@ def running_keystone(
     with ``workers`` > 1 a write in one worker is not seen by another until it expires, so
     interop tests that write should keep one worker (or the cache off). ``workdir`` should
     be fresh: the database, keys and logs are made there.
+
+    ``saml_idp`` makes it a K2K identity provider whose assertions live ``assertion_lifetime``
+    seconds (Keystone's default is an hour; five minutes is what OCX service providers take).
     """
     started = time.monotonic()
     ensure_keystone_venv()
+    if saml_idp and (missing := xmlsec1_missing()):
+        raise KeystoneError(f"Keystone cannot sign SAML assertions: {missing}")
     workdir = workdir.resolve()
     workdir.mkdir(parents=True, exist_ok=True)
     password = secrets.token_urlsafe(18)
     with _listening_socket() as sock:
         base = f"http://127.0.0.1:{sock.getsockname()[1]}"
         config = _write_keystone_conf(workdir, password_hash_algorithm, password_hash_rounds, cache)
+        idp = _add_saml_idp(config, base, assertion_lifetime) if saml_idp else None
         _run_driver(
             ["setup", str(config), base + "/v3"], workdir, {"OS_BOOTSTRAP_PASSWORD": password}
         )
@@ -142,6 +180,7 @@ def running_keystone(
                     "serve": served - set_up,
                     "total": served - started,
                 },
+                saml=idp,
             )
 
 
@@ -199,6 +238,58 @@ backend = oslo_cache.dict
     path = workdir / "keystone.conf"
     path.write_text(text)
     return path
+
+
+def _add_saml_idp(config: Path, base: str, lifetime: int) -> SamlIdp:
+    """Key, certificate and ``[saml]`` options: what an operator sets up for K2K."""
+    directory = config.parent / "saml"
+    directory.mkdir(mode=0o700, exist_ok=True)
+    key_pem, cert_pem = _self_signed("keystone-idp")
+    (directory / "signing_key.pem").write_bytes(key_pem)
+    (directory / "signing_cert.pem").write_bytes(cert_pem)
+    (directory / "signing_key.pem").chmod(0o600)
+    entity_id = f"{base}/v3/OS-FEDERATION/saml2/idp"
+    with config.open("a") as conf:
+        conf.write(
+            f"""
+[saml]
+certfile = {directory / "signing_cert.pem"}
+keyfile = {directory / "signing_key.pem"}
+idp_entity_id = {entity_id}
+idp_sso_endpoint = {base}/v3/OS-FEDERATION/saml2/sso
+idp_metadata_path = {directory / "idp_metadata.xml"}
+assertion_expiration_time = {lifetime}
+xmlsec1_binary = {XMLSEC1}
+"""
+        )
+    return SamlIdp(
+        entity_id=entity_id,
+        certificate_pem=cert_pem.decode(),
+        metadata_url=f"{base}/v3/OS-FEDERATION/saml2/metadata",
+    )
+
+
+def _self_signed(common_name: str) -> tuple[bytes, bytes]:
+    """(private key PEM, certificate PEM): RSA 2048, valid ten years, as xmlsec1 reads them."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=3650))
+        .sign(key, hashes.SHA256())
+    )
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.TraditionalOpenSSL,
+        serialization.NoEncryption(),
+    )
+    return key_pem, cert.public_bytes(serialization.Encoding.PEM)
 
 
 def _write_gunicorn_conf(workdir: Path, fd: int, workers: int, threads: int) -> None:

@@ -3,7 +3,9 @@
 OS_BOOTSTRAP_PASSWORD=... python keystone_driver.py setup CONF PUBLIC_URL
     db_sync, fernet_setup, receipt_setup, credential_setup and bootstrap, exactly as
     ``keystone-manage`` runs them, but in one interpreter: importing keystone takes
-    ~1.5 s, so five separate ``keystone-manage`` processes would cost ~7 s.
+    ~1.5 s, so five separate ``keystone-manage`` processes would cost ~7 s. When keystone.conf
+    names a ``[saml] idp_entity_id``, saml_idp_metadata too, written to ``[saml]
+    idp_metadata_path`` (where Keystone serves it from).
 python keystone_driver.py hash-cost CONF SAMPLES
     prints JSON: the configured algorithm and rounds, and the median milliseconds of
     keystone.common.password_hashing.hash_password and check_password.
@@ -11,6 +13,7 @@ python keystone_driver.py hash-cost CONF SAMPLES
 
 from __future__ import annotations
 
+import contextlib
 import grp
 import json
 import os
@@ -51,6 +54,19 @@ def setup(conf: str, public_url: str) -> None:
         CONF.clear()  # lets keystone-manage's main() parse a second command line
         cli.main(["keystone-manage", "--config-file", conf, *command])
         print(f"{command[0]}: {time.monotonic() - started:.2f}s", file=sys.stderr)
+    if CONF.saml.idp_entity_id:
+        _saml_idp_metadata(conf)
+
+
+def _saml_idp_metadata(conf: str) -> None:
+    from keystone.cmd import cli
+    from keystone.conf import CONF
+
+    path = CONF.saml.idp_metadata_path
+    CONF.clear()
+    # keystone-manage prints the metadata; an operator redirects it into this file.
+    with open(path, "w") as out, contextlib.redirect_stdout(out):
+        cli.main(["keystone-manage", "--config-file", conf, "saml_idp_metadata"])
 
 
 def hash_cost(conf: str, samples: int) -> None:

@@ -44,6 +44,7 @@ class IdpIn(BaseModel):
     authorization_ttl: int | None = Field(None, ge=0, le=60 * 24 * 30)
     jwks_uri: str | None = None
     saml_certificate: str | None = None
+    saml_accept_sha1: bool | None = None
 
 
 class IdpBody(BaseModel):
@@ -103,6 +104,7 @@ def idp_view(base: str, row: IdentityProvider, remote_ids: list[str]) -> dict[st
         "authorization_ttl": row.authorization_ttl,
         "jwks_uri": row.jwks_uri,
         "saml_certificate": row.saml_certificate,
+        "saml_accept_sha1": row.saml_accept_sha1,
         "links": {"self": url, "protocols": url + "/protocols"},
     }
 
@@ -194,6 +196,7 @@ async def create_idp(
             authorization_ttl=data.authorization_ttl,
             jwks_uri=data.jwks_uri,
             saml_certificate=data.saml_certificate,
+            saml_accept_sha1=bool(data.saml_accept_sha1),
         )
         await store.add_unique(session, row, f"identity_provider {idp_id}")
         await _set_remote_ids(session, idp_id, data.remote_ids or [])

@@ -57,7 +57,9 @@ async def _credential(
         document = await _bounded_body(request)
         if not document:
             raise errors.Unauthorized("A SAML assertion (ECP envelope) is required.")
-        return await trust.saml_assertion(session, idp, document, audience)
+        # This landlord's own endpoint, as its public URL says (never the Host header).
+        recipient = svc.settings.issuer + request.url.path
+        return await trust.saml_assertion(session, idp, document, audience, recipient)
     raise errors.BadRequest(
         f"Protocol {protocol.id!r} is not one OCX can speak; "
         f"use one of {', '.join(SAML_PROTOCOLS + OIDC_PROTOCOLS)}."

@@ -22,6 +22,8 @@ class IdentityProvider(Base):
     # assertions against its signing certificate. Nothing else is trusted.
     jwks_uri: Mapped[str | None] = mapped_column(Text, nullable=True)
     saml_certificate: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # OCX: admit SAML signatures with SHA-1 (Keystone's, hard-coded) from this IdP only.
+    saml_accept_sha1: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class IdpRemoteId(Base):

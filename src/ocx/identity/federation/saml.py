@@ -20,7 +20,14 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 from defusedxml import DefusedXmlException
 from lxml import etree
-from signxml import DigestAlgorithm, InvalidInput, SignatureMethod, XMLSigner, XMLVerifier
+from signxml import (
+    DigestAlgorithm,
+    InvalidInput,
+    SignatureConfiguration,
+    SignatureMethod,
+    XMLSigner,
+    XMLVerifier,
+)
 from signxml.exceptions import InvalidSignature
 
 SAML = "urn:oasis:names:tc:SAML:2.0:assertion"
@@ -34,6 +41,12 @@ MAX_DOCUMENT = 256 * 1024
 MAX_LIFETIME = dt.timedelta(minutes=5)
 SKEW = dt.timedelta(seconds=30)
 ISO = "%Y-%m-%dT%H:%M:%SZ"
+BEARER = "urn:oasis:names:tc:SAML:2.0:cm:bearer"
+# Keystone signs with RSA-SHA1 and SHA-1 digests, hard-coded; admitted only from an identity
+# provider whose operator said so (IdentityProvider.saml_accept_sha1).
+WITH_SHA1 = SignatureConfiguration(
+    signature_methods=frozenset(SignatureMethod), digest_algorithms=frozenset(DigestAlgorithm)
+)
 
 
 class SamlError(ValueError):
@@ -196,6 +209,7 @@ class VerifiedAssertion:
     not_on_or_after: dt.datetime
     issued_at: dt.datetime
     attributes: dict[str, list[str]]
+    recipients: tuple[str, ...] = ()  # of its bearer SubjectConfirmations
 
 
 def parse_document(data: bytes) -> etree._Element:
@@ -221,14 +235,17 @@ def parse_document(data: bytes) -> etree._Element:
         raise SamlError("The SAML document is not well-formed XML.") from exc
 
 
-def verify(data: bytes, cert_pem: str) -> VerifiedAssertion:
+def verify(data: bytes, cert_pem: str, *, accept_sha1: bool = False) -> VerifiedAssertion:
     """The assertion in ``data`` whose signature verifies with ``cert_pem``."""
     doc = parse_document(data)
     assertions = doc.findall(".//saml:Assertion", NS)
     if len(assertions) != 1:
         raise SamlError("Expected exactly one SAML assertion.")
+    config = WITH_SHA1 if accept_sha1 else SignatureConfiguration()
     try:
-        result = XMLVerifier().verify(assertions[0], x509_cert=cert_pem, expect_references=1)
+        result = XMLVerifier().verify(
+            assertions[0], x509_cert=cert_pem, expect_references=1, expect_config=config
+        )
     except (InvalidSignature, InvalidInput) as exc:
         raise SamlError(f"The SAML assertion's signature is not valid: {exc}") from exc
     if isinstance(result, list):
@@ -257,34 +274,58 @@ def _time(value: str | None, what: str) -> dt.datetime:
 
 
 def _read(signed: etree._Element) -> VerifiedAssertion:
-    conditions = signed.find("saml:Conditions", NS)
-    if conditions is None:
-        raise SamlError("The SAML assertion has no conditions.")
     attributes: dict[str, list[str]] = {}
     for attribute in signed.findall("saml:AttributeStatement/saml:Attribute", NS):
         values = [v.text or "" for v in attribute.findall("saml:AttributeValue", NS)]
         attributes.setdefault(str(attribute.get("Name")), []).extend(values)
+    issued_at = _time(signed.get("IssueInstant"), "IssueInstant")
+    bearer = [
+        data
+        for confirmation in signed.findall("saml:Subject/saml:SubjectConfirmation", NS)
+        if confirmation.get("Method") == BEARER
+        for data in confirmation.findall("saml:SubjectConfirmationData", NS)
+    ]
+    conditions = signed.find("saml:Conditions", NS)
+    if conditions is not None:
+        not_before = _time(conditions.get("NotBefore"), "NotBefore")
+        not_on_or_after = _time(conditions.get("NotOnOrAfter"), "NotOnOrAfter")
+        audience = conditions.findall("saml:AudienceRestriction/saml:Audience", NS)
+    elif bearer:
+        # Keystone's assertions have no Conditions: their end is the bearer confirmation's.
+        not_before, audience = issued_at, []
+        not_on_or_after = min(_time(d.get("NotOnOrAfter"), "NotOnOrAfter") for d in bearer)
+    else:
+        raise SamlError("The SAML assertion has no conditions.")
     return VerifiedAssertion(
         id=str(signed.get("ID") or ""),
         issuer=_text(signed, "saml:Issuer", "issuer"),
         subject=_text(signed, "saml:Subject/saml:NameID", "subject"),
-        audience=[
-            str(a.text) for a in conditions.findall("saml:AudienceRestriction/saml:Audience", NS)
-        ],
-        not_before=_time(conditions.get("NotBefore"), "NotBefore"),
-        not_on_or_after=_time(conditions.get("NotOnOrAfter"), "NotOnOrAfter"),
-        issued_at=_time(signed.get("IssueInstant"), "IssueInstant"),
+        audience=[str(a.text) for a in audience],
+        not_before=not_before,
+        not_on_or_after=not_on_or_after,
+        issued_at=issued_at,
         attributes=attributes,
+        recipients=tuple(str(d.get("Recipient")) for d in bearer if d.get("Recipient")),
     )
 
 
 def check_window(
-    assertion: VerifiedAssertion, audience: str, now: dt.datetime | None = None
+    assertion: VerifiedAssertion,
+    audience: str,
+    now: dt.datetime | None = None,
+    recipient: str | None = None,
 ) -> None:
-    """Audience is this landlord, the assertion is valid now, and lives five minutes at most."""
+    """Audience is this landlord, the assertion is valid now, and lives five minutes at most.
+
+    An assertion without any audience restriction (Keystone's) must name ``recipient``, the
+    endpoint of this landlord it was delivered to, as its bearer Recipient instead.
+    """
     now = now or dt.datetime.now(dt.UTC)
-    if audience not in assertion.audience:
-        raise SamlError(f"The SAML assertion is for another audience, not {audience!r}.")
+    if assertion.audience or recipient is None:
+        if audience not in assertion.audience:
+            raise SamlError(f"The SAML assertion is for another audience, not {audience!r}.")
+    elif recipient not in assertion.recipients:
+        raise SamlError(f"The SAML assertion is for another recipient, not {recipient!r}.")
     if assertion.not_before > now + SKEW:
         raise SamlError("The SAML assertion is not valid yet.")
     if assertion.not_on_or_after <= now - SKEW:

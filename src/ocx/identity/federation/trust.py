@@ -1,9 +1,11 @@
 """Checking what an identity provider sends: OIDC access tokens and SAML assertions.
 
 Accepted only when: the signature verifies with a key *of that IdP* (its JWKS, or its SAML
-certificate), the issuer is one of the IdP's ``remote_ids``, the audience is this landlord,
-the credential is within its validity window (SAML assertions live five minutes at most), it
-was never seen before (single use), and the IdP and protocol are enabled.
+certificate), the issuer is one of the IdP's ``remote_ids``, the audience is this landlord (a
+SAML assertion with no audience restriction, as Keystone makes them, must instead name the
+endpoint it was posted to as its bearer Recipient), the credential is within its validity
+window (SAML assertions live five minutes at most), it was never seen before (single use), and
+the IdP and protocol are enabled. SHA-1 signatures only from an IdP with ``saml_accept_sha1``.
 """
 
 from __future__ import annotations
@@ -135,13 +137,17 @@ def _check_oidc_window(claims: dict[str, Any], audience: str) -> None:
 
 
 async def saml_assertion(
-    session: AsyncSession, idp: IdentityProvider, document: bytes, audience: str
+    session: AsyncSession,
+    idp: IdentityProvider,
+    document: bytes,
+    audience: str,
+    recipient: str | None = None,
 ) -> Assertion:
     if not idp.saml_certificate:
         raise refuse(f"Identity provider {idp.id} has no SAML certificate configured.")
     try:
-        verified = saml.verify(document, idp.saml_certificate)
-        saml.check_window(verified, audience)
+        verified = saml.verify(document, idp.saml_certificate, accept_sha1=idp.saml_accept_sha1)
+        saml.check_window(verified, audience, recipient=recipient)
     except saml.SamlError as exc:
         raise refuse(str(exc)) from exc
     await _issuer_belongs(session, idp, verified.issuer)
