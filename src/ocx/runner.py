@@ -77,7 +77,7 @@ class Landlord:
     def catalog_url(self, part: str) -> str:
         if part == "identity":
             return self.auth_url
-        if part == "object":
+        if part in ("object", "proxy"):
             return self.base_urls[part] + "/v1/AUTH_$(project_id)s"
         return self.base_urls[part]
 
@@ -95,9 +95,17 @@ def _build_object(landlord: Landlord) -> Part:
     return part
 
 
+def _build_proxy(landlord: Landlord) -> Part:
+    from ocx.proxy.part import ProxyPart  # type: ignore[import-not-found,unused-ignore]
+
+    part: Part = ProxyPart.for_landlord(landlord)
+    return part
+
+
 BUILDERS: dict[str, Callable[[Landlord], Part]] = {
     "identity": _build_identity,
     "object": _build_object,
+    "proxy": _build_proxy,
 }
 
 

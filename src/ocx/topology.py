@@ -21,9 +21,16 @@ from pydantic import (
 )
 
 # Port offsets within a landlord's block of ten: append, never reorder (ports are remembered).
-PARTS = ("identity", "object")
-# How each part appears in its landlord's service catalog: (type, name).
-CATALOG_TYPES = {"identity": ("identity", "keystone"), "object": ("object-store", "swift")}
+PARTS = ("identity", "object", "proxy")
+# How each part appears in its landlord's service catalog: (type, name, region); a region of
+# None is the exchange's region. The mix-and-match proxy is an object store too, in a region
+# of its own, so unmodified clients reach it by choosing that region.
+PROXY_REGION = "ocx"
+CATALOG_TYPES: dict[str, tuple[str, str, str | None]] = {
+    "identity": ("identity", "keystone", None),
+    "object": ("object-store", "swift", None),
+    "proxy": ("object-store", "ocx-proxy", PROXY_REGION),
+}
 
 
 class HashCostConfig(BaseModel):

@@ -39,7 +39,11 @@ async def bootstrap(session: AsyncSession, settings: IdentitySettings, hasher: H
     await assignments.grant(session, USER, user.id, Target.domain(DEFAULT_DOMAIN), admin_role.id)
     for entry in settings.catalog:
         await catalog.register(
-            session, type=entry.type, name=entry.name, url=entry.url, region=settings.region
+            session,
+            type=entry.type,
+            name=entry.name,
+            url=entry.url,
+            region=entry.region or settings.region,
         )
     return project.id
 

@@ -29,6 +29,7 @@ class IdentityPart:
             CatalogEntry(
                 type=CATALOG_TYPES[part][0],
                 name=CATALOG_TYPES[part][1],
+                region=CATALOG_TYPES[part][2],
                 url=landlord.catalog_url(part),
             )
             for part in landlord.config.parts

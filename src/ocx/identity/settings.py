@@ -14,6 +14,7 @@ class CatalogEntry(BaseModel):
     type: str
     name: str
     url: str
+    region: str | None = None
 
 
 class IdentitySettings(ServiceSettings):
