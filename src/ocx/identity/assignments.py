@@ -247,3 +247,14 @@ async def _expand_groups(
                     )
                 )
     return expanded
+
+
+async def projects_of(session: AsyncSession, user_id: str) -> list[Project]:
+    """Enabled projects where the user holds any role, directly, via groups or inherited."""
+    rows = await list_assignments(session, AssignmentFilter(user_id=user_id, effective=True))
+    ids = {r.target_id for r in rows if r.target_type == PROJECT}
+    domain_ids = {r.target_id for r in rows if r.target_type == DOMAIN and r.inherited}
+    query = select(Project).where(
+        Project.enabled.is_(True), or_(Project.id.in_(ids), Project.domain_id.in_(domain_ids))
+    )
+    return list(await session.scalars(query.order_by(Project.name)))

@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import Depends, Request, Response
 from fastapi.responses import JSONResponse
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 from ocx.common import errors
 from ocx.common.auth import Principal
@@ -15,7 +15,7 @@ from ocx.identity.api import views
 from ocx.identity.api.deps import base_url, caller, service
 from ocx.identity.assignments import Target
 from ocx.identity.authn import AuthRequest
-from ocx.identity.models import Domain, Project
+from ocx.identity.models import Domain
 from ocx.identity.service import IdentityService
 
 MEDIA = [{"base": "application/json", "type": "application/vnd.openstack.identity-v3+json"}]
@@ -133,23 +133,11 @@ async def auth_projects(
 ) -> dict[str, Any]:
     base = base_url(request)
     async with svc.db.session() as session:
-        rows = await _projects_of(session, who.user_id)
+        rows = await assignments.projects_of(session, who.user_id)
     return {
         "projects": [views.project(base, p) for p in rows],
         "links": {"self": str(request.url), "previous": None, "next": None},
     }
-
-
-async def _projects_of(session: Any, user_id: str) -> list[Project]:
-    """Enabled projects where the user holds any role, directly, via groups or inherited."""
-    f = assignments.AssignmentFilter(user_id=user_id, effective=True)
-    rows = await assignments.list_assignments(session, f)
-    ids = {r.target_id for r in rows if r.target_type == assignments.PROJECT}
-    domain_ids = {r.target_id for r in rows if r.target_type == assignments.DOMAIN and r.inherited}
-    query = select(Project).where(
-        Project.enabled.is_(True), or_(Project.id.in_(ids), Project.domain_id.in_(domain_ids))
-    )
-    return list(await session.scalars(query.order_by(Project.name)))
 
 
 async def auth_domains(

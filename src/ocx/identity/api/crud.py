@@ -9,6 +9,8 @@ from fastapi import Request
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ocx.common import errors
+from ocx.common.auth import Principal
 from ocx.common.pagination import Page, fetch_page
 from ocx.identity.api.deps import base_url, collection, filters
 
@@ -31,6 +33,16 @@ async def list_rows(
     base = base_url(request)
     last = rows[-1].id if rows else None
     return collection(request, key, [view(base, row) for row in rows], more, last)
+
+
+def domain_scope(svc: Any, who: Principal, column: Any, action: str) -> tuple[Any, ...]:
+    """What a caller may list: everything for a landlord reader, their domain's rows for a
+    domain-scoped reader, nothing (403) for anyone else."""
+    if svc.policy.is_reader(who):
+        return ()
+    if who.domain_id is None or not svc.policy.is_domain_reader(who, who.domain_id):
+        raise errors.Forbidden(f"You are not authorized to perform the requested action: {action}.")
+    return (column == who.domain_id,)
 
 
 def apply(row: Any, changes: dict[str, Any]) -> list[str]:

@@ -13,7 +13,7 @@ from ocx.common.auth import Principal
 from ocx.common.pagination import Page
 from ocx.identity import assignments, store, tokens
 from ocx.identity.api import views
-from ocx.identity.api.crud import apply, list_rows
+from ocx.identity.api.crud import apply, domain_scope, list_rows
 from ocx.identity.api.deps import base_url, caller, page, service
 from ocx.identity.assignments import Target
 from ocx.identity.models import Domain, Group, Project, User
@@ -236,14 +236,7 @@ async def list_projects(
     svc: IdentityService = Depends(service),
     who: Principal = Depends(caller),
 ) -> dict[str, Any]:
-    where: tuple[Any, ...] = ()
-    if not svc.policy.is_reader(who):
-        if who.domain_id is None or not svc.policy.is_domain_reader(who, who.domain_id):
-            raise errors.Forbidden(
-                "You are not authorized to list all projects; "
-                "use /v3/auth/projects or /v3/users/{user_id}/projects."
-            )
-        where = (Project.domain_id == who.domain_id,)
+    where = domain_scope(svc, who, Project.domain_id, "identity:list_projects")
     async with svc.db.session() as session:
         return await list_rows(
             request,

@@ -172,6 +172,15 @@ async def _resolve(
     return Target(target_type, target_id), domain_id
 
 
+def _no_grant(
+    role_id: str, actor_type: str, actor_id: str, target_type: str, target_id: str
+) -> errors.NotFound:
+    return errors.NotFound(
+        f"Could not find role assignment with role: {role_id}, "
+        f"{actor_type}: {actor_id}, {target_type}: {target_id}."
+    )
+
+
 def _target_id(request: Request) -> str:
     """The project or domain id in the URL; system grants have none (the target is "all")."""
     return str(request.path_params.get("target_id", assignments.SYSTEM_ALL))
@@ -228,10 +237,7 @@ def grant_handlers(target_type: str, actor_type: str, inherited: bool = False) -
             if not await assignments.has_grant(
                 session, actor_type, actor_id, target, role_id, inherited
             ):
-                raise errors.NotFound(
-                    f"Could not find role assignment with role: {role_id}, "
-                    f"{actor_type}: {actor_id}, {target_type}: {target_id}."
-                )
+                raise _no_grant(role_id, actor_type, actor_id, target_type, target_id)
         return Response(status_code=204)
 
     async def remove(
@@ -258,10 +264,7 @@ def grant_handlers(target_type: str, actor_type: str, inherited: bool = False) -
             if not await assignments.revoke(
                 session, actor_type, actor_id, target, role_id, inherited
             ):
-                raise errors.NotFound(
-                    f"Could not find role assignment with role: {role_id}, "
-                    f"{actor_type}: {actor_id}, {target_type}: {target_id}."
-                )
+                raise _no_grant(role_id, actor_type, actor_id, target_type, target_id)
             for user_id in await _users_of(session, actor_type, actor_id):
                 scope = (
                     {"project_id": target.id}

@@ -14,8 +14,7 @@ from ocx.common.auth import Principal
 from ocx.common.pagination import Page
 from ocx.identity import assignments, store, tokens
 from ocx.identity.api import views
-from ocx.identity.api.auth import _projects_of
-from ocx.identity.api.crud import apply, list_rows
+from ocx.identity.api.crud import apply, domain_scope, list_rows
 from ocx.identity.api.deps import base_url, caller, collection, page, service
 from ocx.identity.models import Domain, Group, Membership, Project, User
 from ocx.identity.service import IdentityService
@@ -139,11 +138,7 @@ async def list_users(
     svc: IdentityService = Depends(service),
     who: Principal = Depends(caller),
 ) -> dict[str, Any]:
-    where: tuple[Any, ...] = ()
-    if not svc.policy.is_reader(who):
-        if who.domain_id is None or not svc.policy.is_domain_reader(who, who.domain_id):
-            raise errors.Forbidden("You are not authorized to list users.")
-        where = (User.domain_id == who.domain_id,)
+    where = domain_scope(svc, who, User.domain_id, "identity:list_users")
     async with svc.db.session() as session:
         return await list_rows(
             request,
@@ -232,7 +227,7 @@ async def user_projects(
     async with svc.db.session() as session:
         row = await store.get(session, User, user_id, "user")
         svc.policy.require_self_or_reader(who, row.id, row.domain_id, "identity:list_user_projects")
-        projects = await _projects_of(session, row.id)
+        projects = await assignments.projects_of(session, row.id)
     base = base_url(request)
     return collection(request, "projects", [views.project(base, p) for p in projects], False, None)
 
@@ -286,11 +281,7 @@ async def list_groups(
     svc: IdentityService = Depends(service),
     who: Principal = Depends(caller),
 ) -> dict[str, Any]:
-    where: tuple[Any, ...] = ()
-    if not svc.policy.is_reader(who):
-        if who.domain_id is None or not svc.policy.is_domain_reader(who, who.domain_id):
-            raise errors.Forbidden("You are not authorized to list groups.")
-        where = (Group.domain_id == who.domain_id,)
+    where = domain_scope(svc, who, Group.domain_id, "identity:list_groups")
     async with svc.db.session() as session:
         return await list_rows(
             request,
