@@ -1,0 +1,424 @@
+"""Object storage throughput: OCX against a static file server on loopback, in one run.
+
+    .venv/bin/python bench/object.py [--loop asyncio|uvloop] [--quick]
+
+Starts a landlord (identity + object, SQLite, in a child process so client and server do not
+share a GIL) and nginx (Debian's package; one worker, the same number of processes as OCX)
+serving the same bytes from a directory, with WebDAV PUT for uploads, and with
+``--swift-bin`` real Swift (PyPI ``swift``: one replica on a directory, tempauth, Debian's
+memcached) as the peer. Prints PUT and GET
+throughput in MiB/s for 4 KiB, 1 MiB and 64 MiB objects, small-object requests per second
+with four clients, and each OCX/nginx ratio: the best of three rounds, the servers taking
+turns on every figure. The goal is 64 MiB GET >= 0.7x nginx.
+
+Both servers get the same client: Python's http.client on keep-alive connections, reading
+into a reused 1 MiB buffer. OCX fsyncs every PUT before answering; nginx does not.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import concurrent.futures
+import http.client
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+KIB, MIB = 1024, 1024 * 1024
+SIZES = (4 * KIB, MIB, 64 * MIB)
+NGINX_CONF = """
+{user}
+worker_processes 1;
+daemon off;
+pid {root}/nginx.pid;
+error_log {root}/nginx-error.log;
+events {{ worker_connections 256; }}
+http {{
+    access_log off;
+    sendfile on;
+    tcp_nopush on;
+    keepalive_requests 1000000;
+    client_max_body_size 0;
+    client_body_temp_path {root}/body-tmp;
+    proxy_temp_path {root}/proxy-tmp;
+    fastcgi_temp_path {root}/fastcgi-tmp;
+    uwsgi_temp_path {root}/uwsgi-tmp;
+    scgi_temp_path {root}/scgi-tmp;
+    server {{
+        listen 127.0.0.1:{port};
+        root {root}/www;
+        location / {{ dav_methods PUT; create_full_put_path on; }}
+    }}
+}}
+"""
+
+
+SWIFT_SERVER = """
+[DEFAULT]
+devices = {root}/srv
+mount_check = false
+bind_ip = 127.0.0.1
+bind_port = {port}
+workers = 0
+swift_dir = {root}
+[pipeline:main]
+pipeline = {name}-server
+[app:{name}-server]
+use = egg:swift#{name}
+"""
+SWIFT_PROXY = """
+[DEFAULT]
+bind_ip = 127.0.0.1
+bind_port = {port}
+workers = 0
+swift_dir = {root}
+[pipeline:main]
+pipeline = catch_errors cache tempauth proxy-server
+[app:proxy-server]
+use = egg:swift#proxy
+account_autocreate = true
+[filter:tempauth]
+use = egg:swift#tempauth
+user_bench_bench = bench .admin
+[filter:cache]
+use = egg:swift#memcache
+memcache_servers = 127.0.0.1:{memcached}
+[filter:catch_errors]
+use = egg:swift#catch_errors
+"""
+SWIFT_CONF = """
+[swift-hash]
+swift_hash_path_suffix = ocx-bench
+[storage-policy:0]
+name = Policy-0
+default = yes
+"""
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    base: str  # URL prefix objects are under
+    token: str | None = None
+
+
+class Client:
+    """One keep-alive connection; reads bodies into a reused buffer, as a fast client would."""
+
+    def __init__(self, target: Target):
+        parts = urlsplit(target.base)
+        self.prefix = parts.path
+        self.conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
+        self.headers = {"X-Auth-Token": target.token} if target.token else {}
+        self.buffer = bytearray(MIB)
+
+    def get(self, name: str) -> int:
+        self.conn.request("GET", f"{self.prefix}/{name}", headers=self.headers)
+        resp = self.conn.getresponse()
+        assert resp.status == 200, resp.status
+        view, total = memoryview(self.buffer), 0
+        while (n := resp.readinto(view)) > 0:
+            total += n
+        return total
+
+    def put(self, name: str, data: bytes) -> int:
+        headers = {**self.headers, "Content-Length": str(len(data))}
+        self.conn.request("PUT", f"{self.prefix}/{name}", body=data, headers=headers)
+        resp = self.conn.getresponse()
+        resp.read()
+        assert resp.status in (201, 204), resp.status
+        return len(data)
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for(url: str, timeout: float = 30.0) -> None:
+    parts = urlsplit(url)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection((parts.hostname, parts.port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"{url} did not come up")
+
+
+def start_nginx(root: Path) -> tuple[subprocess.Popen[bytes], Target]:
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    if not os.path.exists(nginx):
+        raise SystemExit("nginx is missing: apt-get install nginx-light")
+    (root / "www" / "bench").mkdir(parents=True)
+    port = free_port()
+    conf = root / "nginx.conf"
+    # As root, nginx's worker would drop to nobody and could not write the directory.
+    user = "user root;" if os.geteuid() == 0 else ""
+    conf.write_text(NGINX_CONF.format(root=root, port=port, user=user))
+    proc = subprocess.Popen([nginx, "-c", str(conf), "-p", str(root)], stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    wait_for(base)
+    return proc, Target("nginx", base + "/bench")
+
+
+def start_swift(root: Path, bin_dir: Path) -> tuple[list[subprocess.Popen[bytes]], Target]:
+    """Real Swift (PyPI ``swift`` installed in ``bin_dir``): one replica on a directory,
+    tempauth, memcached from Debian; the four servers each in one process."""
+    (root / "srv" / "d1").mkdir(parents=True)
+    (root / "swift.conf").write_text(SWIFT_CONF)
+    procs: list[subprocess.Popen[bytes]] = []
+    cache_port = free_port()
+    memcached = shutil.which("memcached") or "/usr/bin/memcached"
+    procs.append(
+        subprocess.Popen([memcached, "-u", "root", "-l", "127.0.0.1", "-p", str(cache_port)])
+    )
+    for name in ("account", "container", "object"):
+        port = free_port()
+        builder = str(root / f"{name}.builder")
+        ring = str(bin_dir / "swift-ring-builder")
+        subprocess.run([ring, builder, "create", "0", "1", "1"], check=True, capture_output=True)
+        subprocess.run(
+            [ring, builder, "add", f"r1z1-127.0.0.1:{port}/d1", "1"],
+            check=True,
+            capture_output=True,
+        )
+        subprocess.run([ring, builder, "rebalance"], capture_output=True)
+        conf = root / f"{name}.conf"
+        conf.write_text(SWIFT_SERVER.format(root=root, port=port, name=name))
+        procs.append(_quiet([str(bin_dir / f"swift-{name}-server"), str(conf)]))
+    port = free_port()
+    conf = root / "proxy.conf"
+    conf.write_text(SWIFT_PROXY.format(root=root, port=port, memcached=cache_port))
+    procs.append(_quiet([str(bin_dir / "swift-proxy-server"), str(conf)]))
+    base = f"http://127.0.0.1:{port}"
+    wait_for(base)
+    headers = {"X-Auth-User": "bench:bench", "X-Auth-Key": "bench"}
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    conn.request("GET", "/auth/v1.0", headers=headers)
+    resp = conn.getresponse()
+    resp.read()
+    token, url = resp.headers["X-Auth-Token"], resp.headers["X-Storage-Url"]
+    target = Target("swift", url + "/bench", token)
+    client = Client(Target("swift", url, token))
+    client.conn.request("PUT", f"{client.prefix}/bench", headers=client.headers)
+    client.conn.getresponse().read()
+    return procs, target
+
+
+def _quiet(cmd: list[str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def start_ocx(root: Path, loop: str) -> tuple[subprocess.Popen[str], Target]:
+    cmd = [sys.executable, __file__, "--serve", str(root), "--loop", loop]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stdin=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    doc = json.loads(proc.stdout.readline())
+    return proc, Target("ocx", doc["url"] + "/bench", doc["token"])
+
+
+def serve(root: Path, loop: str) -> None:
+    """The child process: one landlord until stdin closes."""
+    import logging
+
+    logging.disable(logging.INFO)
+    if loop == "uvloop":
+        import uvloop
+
+        asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+    from ocx import topology
+    from ocx.runner import BackgroundExchange
+
+    topo = topology.Topology.model_validate(
+        {
+            "exchange": {"base_port": 0},
+            "landlords": [{"name": "bench", "parts": ["identity", "object"]}],
+        }
+    )
+    with BackgroundExchange(topo, root) as exchange:
+        landlord = exchange.landlords["bench"]
+        token, url = _token(landlord.auth_url, landlord.admin_password)
+        conn = Client(Target("ocx", url, token))
+        conn.conn.request("PUT", f"{conn.prefix}/bench", headers=conn.headers)
+        conn.conn.getresponse().read()
+        print(json.dumps({"url": url, "token": token}), flush=True)
+        sys.stdin.read()
+
+
+def _token(auth_url: str, password: str) -> tuple[str, str]:
+    import httpx
+
+    body = {
+        "auth": {
+            "identity": {
+                "methods": ["password"],
+                "password": {
+                    "user": {"name": "admin", "domain": {"id": "default"}, "password": password}
+                },
+            },
+            "scope": {"project": {"name": "admin", "domain": {"id": "default"}}},
+        }
+    }
+    resp = httpx.post(auth_url + "/auth/tokens", json=body)
+    resp.raise_for_status()
+    catalog = resp.json()["token"]["catalog"]
+    url = next(
+        e["url"]
+        for s in catalog
+        if s["type"] == "object-store"
+        for e in s["endpoints"]
+        if e["interface"] == "public"
+    )
+    return resp.headers["X-Subject-Token"], url
+
+
+def timed(
+    work: Callable[[Client], int], target: Target, count: int, clients: int = 1
+) -> tuple[float, int]:
+    """Seconds and bytes for ``count`` calls of ``work`` spread over ``clients`` connections."""
+    pool = [Client(target) for _ in range(clients)]
+    per = [count // clients + (1 if i < count % clients else 0) for i in range(clients)]
+
+    def run(index: int) -> int:
+        return sum(work(pool[index]) for _ in range(per[index]))
+
+    started = time.perf_counter()
+    with concurrent.futures.ThreadPoolExecutor(clients) as ex:
+        total = sum(ex.map(run, range(clients)))
+    took = time.perf_counter() - started
+    for client in pool:
+        client.close()
+    return took, total
+
+
+Measure = Callable[[Target], float]
+
+
+def measures(quick: bool) -> dict[str, Measure]:
+    """Every figure of the table, each a function of the server it measures."""
+    budget = 128 * MIB if quick else 512 * MIB
+    table: dict[str, Measure] = {}
+    for size in SIZES:
+        count = max(4, min(1000, budget // size))
+        table[f"PUT {label(size)} MiB/s"] = lambda t, s=size, n=count: _put_rate(t, s, n)
+        table[f"GET {label(size)} MiB/s"] = lambda t, s=size, n=count: _get_rate(t, s, n)
+    small = 500 if quick else 2000
+    table["GET 4 KiB req/s (4 clients)"] = lambda t: _get_requests(t, small)
+    table["PUT 4 KiB req/s (4 clients)"] = lambda t: _put_requests(t, small)
+    return table
+
+
+def _put_rate(target: Target, size: int, count: int) -> float:
+    data = os.urandom(size)
+    took, total = timed(lambda c: c.put(f"obj-{size}", data), target, count)
+    return total / MIB / took
+
+
+def _get_rate(target: Target, size: int, count: int) -> float:
+    took, total = timed(lambda c: c.get(f"obj-{size}"), target, count)
+    assert total == size * count
+    return total / MIB / took
+
+
+def _get_requests(target: Target, count: int) -> float:
+    took, _ = timed(lambda c: c.get(f"obj-{4 * KIB}"), target, count, clients=4)
+    return count / took
+
+
+def _put_requests(target: Target, count: int) -> float:
+    data = os.urandom(4 * KIB)
+    took, _ = timed(lambda c: c.put(f"small-{time.perf_counter_ns()}", data), target, count, 4)
+    return count / took
+
+
+def measure_all(targets: list[Target], quick: bool) -> dict[str, dict[str, float]]:
+    """Best of several rounds, the servers taking turns figure by figure, so that a noisy
+    neighbour on a shared machine does not land on one server only."""
+    for target in targets:
+        for size in SIZES:
+            Client(target).put(f"obj-{size}", os.urandom(size))
+    best: dict[str, dict[str, float]] = {t.name: {} for t in targets}
+    for _round in range(1 if quick else 3):
+        for key, work in measures(quick).items():
+            for target in targets:
+                value = work(target)
+                best[target.name][key] = max(value, best[target.name].get(key, 0.0))
+    return best
+
+
+def label(size: int) -> str:
+    return f"{size // KIB} KiB" if size < MIB else f"{size // MIB} MiB"
+
+
+def report(
+    ocx: dict[str, float], nginx: dict[str, float], swift: dict[str, float] | None, loop: str
+) -> None:
+    print(f"\nOCX object storage (event loop: {loop}) vs nginx (static files, 1 worker), loopback")
+    head = f"{'measure':30} {'OCX':>9} {'nginx':>9} {'OCX/nginx':>10}"
+    print(head + (f" {'swift':>9} {'OCX/swift':>10}" if swift else ""))
+    for key in ocx:
+        line = f"{key:30} {ocx[key]:9.1f} {nginx[key]:9.1f} {ocx[key] / nginx[key]:10.2f}"
+        if swift:
+            line += f" {swift[key]:9.1f} {ocx[key] / swift[key]:10.2f}"
+        print(line)
+    goal = ocx["GET 64 MiB MiB/s"] / nginx["GET 64 MiB MiB/s"]
+    verdict = "met" if goal >= 0.7 else "NOT met"
+    print(f"\n64 MiB GET goal (>= 0.70x nginx): {goal:.2f}x, {verdict}")
+    if swift is None:
+        print("Peer: real Swift skipped; pass --swift-bin DIR (a venv's bin with PyPI swift).")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--loop", choices=("asyncio", "uvloop"), default="asyncio")
+    parser.add_argument("--quick", action="store_true", help="smaller budgets, for a smoke run")
+    parser.add_argument(
+        "--swift-bin", type=Path, help="bin/ of a venv with PyPI swift: add it as peer"
+    )
+    parser.add_argument("--serve", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve:
+        serve(args.serve, args.loop)
+        return
+    with tempfile.TemporaryDirectory(
+        prefix="ocx-bench-", dir=os.environ.get("OCX_BENCH_DIR")
+    ) as tmp:
+        root = Path(tmp)
+        nginx_proc, nginx = start_nginx(root / "nginx")
+        ocx_proc, ocx = start_ocx(root / "ocx", args.loop)
+        swift_procs: list[subprocess.Popen[bytes]] = []
+        try:
+            targets = [nginx, ocx]
+            if args.swift_bin:
+                swift_procs, swift = start_swift(root / "swift", args.swift_bin)
+                targets.append(swift)
+            results = measure_all(targets, args.quick)
+        finally:
+            for proc in swift_procs:
+                proc.terminate()
+            nginx_proc.terminate()
+            assert ocx_proc.stdin is not None
+            ocx_proc.stdin.close()
+            ocx_proc.wait(30)
+            nginx_proc.wait(30)
+    report(results["ocx"], results["nginx"], results.get("swift"), args.loop)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Object storage: a landlord's Swift v1 service (accounts, containers, objects)."""

@@ -1,0 +1,121 @@
+"""Container requests: ``/v1/AUTH_<project_id>/<container>``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from ocx.object import acl, conditions, constraints, tempurl
+from ocx.object.acl import Level
+from ocx.object.api import listings
+from ocx.object.api.context import Call, begin, reply, swift_timestamp
+from ocx.object.errors import bad_request, not_found
+from ocx.object.models import Container
+
+ACL_HEADERS = {"read_acl": "x-container-read", "write_acl": "x-container-write"}
+QUOTAS = {"quota-bytes": "Invalid bytes quota.", "quota-count": "Invalid count quota."}
+
+
+async def head(request: Request) -> Response:
+    call = await begin(request)
+    container = await call.container(_name(call), "listing")
+    return reply(204, _headers(call, container), content_type="text/plain; charset=utf-8")
+
+
+async def get(request: Request) -> Response:
+    call = await begin(request)
+    container = await call.container(_name(call), "listing")
+    query = listings.query(call, call.limits.container_listing_limit)
+    items = await call.svc.store.list_objects(container.id, query)
+    return listings.respond(call, items, "container", container.name, _headers(call, container))
+
+
+async def put(request: Request) -> Response:
+    call = await begin(request)
+    call.require(Level.OWNER)
+    name = _name(call)
+    constraints.check_container_name(name, call.limits)
+    meta = constraints.merge_meta({}, constraints.meta_updates(call.headers, "container"))
+    values = {"meta": meta, **_acls(call)}
+    _check(call, meta)
+    if await call.svc.store.create_container(call.account, name, values):
+        return reply(201)
+    await _update(call, name)
+    return reply(
+        202, body=b"<html><h1>Accepted</h1><p>The request is accepted for processing.</p></html>"
+    )
+
+
+async def post(request: Request) -> Response:
+    call = await begin(request)
+    call.require(Level.OWNER)
+    await _update(call, _name(call))
+    return reply(204)
+
+
+async def delete(request: Request) -> Response:
+    call = await begin(request)
+    call.require(Level.OWNER)
+    await call.svc.store.delete_container(call.account, _name(call))
+    return reply(204)
+
+
+def _name(call: Call) -> str:
+    name: str = call.request.path_params["container"]
+    return name
+
+
+async def _update(call: Call, name: str) -> None:
+    container = await call.svc.store.container(call.account, name)
+    if container is None:
+        raise not_found()
+    updates = constraints.meta_updates(call.headers, "container")
+    meta = constraints.merge_meta(container.meta, updates)
+    _check(call, meta)
+    await call.svc.store.update_container(container.id, {"meta": meta, **_acls(call)})
+
+
+def _check(call: Call, meta: dict[str, str]) -> None:
+    constraints.check_meta(meta, "container", call.limits)
+    for key, message in QUOTAS.items():
+        if key in meta and not meta[key].isdigit():
+            raise bad_request(message)
+
+
+def _acls(call: Call) -> dict[str, Any]:
+    """ACL changes in the request: set by ``X-Container-Read``, cleared by ``X-Remove-…``."""
+    values: dict[str, Any] = {}
+    for column, header in ACL_HEADERS.items():
+        removal = "x-remove-" + header[2:]
+        if header in call.headers:
+            value = call.headers[header].strip()
+            acl.parse(value, write=column == "write_acl")
+            values[column] = value
+        elif removal in call.headers:
+            values[column] = ""
+    return values
+
+
+def _headers(call: Call, c: Container) -> dict[str, str]:
+    meta = dict(c.meta)
+    headers = {
+        "X-Container-Object-Count": str(c.object_count),
+        "X-Container-Bytes-Used": str(c.bytes_used),
+        "X-Timestamp": swift_timestamp(c.created_at),
+        "X-Put-Timestamp": swift_timestamp(c.updated_at),
+        "Last-Modified": conditions.http_date(c.updated_at),
+        "X-Storage-Policy": "Policy-0",
+        "Accept-Ranges": "bytes",
+    }
+    if call.grants(c).owner:
+        if c.read_acl:
+            headers["X-Container-Read"] = c.read_acl
+        if c.write_acl:
+            headers["X-Container-Write"] = c.write_acl
+    else:
+        for key in tempurl.KEY_NAMES:
+            meta.pop(key, None)
+    headers.update(constraints.meta_headers(meta, "container"))
+    return headers

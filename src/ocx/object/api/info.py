@@ -1,0 +1,65 @@
+"""``GET /info``: what this Swift can do, read by clients to choose how to upload."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from ocx.object import tempurl
+from ocx.object.service import ObjectService
+
+SWIFT_VERSION = "2.34.0"
+
+
+def capabilities(svc: ObjectService) -> dict[str, Any]:
+    limits = svc.limits
+    return {
+        "swift": {
+            "version": SWIFT_VERSION,
+            "max_file_size": limits.max_file_size,
+            "max_meta_name_length": limits.max_meta_name_length,
+            "max_meta_value_length": limits.max_meta_value_length,
+            "max_meta_count": limits.max_meta_count,
+            "max_meta_overall_size": limits.max_meta_overall_size,
+            "max_header_size": limits.max_header_size,
+            "max_object_name_length": limits.max_object_name_length,
+            "max_container_name_length": limits.max_container_name_length,
+            "max_account_name_length": limits.max_account_name_length,
+            "container_listing_limit": limits.container_listing_limit,
+            "account_listing_limit": limits.account_listing_limit,
+            "extra_header_count": 0,
+            "strict_cors_mode": True,
+            "allow_account_management": False,
+            "account_autocreate": True,
+            "policies": [{"name": "Policy-0", "aliases": "Policy-0", "default": True}],
+        },
+        "slo": {
+            "max_manifest_segments": limits.slo_max_segments,
+            "max_manifest_size": limits.slo_max_manifest_size,
+            "min_segment_size": 1,
+            "yield_frequency": 10,
+            "allow_async_delete": False,
+        },
+        "dlo": {"max_segments": limits.dlo_max_segments},
+        "tempurl": {
+            "methods": list(tempurl.METHODS),
+            "allowed_digests": sorted(tempurl.DIGESTS),
+            "incoming_remove_headers": ["x-timestamp"],
+            "incoming_allow_headers": [],
+            "outgoing_remove_headers": ["x-object-meta-*"],
+            "outgoing_allow_headers": ["x-object-meta-public-*"],
+        },
+        "bulk_delete": {
+            "max_deletes_per_request": limits.max_deletes_per_request,
+            "max_failed_deletes": 1000,
+        },
+        "container_quotas": {},
+        "keystoneauth": {},
+    }
+
+
+async def info(request: Request) -> Response:
+    svc: ObjectService = request.app.state.object
+    return JSONResponse(capabilities(svc))

@@ -1,0 +1,98 @@
+"""The object service of one landlord: settings, database, files and token verifier."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import anyio.to_thread
+
+from ocx.common.auth import TokenVerifier
+from ocx.common.db import Database, schema_name
+from ocx.object.bodies import Bodies
+from ocx.object.models import Container
+from ocx.object.settings import ObjectSettings
+from ocx.object.storage import Storage, Written
+from ocx.object.store import Removed, Store
+
+log = logging.getLogger("ocx.object")
+
+MIGRATIONS = "ocx.object:migrations"
+
+
+class ObjectService:
+    def __init__(self, settings: ObjectSettings, db: Database | None = None):
+        self.settings = settings
+        self.limits = settings.limits
+        self.db = db or Database(
+            settings.database_url, schema=schema_name(settings.landlord, "object")
+        )
+        self.store = Store(self.db)
+        self.storage = Storage(settings.data_dir / "object", settings.chunk_size)
+        self.bodies = Bodies(self.store, self.storage, self.limits)
+        verifier = settings.verifier
+        self.verifier = TokenVerifier(
+            identity_url=verifier.identity_url,
+            issuer=verifier.identity_url,
+            audience=verifier.audience,
+            revocation_interval=verifier.revocation_interval,
+        )
+        self._expirer: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        await self.db.migrate(MIGRATIONS, "alembic_version_object")
+        await anyio.to_thread.run_sync(self.storage.prepare)
+        self._expirer = asyncio.create_task(self._expire_forever())
+        log.info(
+            "object storage of %s ready at %s", self.settings.landlord, self.settings.public_url
+        )
+
+    async def stop(self) -> None:
+        if self._expirer is not None:
+            self._expirer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._expirer
+        await self.verifier.aclose()
+        await self.db.dispose()
+
+    async def commit(
+        self,
+        container: Container,
+        written: Written,
+        row: Mapping[str, Any],
+        *,
+        exclusive: bool = False,
+    ) -> None:
+        """Point the name at the new file; drop the new file if that fails, the old if not."""
+        values = {**row, "file_id": written.file_id}
+        try:
+            replaced = await self.store.put_object(container, values, exclusive=exclusive)
+        except BaseException:
+            await self.storage.remove_all([written.file_id])
+            raise
+        await self.storage.remove_all(replaced.file_ids)
+
+    async def remove(self, container_id: int, name: str) -> Removed | None:
+        gone = await self.store.delete_object(container_id, name)
+        if gone is not None:
+            await self.storage.remove_all([gone.file_id])
+        return gone
+
+    async def expire(self, now: float | None = None) -> int:
+        """Delete every object whose ``X-Delete-At`` has passed; how many went."""
+        due = await self.store.expired(time.time() if now is None else now)
+        for container_id, name in due:
+            await self.remove(container_id, name)
+        return len(due)
+
+    async def _expire_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.expirer_interval)
+            try:
+                await self.expire()
+            except Exception:
+                log.exception("expiring objects failed; trying again later")

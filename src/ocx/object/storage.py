@@ -1,0 +1,231 @@
+"""Object bytes on disk: written whole or not at all, then never changed.
+
+Every PUT streams into a new file under ``tmp/`` and hashes it on the way; the file is
+fsynced and renamed to ``data/ab/cd/<file id>`` (and that directory fsynced) before any
+database row points at it. Files are immutable once published, so a reader holding one open
+always sees one whole version, and a copy can be a hard link. A crash before the rename
+leaves only a temporary file, which :meth:`Storage.prepare` sweeps at the next start.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import uuid
+from collections.abc import AsyncIterable, AsyncIterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import anyio.to_thread
+
+from ocx.common import errors
+from ocx.object.errors import fault
+
+log = logging.getLogger("ocx.object.storage")
+
+
+@dataclass(frozen=True)
+class Written:
+    file_id: str
+    size: int
+    md5: str
+
+
+@dataclass(frozen=True)
+class Extent:
+    """``length`` bytes of a published file from ``offset``: a piece of an object's body."""
+
+    file_id: str
+    offset: int
+    length: int
+
+
+class TooLarge(Exception):
+    pass
+
+
+class Draft:
+    """A file being written under ``tmp/``: hashed as it grows, published or discarded."""
+
+    def __init__(self, directory: Path):
+        self.file_id = uuid.uuid4().hex
+        self.path = directory / (self.file_id + ".tmp")
+        self.fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        self.md5 = hashlib.md5(usedforsecurity=False)
+        self.size = 0
+
+    def write(self, data: bytes | bytearray) -> None:
+        self.md5.update(data)
+        view = memoryview(data)
+        while view:
+            done = os.write(self.fd, view)
+            view = view[done:]
+        self.size += len(data)
+
+    def seal(self) -> None:
+        os.fsync(self.fd)
+        os.close(self.fd)
+        self.fd = -1
+
+    def discard(self) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+        self.path.unlink(missing_ok=True)
+
+
+class Storage:
+    def __init__(self, root: Path, chunk_size: int = 1024 * 1024):
+        self.root = root
+        self.tmp = root / "tmp"
+        self.data = root / "data"
+        self.chunk_size = chunk_size
+
+    def prepare(self) -> None:
+        """Make the directories and sweep what a crash mid-write left behind."""
+        self.tmp.mkdir(parents=True, exist_ok=True)
+        self.data.mkdir(parents=True, exist_ok=True)
+        for leftover in self.tmp.iterdir():
+            log.info("removing unfinished upload %s", leftover.name)
+            leftover.unlink(missing_ok=True)
+
+    def path(self, file_id: str) -> Path:
+        return self.data / file_id[:2] / file_id[2:4] / file_id
+
+    async def write(self, body: AsyncIterable[bytes], max_size: int) -> Written:
+        """Stream ``body`` into a new published file; nothing is left if anything fails."""
+        draft = Draft(self.tmp)
+        try:
+            await self._fill(draft, body, max_size)
+            await anyio.to_thread.run_sync(self.seal_and_publish, draft)
+        except BaseException:
+            draft.discard()
+            raise
+        return Written(draft.file_id, draft.size, draft.md5.hexdigest())
+
+    async def _fill(self, draft: Draft, body: AsyncIterable[bytes], max_size: int) -> None:
+        # Writes go to a thread a megabyte at a time: few hops, and the loop never blocks
+        # on a slow disk.
+        pending = bytearray()
+        received = 0
+        async for chunk in body:
+            received += len(chunk)
+            if received > max_size:
+                raise TooLarge()
+            pending += chunk
+            if len(pending) >= self.chunk_size:
+                full, pending = pending, bytearray()
+                await anyio.to_thread.run_sync(draft.write, full)
+        if pending:
+            await anyio.to_thread.run_sync(draft.write, pending)
+
+    def seal_and_publish(self, draft: Draft) -> None:
+        draft.seal()
+        self.publish(draft)
+
+    def publish(self, draft: Draft) -> None:
+        """Rename the sealed draft to its final name and make the rename durable."""
+        final = self.path(draft.file_id)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(draft.path, final)
+        _fsync_dir(final.parent)
+
+    async def write_bytes(self, data: bytes) -> Written:
+        async def once() -> AsyncIterator[bytes]:
+            yield data
+
+        return await self.write(once(), len(data))
+
+    async def link(self, file_id: str) -> str:
+        """A new name for an existing file's bytes (a copy costs nothing: files never change)."""
+        new_id = uuid.uuid4().hex
+        target = self.path(new_id)
+
+        def make() -> None:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.link(self.path(file_id), target)
+            _fsync_dir(target.parent)
+
+        await anyio.to_thread.run_sync(make)
+        return new_id
+
+    def remove(self, file_id: str) -> None:
+        self.path(file_id).unlink(missing_ok=True)
+
+    async def remove_all(self, file_ids: Sequence[str]) -> None:
+        def remove() -> None:
+            for file_id in file_ids:
+                self.remove(file_id)
+
+        if file_ids:
+            await anyio.to_thread.run_sync(remove)
+
+    def read_all(self, file_id: str) -> bytes:
+        return self.path(file_id).read_bytes()
+
+    def open(self, extents: Sequence[Extent]) -> Reader:
+        return Reader(self, extents)
+
+
+class Reader:
+    """Streams a sequence of extents; opens each file when it gets there."""
+
+    def __init__(self, storage: Storage, extents: Sequence[Extent]):
+        self.storage = storage
+        self.extents = extents
+        self.first: int | None = None
+
+    def open_first(self) -> None:
+        """Open the first file now, so a vanished file is known before the status is sent."""
+        if self.extents:
+            self.first = _open(self.storage.path(self.extents[0].file_id))
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        size = self.storage.chunk_size
+        for index, extent in enumerate(self.extents):
+            if index == 0 and self.first is not None:
+                fd, self.first = self.first, None
+            else:
+                fd = await anyio.to_thread.run_sync(_open, self.storage.path(extent.file_id))
+            try:
+                async for chunk in _read(fd, extent, size):
+                    yield chunk
+            finally:
+                os.close(fd)
+
+    def close(self) -> None:
+        if self.first is not None:
+            os.close(self.first)
+            self.first = None
+
+
+async def _read(fd: int, extent: Extent, size: int) -> AsyncIterator[bytes]:
+    offset, end = extent.offset, extent.offset + extent.length
+    while offset < end:
+        chunk = await anyio.to_thread.run_sync(os.pread, fd, min(size, end - offset), offset)
+        if not chunk:
+            raise fault(
+                errors.ServiceUnavailable, "An object's data file is shorter than its record."
+            )
+        offset += len(chunk)
+        yield chunk
+
+
+def _open(path: Path) -> int:
+    try:
+        return os.open(path, os.O_RDONLY)
+    except FileNotFoundError as exc:
+        raise Vanished(path.name) from exc
+
+
+class Vanished(Exception):
+    """A file was replaced between reading its row and opening it; read the row again."""
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

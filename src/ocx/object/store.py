@@ -1,0 +1,325 @@
+"""Accounts, containers and objects in the database: every read and every atomic change.
+
+Writes that depend on what is there are single statements or start with their write, so they
+hold under SQLite's one writer and PostgreSQL's read-committed alike: a PUT deletes the old
+row (``RETURNING`` what it had) and inserts the new one in one transaction, and a concurrent
+insert of the same name makes it retry, so the last PUT to commit wins.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ocx.common import errors
+from ocx.common.db import Database
+from ocx.object import listing
+from ocx.object.errors import fault, not_found, precondition
+from ocx.object.models import Account, Container, Object
+
+RETRIES = 8
+
+
+@dataclass(frozen=True)
+class AccountStats:
+    containers: int = 0
+    objects: int = 0
+    bytes: int = 0
+
+
+@dataclass(frozen=True)
+class Replaced:
+    """What a committed write displaced: data files nobody points at any more."""
+
+    file_ids: tuple[str, ...] = ()
+
+
+def live(now: float | None = None) -> ColumnElement[bool]:
+    at = time.time() if now is None else now
+    return (Object.delete_at.is_(None)) | (Object.delete_at > at)
+
+
+class Store:
+    def __init__(self, db: Database):
+        self.db = db
+
+    # accounts
+
+    async def account(self, name: str) -> Account | None:
+        async with self.db.session() as s:
+            return await s.get(Account, name)
+
+    async def account_stats(self, name: str) -> AccountStats:
+        query = select(
+            func.count(Container.id),
+            func.coalesce(func.sum(Container.object_count), 0),
+            func.coalesce(func.sum(Container.bytes_used), 0),
+        ).where(Container.account == name)
+        async with self.db.session() as s:
+            row = (await s.execute(query)).one()
+        return AccountStats(int(row[0]), int(row[1]), int(row[2]))
+
+    async def set_account_meta(self, name: str, meta: Mapping[str, str]) -> None:
+        async with self.db.session() as s:
+            changed = await s.execute(
+                update(Account).where(Account.name == name).values(meta=dict(meta))
+            )
+            if changed.rowcount == 0:  # type: ignore[attr-defined]
+                s.add(Account(name=name, created_at=time.time(), meta=dict(meta)))
+
+    async def list_containers(self, account: str, query: listing.Query) -> list[listing.Item]:
+        async def fetch(bound: listing.Bound | None, batch: int) -> list[listing.Entry]:
+            where = _window(Container.name, query, bound)
+            rows = await self._rows(
+                select(Container).where(Container.account == account, *where),
+                Container.name,
+                query.reverse,
+                batch,
+            )
+            return [
+                listing.Entry(
+                    c.name,
+                    {
+                        "count": c.object_count,
+                        "bytes": c.bytes_used,
+                        "last_modified": listing.last_modified(c.updated_at),
+                    },
+                )
+                for c in rows
+            ]
+
+        return await listing.walk(fetch, query)
+
+    async def _rows(self, query: Any, key: Any, reverse: bool, batch: int) -> Sequence[Any]:
+        query = query.order_by(key.desc() if reverse else key).limit(batch)
+        async with self.db.session() as s:
+            return list((await s.scalars(query)).all())
+
+    # containers
+
+    async def container(self, account: str, name: str) -> Container | None:
+        query = select(Container).where(Container.account == account, Container.name == name)
+        async with self.db.session() as s:
+            return await s.scalar(query)
+
+    async def create_container(self, account: str, name: str, values: Mapping[str, Any]) -> bool:
+        """Create the container; False if it was already there (then nothing changes)."""
+        now = time.time()
+        try:
+            async with self.db.session() as s:
+                await s.execute(
+                    insert(Container).values(
+                        account=account,
+                        name=name,
+                        created_at=now,
+                        updated_at=now,
+                        object_count=0,
+                        bytes_used=0,
+                        **values,
+                    )
+                )
+        except IntegrityError:
+            return False
+        return True
+
+    async def update_container(self, container_id: int, values: Mapping[str, Any]) -> None:
+        async with self.db.session() as s:
+            await s.execute(
+                update(Container)
+                .where(Container.id == container_id)
+                .values(updated_at=time.time(), **values)
+            )
+
+    async def delete_container(self, account: str, name: str) -> None:
+        """Delete an empty container: 404 if missing, 409 if it still holds objects."""
+        where = (Container.account == account, Container.name == name)
+        async with self.db.session() as s:
+            gone = await s.execute(delete(Container).where(*where, Container.object_count == 0))
+            if gone.rowcount:  # type: ignore[attr-defined]
+                return
+        if await self.container(account, name) is None:
+            raise not_found()
+        raise fault(errors.Conflict)
+
+    # objects
+
+    async def locate(
+        self, account: str, container: str, name: str
+    ) -> tuple[Container | None, Object | None]:
+        """A container and its object of ``name`` (reads and HEADs need both, at once)."""
+        query = select(Container).where(Container.account == account, Container.name == container)
+        async with self.db.session() as s:
+            found = await s.scalar(query)
+            if found is None:
+                return None, None
+            obj = await s.scalar(
+                select(Object).where(Object.container_id == found.id, Object.name == name, live())
+            )
+        return found, obj
+
+    async def object(self, container_id: int, name: str) -> Object | None:
+        query = select(Object).where(
+            Object.container_id == container_id, Object.name == name, live()
+        )
+        async with self.db.session() as s:
+            return await s.scalar(query)
+
+    async def list_objects(self, container_id: int, query: listing.Query) -> list[listing.Item]:
+        async def fetch(bound: listing.Bound | None, batch: int) -> list[listing.Entry]:
+            where = _window(Object.name, query, bound)
+            rows = await self._rows(
+                select(Object).where(Object.container_id == container_id, live(), *where),
+                Object.name,
+                query.reverse,
+                batch,
+            )
+            return [listing.Entry(o.name, object_fields(o)) for o in rows]
+
+        return await listing.walk(fetch, query)
+
+    async def segments(self, container_id: int, prefix: str, limit: int) -> list[Object]:
+        """The objects under ``prefix`` in name order: a dynamic large object's segments."""
+        query = select(Object).where(
+            Object.container_id == container_id, live(), *_prefix(Object.name, prefix)
+        )
+        return list(await self._rows(query, Object.name, False, limit))
+
+    async def put_object(
+        self, container: Container, row: Mapping[str, Any], *, exclusive: bool = False
+    ) -> Replaced:
+        """Make ``row`` the object of its name: whole, atomically, replacing any older one."""
+        for attempt in range(RETRIES):
+            try:
+                return await self._put_once(container, row, exclusive)
+            except IntegrityError:
+                if await self.container(container.account, container.name) is None:
+                    raise not_found() from None
+                if attempt == RETRIES - 1:
+                    raise
+        raise AssertionError("unreachable")
+
+    async def _put_once(
+        self, container: Container, row: Mapping[str, Any], exclusive: bool
+    ) -> Replaced:
+        async with self.db.session() as s:
+            old = await _take(s, container.id, row["name"])
+            if exclusive and old is not None and _alive(old.delete_at):
+                raise precondition()
+            await s.execute(insert(Object).values(container_id=container.id, **row))
+            added = (int(old is None), row["size"] - (old.size if old else 0))
+            count, used = await _count(s, container.id, *added)
+            _check_quota(container.meta, (count, used), added)
+        return Replaced((old.file_id,) if old else ())
+
+    async def delete_object(self, container_id: int, name: str) -> Removed | None:
+        """Delete the object of ``name``: what it had, or None if there was none."""
+        async with self.db.session() as s:
+            old = await _take(s, container_id, name)
+            if old is not None:
+                await _count(s, container_id, -1, -old.size)
+        return old
+
+    async def update_object(self, container_id: int, name: str, values: Mapping[str, Any]) -> bool:
+        async with self.db.session() as s:
+            done = await s.execute(
+                update(Object)
+                .where(Object.container_id == container_id, Object.name == name, live())
+                .values(**values)
+            )
+            return bool(done.rowcount)  # type: ignore[attr-defined]
+
+    async def expired(self, now: float, limit: int = 500) -> list[tuple[int, str]]:
+        query = (
+            select(Object.container_id, Object.name)
+            .where(Object.delete_at.is_not(None), Object.delete_at <= now)
+            .limit(limit)
+        )
+        async with self.db.session() as s:
+            return [(int(c), str(n)) for c, n in (await s.execute(query)).all()]
+
+    async def file_ids(self) -> set[str]:
+        async with self.db.session() as s:
+            return set((await s.scalars(select(Object.file_id))).all())
+
+
+@dataclass(frozen=True)
+class Removed:
+    file_id: str
+    size: int
+    delete_at: float | None
+
+
+async def _take(s: AsyncSession, container_id: int, name: str) -> Removed | None:
+    gone = await s.execute(
+        delete(Object)
+        .where(Object.container_id == container_id, Object.name == name)
+        .returning(Object.file_id, Object.size, Object.delete_at)
+    )
+    row = gone.first()
+    return None if row is None else Removed(row[0], row[1], row[2])
+
+
+async def _count(s: AsyncSession, container_id: int, objects: int, size: int) -> tuple[int, int]:
+    result = await s.execute(
+        update(Container)
+        .where(Container.id == container_id)
+        .values(
+            object_count=Container.object_count + objects,
+            bytes_used=Container.bytes_used + size,
+        )
+        .returning(Container.object_count, Container.bytes_used)
+    )
+    row = result.first()
+    if row is None:
+        raise not_found()
+    return int(row[0]), int(row[1])
+
+
+def _check_quota(meta: Mapping[str, str], totals: tuple[int, int], added: tuple[int, int]) -> None:
+    """413 when a write that adds objects or bytes takes the container past its quota."""
+    for key, total, more in zip(("quota-count", "quota-bytes"), totals, added, strict=True):
+        quota = meta.get(key, "")
+        if more > 0 and quota.isdigit() and total > int(quota):
+            raise fault(errors.RequestEntityTooLarge, "Upload exceeds quota.")
+
+
+def _alive(delete_at: float | None) -> bool:
+    return delete_at is None or delete_at > time.time()
+
+
+def _prefix(column: Any, prefix: str) -> list[ColumnElement[bool]]:
+    if not prefix:
+        return []
+    conditions = [column >= prefix]
+    end = listing.prefix_end(prefix)
+    if end is not None:
+        conditions.append(column < end)
+    return conditions
+
+
+def _window(column: Any, query: listing.Query, bound: listing.Bound | None) -> list[Any]:
+    """The SQL conditions of a listing batch: prefix, end marker, and where to resume."""
+    conditions: list[Any] = _prefix(column, query.prefix)
+    if query.end_marker:
+        conditions.append(column > query.end_marker if query.reverse else column < query.end_marker)
+    if bound is not None:
+        if query.reverse:
+            conditions.append(column <= bound.name if bound.inclusive else column < bound.name)
+        else:
+            conditions.append(column >= bound.name if bound.inclusive else column > bound.name)
+    return [and_(*conditions)] if conditions else []
+
+
+def object_fields(o: Object) -> dict[str, Any]:
+    return {
+        "hash": o.etag,
+        "bytes": o.size,
+        "content_type": o.content_type,
+        "last_modified": listing.last_modified(o.created_at),
+    }
