@@ -9,6 +9,7 @@ leaves only a temporary file, which :meth:`Storage.prepare` sweeps at the next s
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import os
@@ -201,15 +202,27 @@ class Reader:
 
 
 async def _read(fd: int, extent: Extent, size: int) -> AsyncIterator[bytes]:
+    """The extent's bytes, reading the next chunk in a thread while this one is being sent."""
+    loop = asyncio.get_running_loop()
     offset, end = extent.offset, extent.offset + extent.length
-    while offset < end:
-        chunk = await anyio.to_thread.run_sync(os.pread, fd, min(size, end - offset), offset)
-        if not chunk:
-            raise fault(
-                errors.ServiceUnavailable, "An object's data file is shorter than its record."
-            )
-        offset += len(chunk)
-        yield chunk
+
+    def read_at(at: int) -> asyncio.Future[bytes]:
+        return loop.run_in_executor(None, os.pread, fd, min(size, end - at), at)
+
+    pending = read_at(offset) if offset < end else None
+    try:
+        while pending is not None:
+            chunk = await pending
+            if not chunk:
+                raise fault(
+                    errors.ServiceUnavailable, "An object's data file is shorter than its record."
+                )
+            offset += len(chunk)
+            pending = read_at(offset) if offset < end else None
+            yield chunk
+    finally:
+        if pending is not None:  # the client left: let the read finish before fd is closed
+            await asyncio.wait([pending])
 
 
 def _open(path: Path) -> int:
