@@ -13,7 +13,7 @@ from tests.conftest import ExchangeFactory
 
 FEDERATED = {
     "harvard": {"parts": ["identity"], "demo_users": ["alice", "bob"]},
-    "mit": {"parts": ["identity"], "demo_users": ["carol"]},
+    "mit": {"parts": ["identity"], "demo_users": ["carol"], "trusts": ["harvard"]},
     "stor": {"parts": ["identity"], "trusts": ["harvard", "mit"]},
 }
 

@@ -373,11 +373,22 @@ def test_a_landlord_token_or_id_token_is_not_an_access_token(federated: Exchange
 
 
 def test_mit_federated_token_is_refused_elsewhere(federated: Exchange) -> None:
-    token = harvard_signed(federated, oidc_claims(federated))
-    stor_token = bearer(federated, token).headers["X-Subject-Token"]
-    for landlord in ("harvard", "mit"):
-        resp = httpx.get(
-            federated.landlords[landlord].auth_url + "/auth/projects",
-            headers={"X-Auth-Token": stor_token},
+    """alice of harvard federates into mit; the token mit gives her works at mit only."""
+    from keystoneauth1 import session as ks_session
+    from keystoneauth1.identity.v3 import Keystone2Keystone
+
+    home = home_session(federated, "harvard", "alice")
+    at_mit = ks_session.Session(
+        auth=Keystone2Keystone(
+            home.auth, "mit", project_name="harvard-alice", project_domain_name="harvard-federated"
         )
-        assert resp.status_code == 401
+    )
+    mit_token = at_mit.get_token()
+    assert status_at(federated, "mit", mit_token) == 200
+    for landlord in ("harvard", "stor"):
+        assert status_at(federated, landlord, mit_token) == 401
+
+
+def status_at(exchange: Exchange, landlord: str, token: str) -> int:
+    url = exchange.landlords[landlord].auth_url + "/auth/projects"
+    return httpx.get(url, headers={"X-Auth-Token": token}).status_code
