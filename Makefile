@@ -37,6 +37,8 @@ test-slow: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/identity.py
+	$(BIN)/python bench/object.py
+	$(BIN)/python bench/proxy.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

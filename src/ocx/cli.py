@@ -16,6 +16,7 @@ from rich.table import Table
 from ocx import __version__, clouds, topology
 from ocx.common import logs
 from ocx.identity.federation import mapping_cli
+from ocx.proxy import cli as proxy_cli
 from ocx.runner import Exchange
 
 app = typer.Typer(
@@ -28,6 +29,7 @@ console = Console(stderr=True)
 identity_app = typer.Typer(help="Identity tools that work offline.", no_args_is_help=True)
 identity_app.add_typer(mapping_cli.app, name="mapping")
 app.add_typer(identity_app, name="identity")
+app.add_typer(proxy_cli.app, name="proxy")
 
 DEFAULT_DATA_DIR = Path(platformdirs.user_data_dir("ocx"))
 

@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 
 from ocx.runner import Exchange, Landlord, write_private
+from ocx.topology import PROXY_REGION
 
 
 def _cloud(auth_type: str, auth: dict[str, Any], region: str) -> dict[str, Any]:
@@ -88,9 +89,11 @@ def entries(exchange: Exchange) -> dict[str, Any]:
             region,
         )
         for user, password in landlord.demo_passwords.items():
-            clouds[f"{landlord.name}-{user}"] = _cloud(
-                "password", _home(landlord, user, password), region
-            )
+            entry = _cloud("password", _home(landlord, user, password), region)
+            if "proxy" in landlord.config.parts:
+                # openstacksdk takes --os-region-name ocx only for regions the entry lists.
+                entry["regions"] = [region, PROXY_REGION]
+            clouds[f"{landlord.name}-{user}"] = entry
     for sp in exchange.landlords.values():
         for idp_name in sp.config.trusts:
             home = exchange.landlords[idp_name]

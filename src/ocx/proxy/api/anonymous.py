@@ -1,0 +1,46 @@
+"""Requests without a token: temp URLs and public (``.r:*``) containers, home landlord only.
+
+Finding a container at another landlord needs the customer's identity, which such a request
+does not carry, and the proxy keeps no state to remember it by. The home account, though,
+has the very same path at the proxy and at the home landlord (``/v1/AUTH_<home project>``),
+so a temp URL signed for the proxy's path is valid there: the request goes to the home
+landlord as it is, which checks the signature or the ACL. For containers elsewhere, mint the
+temp URL for that landlord's own URL (``X-OCX-Storage-Url`` on HEAD, or ``ocx proxy where``).
+"""
+
+from __future__ import annotations
+
+import math
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from ocx.common import errors
+from ocx.object.errors import fault
+from ocx.proxy.api.context import hops
+from ocx.proxy.api.relay import Relay, Upload, has_body
+from ocx.proxy.errors import Unreachable, unavailable
+from ocx.proxy.service import ProxyService
+from ocx.proxy.tokens import Backend
+from ocx.proxy.wire import parse_url
+
+
+async def relay(request: Request) -> Response:
+    svc: ProxyService = request.app.state.proxy
+    passed = hops(request.headers, svc.settings)
+    home = svc.settings.home_object_url
+    if home is None:
+        raise fault(errors.Unauthorized)
+    raw_path = bytes(request.scope.get("raw_path") or request.url.path.encode())
+    query = bytes(request.scope.get("query_string", b""))
+    path = (raw_path + (b"?" + query if query else b"")).decode("latin-1")
+    url = parse_url(home).with_path(path)
+    backend = Backend(svc.settings.landlord, 0, home, None, math.inf, home=True)
+    body = Upload(request).chunks() if has_body(request.headers) else None
+    try:
+        answer = await svc.upstream.open(
+            backend, request.method, url, request.headers.items(), passed, body
+        )
+    except Unreachable as exc:
+        raise unavailable(exc.landlord, exc.reason) from exc
+    return Relay(answer, backend.landlord, head=request.method == "HEAD")

@@ -1,0 +1,61 @@
+"""``GET /info``: what clients may use through the proxy (they read it to choose how to upload).
+
+Swift's default limits, as every OCX landlord has them; static and dynamic large objects and
+temp URLs; no bulk delete (the proxy would have to split it by landlord); and what the
+proxy adds, under ``ocx_proxy``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from ocx.object import tempurl
+from ocx.object.api.info import SWIFT_VERSION
+from ocx.object.settings import Limits
+from ocx.proxy import headers as h
+from ocx.proxy.placement import Policy
+from ocx.proxy.service import ProxyService
+
+
+def capabilities(svc: ProxyService) -> dict[str, Any]:
+    limits = Limits()
+    swift = {
+        name: getattr(limits, name)
+        for name in (
+            "max_file_size",
+            "max_meta_name_length",
+            "max_meta_value_length",
+            "max_meta_count",
+            "max_meta_overall_size",
+            "max_header_size",
+            "max_object_name_length",
+            "max_container_name_length",
+            "max_account_name_length",
+            "container_listing_limit",
+            "account_listing_limit",
+        )
+    }
+    return {
+        "swift": {"version": SWIFT_VERSION, **swift, "allow_account_management": False},
+        "slo": {
+            "max_manifest_segments": limits.slo_max_segments,
+            "max_manifest_size": limits.slo_max_manifest_size,
+            "min_segment_size": 1,
+        },
+        "dlo": {"max_segments": limits.dlo_max_segments},
+        "tempurl": {"methods": list(tempurl.METHODS)},
+        "ocx_proxy": {
+            "id": svc.settings.proxy_id,
+            "landlord": svc.settings.landlord,
+            "placement_policies": [p.value for p in Policy],
+            "default_placement": svc.settings.placement.value,
+            "headers": [h.LANDLORD, h.PLACEMENT, h.LANDLORDS, h.MISSING, h.HOPS],
+        },
+    }
+
+
+async def info(request: Request) -> Response:
+    return JSONResponse(capabilities(request.app.state.proxy))

@@ -1,0 +1,116 @@
+"""Relaying a landlord's response to the client, streamed, and the client's body upstream.
+
+Bytes are passed on as they arrive, both ways: no object is held whole in the proxy. A landlord
+that breaks off mid-response cannot be reported with a status (it has been sent), so the
+proxy breaks off too: the client's connection is dropped short of the promised length (or
+without the last chunk), which every client reports as an error, never as a whole object.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Mapping
+
+import anyio
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
+
+from ocx.common import errors
+from ocx.proxy import headers as h
+from ocx.proxy.wire import Response as Answer
+from ocx.proxy.wire import WireError
+
+log = logging.getLogger("ocx.proxy")
+
+# Past this many bytes a response also watches for the client going away, to stop reading.
+WATCH_ABOVE = 1024 * 1024
+
+
+class BrokenUpstream(Exception):
+    """The landlord broke off mid-body: the proxy drops the client's connection too."""
+
+
+class Relay(Response):
+    def __init__(
+        self,
+        upstream: Answer,
+        landlord: str,
+        extra: Mapping[str, str] | None = None,
+        head: bool = False,
+    ):
+        super().__init__(None, status_code=upstream.status_code)
+        self.upstream = upstream
+        self.landlord = landlord
+        self.head = head
+        out = h.incoming(upstream.headers.items())
+        out += [(h.LANDLORD, landlord), *(extra or {}).items()]
+        self.raw_headers = h.encode(out)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            start = {"type": "http.response.start", "status": self.status_code}
+            await send({**start, "headers": self.raw_headers})
+            if not self.head:
+                await self._body(receive, send)
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+        finally:
+            await self.upstream.aclose()
+
+    async def _body(self, receive: Receive, send: Send) -> None:
+        length = self.upstream.headers.get("content-length") or ""
+        if length.isdigit() and int(length) <= WATCH_ABOVE:
+            await self._pump(send)
+            return
+        async with anyio.create_task_group() as group:
+
+            async def watch() -> None:
+                while (await receive())["type"] != "http.disconnect":
+                    pass
+                group.cancel_scope.cancel()
+
+            group.start_soon(watch)
+            await self._pump(send)
+            group.cancel_scope.cancel()
+
+    async def _pump(self, send: Send) -> None:
+        try:
+            async for chunk in self.upstream.aiter_raw():
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        except WireError as exc:
+            log.warning(
+                "landlord %s broke off a response mid-body (%s); dropping the client's connection",
+                self.landlord,
+                exc.reason,
+            )
+            raise BrokenUpstream(self.landlord) from exc
+
+
+class Upload:
+    """The client's request body as an upstream body, noting whether any of it was read."""
+
+    def __init__(self, request: Request):
+        self.request = request
+        self.started = False
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        self.started = True
+        try:
+            async for chunk in self.request.stream():
+                if chunk:
+                    yield chunk
+        except ClientDisconnect:
+            log.info("client went away mid-upload; the landlord's upload is abandoned")
+            raise errors.from_status(499, "Client Disconnect") from None
+
+
+def has_body(headers: Mapping[str, str]) -> bool:
+    if "chunked" in headers.get("transfer-encoding", "").lower():
+        return True
+    return headers.get("content-length", "0") not in ("", "0")
+
+
+def replies(status: int, headers: Mapping[str, str], body: bytes, ctype: str) -> Response:
+    """A response the proxy composes itself (merged listings, account answers)."""
+    out = {"Content-Type": ctype, **headers}
+    return Response(body, status_code=status, headers=out)

@@ -1,0 +1,147 @@
+"""Which landlords a customer's combined account spans: the :class:`LandlordSource` seam.
+
+Today's source, :class:`TokenLandlords`, reads them from the customer's own home token: the
+home landlord (its object store in the token's catalog) and every K2K service provider the
+token lists (``service_providers``), in that order. The exchange's subscriptions will be
+another source with the same one method. A landlord where the customer turns out to have
+no project is dropped later, when the proxy federates there (:mod:`ocx.proxy.tokens`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol
+
+import httpx
+
+from ocx.common import errors
+from ocx.common.auth import Principal
+from ocx.proxy.cache import Flights, TtlCache
+from ocx.topology import PROXY_REGION
+
+Kind = Literal["home", "federated", "direct"]
+
+
+def digest_of(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Caller:
+    """A verified customer and the token they came with (hashed for cache keys; never logged)."""
+
+    principal: Principal
+    token: str
+    digest: str
+
+    @classmethod
+    def of(cls, principal: Principal, token: str) -> Caller:
+        return cls(principal, token, digest_of(token))
+
+    @property
+    def account_key(self) -> tuple[str, str]:
+        """Whose combined account: remote projects are per user, so user and home project."""
+        return (self.principal.user_id, self.principal.project_id or "")
+
+
+@dataclass(frozen=True)
+class ServiceProvider:
+    id: str
+    auth_url: str
+    sp_url: str
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A landlord that may hold part of the customer's account, and how to reach it.
+
+    ``home``: the landlord that issued the customer's token (used as is); ``federated``: a
+    K2K service provider (a token there is got through federation); ``direct``: a landlord
+    whose storage URL and token the source already holds.
+    """
+
+    name: str
+    rank: int
+    kind: Kind
+    storage_url: str | None = None
+    token: str | None = None
+    sp: ServiceProvider | None = None
+
+
+class LandlordSource(Protocol):
+    async def candidates(self, caller: Caller) -> Sequence[Candidate]: ...
+
+
+def object_store_url(catalog: Any) -> str | None:
+    """The public object-store URL of a token's catalog, never a proxy's (region ocx)."""
+    for service in catalog if isinstance(catalog, list) else []:
+        if not isinstance(service, dict) or service.get("type") != "object-store":
+            continue
+        for endpoint in service.get("endpoints", []):
+            if endpoint.get("interface") == "public" and endpoint.get("region") != PROXY_REGION:
+                return str(endpoint["url"])
+    return None
+
+
+def from_token_body(home: str, token: dict[str, Any]) -> list[Candidate]:
+    """Home first (if it has an object store), then the service providers in token order."""
+    out: list[Candidate] = []
+    url = object_store_url(token.get("catalog"))
+    if url is not None:
+        out.append(Candidate(home, 0, "home", storage_url=url))
+    for rank, sp in enumerate(token.get("service_providers") or [], start=1):
+        provider = ServiceProvider(str(sp["id"]), str(sp["auth_url"]), str(sp["sp_url"]))
+        out.append(Candidate(provider.id, rank, "federated", sp=provider))
+    return out
+
+
+class TokenLandlords:
+    """Home plus the token's service providers, read by validating the token at home."""
+
+    def __init__(
+        self, client: httpx.AsyncClient, identity_url: str, home: str, ttl: float, size: int
+    ):
+        self.client = client
+        self.identity_url = identity_url.rstrip("/")
+        self.home = home
+        self.ttl = ttl
+        self._cache: TtlCache[str, list[Candidate]] = TtlCache(size)
+        self._flights: Flights[str, list[Candidate]] = Flights()
+
+    async def candidates(self, caller: Caller) -> Sequence[Candidate]:
+        found = self._cache.get(caller.digest)
+        if found is None:
+            found = await self._flights.run(caller.digest, lambda: self._fetch(caller))
+        return found
+
+    async def _fetch(self, caller: Caller) -> list[Candidate]:
+        token = await self._validate(caller.token)
+        found = from_token_body(self.home, token)
+        until = min(caller.principal.expires_at, self._cache.clock() + self.ttl)
+        self._cache.put(caller.digest, found, until)
+        return found
+
+    async def _validate(self, token: str) -> dict[str, Any]:
+        # A user may validate their own token: no credentials of the proxy's are needed.
+        headers = {"X-Auth-Token": token, "X-Subject-Token": token}
+        try:
+            resp = await self.client.get(self.identity_url + "/v3/auth/tokens", headers=headers)
+            doc = resp.json() if resp.status_code == 200 else None
+        except (httpx.HTTPError, ValueError) as exc:
+            raise _identity_down(type(exc).__name__) from exc
+        if resp.status_code in (401, 404):
+            raise errors.Unauthorized("The token has been revoked or has expired.")
+        if not isinstance(doc, dict) or not isinstance(doc.get("token"), dict):
+            raise _identity_down(f"answered {resp.status_code}")
+        return dict(doc["token"])
+
+    def forget(self, digest: str) -> None:
+        self._cache.pop(digest)
+
+
+def _identity_down(reason: str) -> errors.OCXError:
+    return errors.ServiceUnavailable(
+        f"The home identity service could not list the customer's landlords ({reason})."
+    )

@@ -1,0 +1,54 @@
+"""The proxy as a part of a running exchange (run by a landlord that is an identity provider)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from fastapi import FastAPI
+from starlette.types import ASGIApp
+
+from ocx.common.app import create_app
+from ocx.common.errors import Family
+from ocx.proxy.routes import routes
+from ocx.proxy.service import ProxyService
+from ocx.proxy.settings import ProxySettings
+
+if TYPE_CHECKING:
+    from ocx.runner import Landlord
+
+
+def build(service: ProxyService) -> FastAPI:
+    """The app; the caller starts and stops ``service``."""
+    return create_app(
+        service=f"proxy:{service.settings.landlord}",
+        family=Family.SWIFT,
+        routes=routes(),
+        state={"proxy": service},
+    )
+
+
+def settings_for(landlord: Landlord) -> ProxySettings:
+    return ProxySettings(
+        landlord=landlord.name,
+        public_url=landlord.base_urls["proxy"],
+        verifier=landlord.verifier(),
+        identity_url=landlord.identity_url,
+        proxy_id=f"{landlord.name}-proxy",
+        home_object_url=landlord.base_urls.get("object"),
+    )
+
+
+class ProxyPart:
+    def __init__(self, service: ProxyService):
+        self.service = service
+        self.app: ASGIApp = build(service)
+
+    @classmethod
+    def for_landlord(cls, landlord: Landlord) -> ProxyPart:
+        return cls(ProxyService(settings_for(landlord)))
+
+    async def start(self) -> None:
+        await self.service.start()
+
+    async def stop(self) -> None:
+        await self.service.stop()

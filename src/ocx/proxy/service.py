@@ -1,0 +1,93 @@
+"""The proxy service: its settings, token verifier, outbound clients and caches."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import httpx
+
+from ocx.common import errors
+from ocx.common.auth import TokenVerifier
+from ocx.proxy.cache import TtlCache
+from ocx.proxy.k2k import Federation
+from ocx.proxy.landlords import Caller, LandlordSource, TokenLandlords, digest_of
+from ocx.proxy.placement import NoPrices, Prices
+from ocx.proxy.routing import RoutingCache
+from ocx.proxy.settings import ProxySettings
+from ocx.proxy.tokens import Translator
+from ocx.proxy.upstream import Upstream
+from ocx.proxy.wire import Pool
+
+log = logging.getLogger("ocx.proxy")
+
+
+class ProxyService:
+    def __init__(
+        self,
+        settings: ProxySettings,
+        *,
+        source: LandlordSource | None = None,
+        prices: Prices | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ):
+        self.settings = settings
+        self.verifier = TokenVerifier(
+            identity_url=settings.verifier.identity_url,
+            issuer=settings.verifier.identity_url,
+            audience=settings.verifier.audience,
+            revocation_interval=settings.verifier.revocation_interval,
+        )
+        self.data = Pool(
+            settings.connect_timeout, settings.read_timeout, settings.max_idle_connections
+        )
+        self.identity = httpx.AsyncClient(transport=transport, timeout=settings.federation_timeout)
+        self.upstream = Upstream(self.data)
+        self.source: LandlordSource = source or TokenLandlords(
+            self.identity,
+            settings.identity_url,
+            settings.landlord,
+            settings.landlords_ttl,
+            settings.token_cache_size,
+        )
+        self.translator = Translator(Federation(self.identity, settings.identity_url), settings)
+        self.routes = RoutingCache(settings.route_ttl, settings.route_cache_size)
+        self.prices: Prices = prices or NoPrices()
+        self.verified: TtlCache[str, Caller] = TtlCache(settings.token_cache_size)
+
+    async def caller(self, token: str) -> Caller:
+        """The verified caller of ``token`` (401 if it is not good here).
+
+        A verification is remembered for the verifier's revocation interval, the staleness
+        the verifier's own revocation list already has, so a revoked token is refused within
+        two intervals, and its signature is not checked again on every request.
+        """
+        digest = digest_of(token)
+        known = self.verified.get(digest)
+        if known is not None:
+            return known
+        try:
+            principal = await self.verifier.verify(token)
+        except errors.Unauthorized:
+            if token:
+                self.forget_token(digest)
+            raise
+        found = Caller(principal, token, digest)
+        interval = self.settings.verifier.revocation_interval
+        self.verified.put(digest, found, min(principal.expires_at, time.time() + interval))
+        return found
+
+    def forget_token(self, digest: str) -> None:
+        """The home token was refused: drop everything got with it."""
+        self.verified.pop(digest)
+        self.translator.forget(digest)
+        if isinstance(self.source, TokenLandlords):
+            self.source.forget(digest)
+
+    async def start(self) -> None:
+        log.info("proxy of %s ready at %s", self.settings.landlord, self.settings.public_url)
+
+    async def stop(self) -> None:
+        await self.data.aclose()
+        await self.identity.aclose()
+        await self.verifier.aclose()

@@ -1,0 +1,88 @@
+"""One request's view of a customer's combined account: their landlords, a backend at each
+(the right token and account URL), and calls to them, alone or all at once."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, TypeVar
+
+from ocx.common import errors
+from ocx.proxy import upstream
+from ocx.proxy.errors import Absent, Unreachable, unavailable
+from ocx.proxy.fanout import Results, fan_out
+from ocx.proxy.landlords import Caller, Candidate
+from ocx.proxy.tokens import Backend
+from ocx.proxy.wire import Body, Response, Url
+
+if TYPE_CHECKING:
+    from ocx.proxy.service import ProxyService
+
+T = TypeVar("T")
+
+
+class Session:
+    def __init__(self, svc: ProxyService, caller: Caller, hops: Sequence[str]):
+        self.svc = svc
+        self.caller = caller
+        self.hops = hops
+        self._candidates: Sequence[Candidate] | None = None
+
+    @property
+    def account_key(self) -> tuple[str, str]:
+        return self.caller.account_key
+
+    async def candidates(self) -> Sequence[Candidate]:
+        if self._candidates is None:
+            self._candidates = await self.svc.source.candidates(self.caller)
+        return self._candidates
+
+    async def ranks(self) -> dict[str, int]:
+        return {c.name: c.rank for c in await self.candidates()}
+
+    async def candidate(self, landlord: str) -> Candidate:
+        for found in await self.candidates():
+            if found.name == landlord:
+                return found
+        raise errors.NotFound(f"{landlord!r} is not one of this account's landlords.")
+
+    async def backend(self, landlord: str, container: str | None = None) -> Backend:
+        """The landlord's backend, or the request's fault: 404 (nothing there), 503 (down)."""
+        try:
+            return await self.svc.translator.backend(self.caller, await self.candidate(landlord))
+        except Absent as exc:
+            message = f"This account has nothing at {landlord} ({exc.reason})."
+            raise errors.NotFound(message) from exc
+        except Unreachable as exc:
+            raise unavailable(landlord, exc.reason, container) from exc
+
+    async def fan_out(self, work: Callable[[Backend], Awaitable[T]], what: str) -> Results[T]:
+        """``work`` at every landlord at once, each within the fan-out deadline."""
+
+        async def at(candidate: Candidate) -> T:
+            return await work(await self.svc.translator.backend(self.caller, candidate))
+
+        timeout = self.svc.settings.fanout_timeout
+        return await fan_out(await self.candidates(), at, timeout, what)
+
+    async def call(
+        self,
+        backend: Backend,
+        method: str,
+        container: str | None = None,
+        *,
+        query: bytes = b"",
+        headers: Iterable[tuple[str, str]] = (),
+        body: bytes | None = None,
+    ) -> Response:
+        url = upstream.target(backend.storage_url, container, None, query)
+        return await self.svc.upstream.call(backend, method, url, headers, self.hops, body)
+
+    async def open(
+        self,
+        backend: Backend,
+        method: str,
+        url: Url,
+        headers: Iterable[tuple[str, str]],
+        body: Body = None,
+    ) -> Response:
+        return await self.svc.upstream.open(backend, method, url, headers, self.hops, body)

@@ -1,0 +1,45 @@
+"""Proxy settings: typed, built once from the topology (or by hand) and passed in."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ocx.common.settings import VerifierSettings
+from ocx.proxy.placement import Policy
+
+
+class ProxySettings(BaseModel):
+    """Where the proxy lives, whose tokens it accepts, and how patient it is with landlords."""
+
+    model_config = ConfigDict(frozen=True)
+
+    landlord: str
+    public_url: str
+    verifier: VerifierSettings
+    # The identity service that issued the customers' tokens (the home landlord's).
+    identity_url: str
+    # This proxy's name in X-OCX-Proxy-Hops; every copy of one proxy shares it.
+    proxy_id: str
+    # The home landlord's object store, for requests without a token (temp URLs, public
+    # containers): only the home account has the same path at the proxy and at the landlord.
+    home_object_url: str | None = None
+    # A fan-out (listing, account HEAD/POST, finding a container) waits this long per landlord.
+    fanout_timeout: float = Field(5.0, gt=0)
+    # Getting a token at a landlord through federation (four calls) may take this long.
+    federation_timeout: float = Field(10.0, gt=0)
+    connect_timeout: float = Field(3.0, gt=0)
+    # Longest silence within one streamed request or response before the landlord counts as gone.
+    read_timeout: float = Field(60.0, gt=0)
+    # Remote tokens are dropped this long before they (or the home token) expire.
+    token_margin: float = Field(30.0, ge=0)
+    # How long the home token's landlords (catalog, service providers) are remembered.
+    landlords_ttl: float = Field(60.0, gt=0)
+    # How long "the customer has no project there" is remembered.
+    absent_ttl: float = Field(60.0, gt=0)
+    route_ttl: float = Field(300.0, gt=0)
+    route_cache_size: int = Field(100_000, ge=1)
+    token_cache_size: int = Field(10_000, ge=1)
+    placement: Policy = Policy.HOME
+    max_hops: int = Field(4, ge=1)
+    # Idle keep-alive connections kept per landlord object store.
+    max_idle_connections: int = Field(64, ge=1)

@@ -1,0 +1,180 @@
+"""The data-path HTTP client and its framing, against small raw servers."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+import pytest
+
+from ocx.proxy.framing import Framer, Head, parse_head
+from ocx.proxy.wire import Pool, WireError, parse_url, request_head
+
+Serve = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
+
+
+def test_heads_parse_and_refuse_garbage() -> None:
+    head = parse_head(b"HTTP/1.1 206 Partial Content\r\nContent-Length: 3\r\nX-A:  b ")
+    assert (head.status, head.headers, head.get("x-a")) == (
+        206,
+        [("Content-Length", "3"), ("X-A", "b")],
+        "b",
+    )
+    for garbage in (
+        b"SSH-2.0-OpenSSH",
+        b"HTTP/1.1 2x0 OK",
+        b"HTTP/1.1 200 OK\r\nno colon",
+        b"HTTP/1.1 200 OK\r\n X: y",
+    ):
+        with pytest.raises(ValueError):
+            parse_head(garbage)
+
+
+def test_content_length_bodies_pass_through_uncopied() -> None:
+    framer = Framer.for_head(Head(200, [("Content-Length", "5")]), request_was_head=False)
+    data = b"abc"
+    assert framer.feed(data)[0] is data
+    assert framer.feed(b"de") == [b"de"] and framer.done and framer.keep_alive
+    with pytest.raises(ValueError):
+        Framer(2).feed(b"abc")
+
+
+def test_chunked_bodies_are_dechunked_across_any_split() -> None:
+    wire = b"4\r\nWiki\r\n5;ext=1\r\npedia\r\n0\r\nTrailer: x\r\n\r\n"
+    for split in range(1, len(wire)):
+        framer = Framer(chunked=True)
+        got = framer.feed(wire[:split]) + framer.feed(wire[split:])
+        assert b"".join(got) == b"Wikipedia" and framer.done
+    with pytest.raises(ValueError):
+        Framer(chunked=True).feed(b"zz\r\n")
+
+
+def test_no_body_after_head_204_304_and_until_close_without_length() -> None:
+    assert Framer.for_head(Head(200, [("Content-Length", "9")]), request_was_head=True).done
+    assert Framer.for_head(Head(304, []), request_was_head=False).done
+    close = Framer.for_head(Head(200, [], "HTTP/1.0"), request_was_head=False)
+    assert close.until_close and not close.keep_alive and close.feed(b"x") == [b"x"]
+
+
+def test_request_heads_frame_the_body() -> None:
+    url = parse_url("http://h:8080/v1/AUTH_x?format=json")
+    head, chunked = request_head("PUT", url, [("Host", "evil"), ("X-A", "1")], b"abc")
+    assert head.split(b"\r\n") == [
+        b"PUT /v1/AUTH_x?format=json HTTP/1.1",
+        b"host: h:8080",
+        b"X-A: 1",
+        b"content-length: 3",
+        b"",
+        b"",
+    ]
+    assert not chunked
+
+    async def stream() -> AsyncIterator[bytes]:
+        yield b"x"
+
+    assert request_head("PUT", url, [], stream())[1] is True
+
+
+async def serving(handler: Serve) -> tuple[asyncio.Server, str]:
+    server = await asyncio.start_server(handler, "127.0.0.1", 0)
+    return server, f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/x"
+
+
+async def read_request(reader: asyncio.StreamReader) -> bytes:
+    head = await reader.readuntil(b"\r\n\r\n")
+    length = next(
+        (
+            int(line.split(b":")[1])
+            for line in head.split(b"\r\n")
+            if line.lower().startswith(b"content-length")
+        ),
+        0,
+    )
+    return await reader.readexactly(length) if length else b""
+
+
+async def test_keep_alive_and_a_stale_connection_is_retried_once() -> None:
+    connections = 0
+
+    async def once_then_close(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal connections
+        connections += 1
+        await read_request(reader)
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+        await writer.drain()
+        writer.close()  # the landlord ends the connection after one answer
+
+    server, url = await serving(once_then_close)
+    pool = Pool(1.0, 2.0)
+    for _ in range(3):
+        answer = await pool.request("GET", parse_url(url), [])
+        assert await answer.aread() == b"ok"
+        await asyncio.sleep(0.01)
+    assert connections == 3
+    await pool.aclose()
+    server.close()
+
+
+async def test_an_early_answer_stops_the_upload() -> None:
+    sent = 0
+
+    async def refuse(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n")
+        await writer.drain()
+        await asyncio.sleep(0.5)
+        writer.close()
+
+    async def body() -> AsyncIterator[bytes]:
+        nonlocal sent
+        for _ in range(1000):
+            sent += 1
+            yield b"x" * 65536
+            await asyncio.sleep(0.001)
+
+    server, url = await serving(refuse)
+    pool = Pool(1.0, 2.0)
+    answer = await pool.request("PUT", parse_url(url), [], body())
+    assert answer.status_code == 404 and sent < 1000
+    await answer.aclose()
+    await pool.aclose()
+    server.close()
+
+
+async def test_a_body_cut_short_is_an_error_not_a_short_body() -> None:
+    async def short(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_request(reader)
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc")
+        await writer.drain()
+        writer.close()
+
+    server, url = await serving(short)
+    pool = Pool(1.0, 2.0)
+    answer = await pool.request("GET", parse_url(url), [])
+    with pytest.raises(WireError, match="connection lost"):
+        await answer.aread()
+    await pool.aclose()
+    server.close()
+
+
+async def test_silence_times_out_and_garbage_is_garbage() -> None:
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await asyncio.sleep(5)
+
+    async def garbage(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_request(reader)
+        writer.write(b"\x00\x01 not http\r\n\r\n")
+        await writer.drain()
+
+    pool = Pool(1.0, 0.3)
+    server, url = await serving(silent)
+    with pytest.raises(WireError, match="timed out"):
+        await pool.request("GET", parse_url(url), [])
+    server.close()
+    server, url = await serving(garbage)
+    with pytest.raises(WireError, match="answered garbage"):
+        await pool.request("GET", parse_url(url), [])
+    server.close()
+    with pytest.raises(WireError, match="cannot connect"):
+        await pool.request("GET", parse_url("http://127.0.0.1:9/x"), [])
+    await pool.aclose()
