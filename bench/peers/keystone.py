@@ -21,7 +21,6 @@ Keystone signs its assertions by running the ``xmlsec1`` program, which must be 
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import json
 import os
 import secrets
@@ -36,10 +35,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
 
 REPO = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
@@ -270,26 +265,11 @@ xmlsec1_binary = {XMLSEC1}
 
 
 def _self_signed(common_name: str) -> tuple[bytes, bytes]:
-    """(private key PEM, certificate PEM): RSA 2048, valid ten years, as xmlsec1 reads them."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=3650))
-        .sign(key, hashes.SHA256())
-    )
-    key_pem = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.TraditionalOpenSSL,
-        serialization.NoEncryption(),
-    )
-    return key_pem, cert.public_bytes(serialization.Encoding.PEM)
+    """(private key PEM, certificate PEM), made the way OCX makes its own SAML keys."""
+    from ocx.identity.federation.saml import new_signing_key
+
+    made = new_signing_key(common_name)
+    return made.private_pem.encode(), made.cert_pem.encode()
 
 
 def _write_gunicorn_conf(workdir: Path, fd: int, workers: int, threads: int) -> None:
