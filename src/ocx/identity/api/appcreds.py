@@ -136,7 +136,7 @@ async def list_app_creds(
             views.app_cred(base, r, await assignments.roles_by_id(session, r.role_ids))
             for r in rows
         ]
-    return collection(request, "application_credentials", docs, False, None)
+    return collection(request, "application_credentials", docs)
 
 
 async def get_app_cred(

@@ -12,7 +12,7 @@ from ocx.common import errors
 from ocx.common.auth import Principal
 from ocx.identity import assignments, tokens
 from ocx.identity.api import views
-from ocx.identity.api.deps import base_url, caller, service
+from ocx.identity.api.deps import base_url, caller, collection, service
 from ocx.identity.assignments import Target
 from ocx.identity.authn import AuthRequest
 from ocx.identity.models import Domain
@@ -134,10 +134,7 @@ async def auth_projects(
     base = base_url(request)
     async with svc.db.session() as session:
         rows = await assignments.projects_of(session, who.user_id)
-    return {
-        "projects": [views.project(base, p) for p in rows],
-        "links": {"self": str(request.url), "previous": None, "next": None},
-    }
+    return collection(request, "projects", [views.project(base, p) for p in rows])
 
 
 async def auth_domains(
@@ -150,10 +147,7 @@ async def auth_domains(
         ids = {r.target_id for r in rows if r.target_type == assignments.DOMAIN}
         query = select(Domain).where(Domain.id.in_(ids), Domain.enabled.is_(True))
         domains = list(await session.scalars(query.order_by(Domain.name)))
-    return {
-        "domains": [views.domain(base, d) for d in domains],
-        "links": {"self": str(request.url), "previous": None, "next": None},
-    }
+    return collection(request, "domains", [views.domain(base, d) for d in domains])
 
 
 async def auth_system(
@@ -161,10 +155,7 @@ async def auth_system(
 ) -> dict[str, Any]:
     async with svc.db.session() as session:
         held = await assignments.effective_role_ids(session, who.user_id, Target.system())
-    return {
-        "system": [{"all": True}] if held else [],
-        "links": {"self": str(request.url), "previous": None, "next": None},
-    }
+    return collection(request, "system", [{"all": True}] if held else [])
 
 
 async def jwks(svc: IdentityService = Depends(service)) -> dict[str, Any]:

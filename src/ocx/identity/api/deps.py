@@ -57,7 +57,11 @@ def filters(request: Request, *names: str) -> dict[str, Any]:
 
 
 def collection(
-    request: Request, key: str, items: list[dict[str, Any]], more: bool, last_id: str | None
+    request: Request,
+    key: str,
+    items: list[dict[str, Any]],
+    more: bool = False,
+    last_id: str | None = None,
 ) -> dict[str, Any]:
     """A Keystone list body with ``links``; ``next`` carries the marker when more rows follow."""
     url = str(request.url)

@@ -313,7 +313,7 @@ def grant_handlers(target_type: str, actor_type: str, inherited: bool = False) -
             )
             roles = list(await session.scalars(query))
         base = base_url(request)
-        return collection(request, "roles", [views.role(base, r) for r in roles], False, None)
+        return collection(request, "roles", [views.role(base, r) for r in roles])
 
     return {"put": put, "check": check, "remove": remove, "list": listing}
 
@@ -360,10 +360,7 @@ async def list_role_assignments(
         rows = await assignments.list_assignments(session, f)
         namer = _Namer(session) if names else None
         docs = [await _assignment_doc(base, row, namer) for row in rows]
-    return {
-        "role_assignments": docs,
-        "links": {"self": str(request.url), "previous": None, "next": None},
-    }
+    return collection(request, "role_assignments", docs)
 
 
 class _Namer:

@@ -229,7 +229,7 @@ async def user_projects(
         svc.policy.require_self_or_reader(who, row.id, row.domain_id, "identity:list_user_projects")
         projects = await assignments.projects_of(session, row.id)
     base = base_url(request)
-    return collection(request, "projects", [views.project(base, p) for p in projects], False, None)
+    return collection(request, "projects", [views.project(base, p) for p in projects])
 
 
 async def user_groups(
@@ -251,7 +251,7 @@ async def user_groups(
         )
         groups = list(await session.scalars(query))
     base = base_url(request)
-    return collection(request, "groups", [views.group(base, g) for g in groups], False, None)
+    return collection(request, "groups", [views.group(base, g) for g in groups])
 
 
 # --- groups --------------------------------------------------------------------------------
@@ -356,7 +356,7 @@ async def group_members(
         )
         users = list(await session.scalars(query))
     base = base_url(request)
-    return collection(request, "users", [views.user(base, u) for u in users], False, None)
+    return collection(request, "users", [views.user(base, u) for u in users])
 
 
 async def _group_and_user(session: Any, group_id: str, user_id: str) -> tuple[Group, User]:

@@ -18,7 +18,7 @@ from ocx.common import errors
 from ocx.common.auth import Principal
 from ocx.identity import store, tokens
 from ocx.identity.api.crud import apply
-from ocx.identity.api.deps import base_url, caller, service
+from ocx.identity.api.deps import base_url, caller, collection, filters, service
 from ocx.identity.federation import mapping as engine
 from ocx.identity.federation.models import (
     ExpiringMembership,
@@ -142,10 +142,6 @@ def sp_view(base: str, row: ServiceProvider) -> dict[str, Any]:
     }
 
 
-def _listing(request: Request, key: str, items: list[dict[str, Any]]) -> dict[str, Any]:
-    return {key: items, "links": {"self": str(request.url), "previous": None, "next": None}}
-
-
 # --- revocation when trust ends ------------------------------------------------------------
 
 
@@ -222,11 +218,10 @@ async def list_idps(
     base = base_url(request)
     async with svc.db.session() as session:
         query = select(IdentityProvider).order_by(IdentityProvider.id)
-        if "enabled" in request.query_params:
-            query = query.filter_by(enabled=request.query_params["enabled"].lower() == "true")
+        query = query.filter_by(**filters(request, "enabled"))
         rows = list(await session.scalars(query))
         items = [idp_view(base, r, await _remote_ids(session, r.id)) for r in rows]
-    return _listing(request, "identity_providers", items)
+    return collection(request, "identity_providers", items)
 
 
 async def _remote_ids(session: AsyncSession, idp_id: str) -> list[str]:
@@ -320,7 +315,7 @@ async def list_mappings(
     base = base_url(request)
     async with svc.db.session() as session:
         rows = list(await session.scalars(select(Mapping).order_by(Mapping.id)))
-    return _listing(request, "mappings", [mapping_view(base, r) for r in rows])
+    return collection(request, "mappings", [mapping_view(base, r) for r in rows])
 
 
 async def get_mapping(
@@ -417,7 +412,7 @@ async def list_protocols(
     async with svc.db.session() as session:
         await store.get(session, IdentityProvider, idp_id, "identity_provider")
         rows = list(await session.scalars(select(FederationProtocol).filter_by(idp_id=idp_id)))
-    return _listing(request, "protocols", [protocol_view(base, r) for r in rows])
+    return collection(request, "protocols", [protocol_view(base, r) for r in rows])
 
 
 async def _protocol(session: AsyncSession, idp_id: str, protocol_id: str) -> FederationProtocol:
@@ -512,7 +507,7 @@ async def list_sps(
     base = base_url(request)
     async with svc.db.session() as session:
         rows = list(await session.scalars(select(ServiceProvider).order_by(ServiceProvider.id)))
-    return _listing(request, "service_providers", [sp_view(base, r) for r in rows])
+    return collection(request, "service_providers", [sp_view(base, r) for r in rows])
 
 
 async def get_sp(

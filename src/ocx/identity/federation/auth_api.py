@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import Depends, Request, Response
+from lxml import etree
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ocx.common import errors
@@ -116,8 +117,6 @@ async def _assertion(request: Request, svc: IdentityService) -> tuple[Any, saml.
 
 async def saml2_assertion(request: Request, svc: IdentityService = Depends(service)) -> Response:
     doc, _req = await _assertion(request, svc)
-    from lxml import etree
-
     return Response(etree.tostring(doc), media_type="text/xml")
 
 

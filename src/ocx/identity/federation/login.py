@@ -14,8 +14,10 @@ import logging
 import time
 from collections.abc import Mapping as MappingType
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ocx.common import errors
@@ -115,8 +117,6 @@ async def _user(
     user_id = shadow_id(idp.id, unique)
     user = await session.get(User, user_id)
     if user is None:
-        from datetime import UTC, datetime
-
         user = User(
             id=user_id,
             name=name,
@@ -157,8 +157,6 @@ async def _record_shadow(
 
 
 async def _flush_or_refuse(session: AsyncSession, message: str) -> None:
-    from sqlalchemy.exc import IntegrityError
-
     try:
         await session.flush()
     except IntegrityError as exc:

@@ -252,7 +252,7 @@ async def list_clients(
     async with svc.db.session() as session:
         rows = await session.scalars(select(OidcClient).order_by(OidcClient.client_id))
         docs = [client_view(base_url(request), row) for row in rows]
-    return collection(request, "clients", docs, False, None)
+    return collection(request, "clients", docs)
 
 
 async def get_client(
