@@ -27,6 +27,7 @@ def principal(project: str, roles: tuple[str, ...], **kw: object) -> Principal:
         expires_at=time.time() + 60,
         project_id=project,
         project_name="proj",
+        project_domain_id="default",
         system=bool(kw.get("system", False)),
     )
 
@@ -120,17 +121,23 @@ def test_temp_url_signatures() -> None:
     expires = int(time.time()) + 60
     sig = tempurl.sign("key", "GET", expires, "/v1/AUTH_p/c/o")
     temp = tempurl.TempUrl(sig, expires, None, None, False)
-    tempurl.verify(temp, "GET", "AUTH_p", "c", "o", ["other", "key"])
-    tempurl.verify(temp, "HEAD", "AUTH_p", "c", "o", ["key"])
+    key = [("key", None)]
+    assert tempurl.verify(temp, "GET", "AUTH_p", "c", "o", [("other", None), ("key", "c")]) == "c"
+    assert tempurl.verify(temp, "HEAD", "AUTH_p", "c", "o", key) is None
     with pytest.raises(errors.Unauthorized):
-        tempurl.verify(temp, "PUT", "AUTH_p", "c", "o", ["key"])
+        tempurl.verify(temp, "PUT", "AUTH_p", "c", "o", key)
     with pytest.raises(errors.Unauthorized):
-        tempurl.verify(temp, "GET", "AUTH_p", "c", "o2", ["key"])
+        tempurl.verify(temp, "GET", "AUTH_p", "c", "o2", key)
+    copy = tempurl.TempUrl(
+        tempurl.sign("key", "COPY", expires, "/v1/AUTH_p/c/o"), expires, None, None, False
+    )
+    with pytest.raises(errors.Unauthorized):
+        tempurl.verify(copy, "COPY", "AUTH_p", "c", "o", key)
     old = tempurl.TempUrl(
         tempurl.sign("key", "GET", 1000, "/v1/AUTH_p/c/o"), 1000, None, None, False
     )
     with pytest.raises(errors.Unauthorized):
-        tempurl.verify(old, "GET", "AUTH_p", "c", "o", ["key"])
+        tempurl.verify(old, "GET", "AUTH_p", "c", "o", key)
     prefixed = tempurl.sign("key", "GET", expires, "prefix:/v1/AUTH_p/c/dir/", "sha512")
     tempurl.verify(
         tempurl.TempUrl(prefixed, expires, "dir/", None, False),
@@ -138,7 +145,7 @@ def test_temp_url_signatures() -> None:
         "AUTH_p",
         "c",
         "dir/x",
-        ["key"],
+        key,
     )
 
 

@@ -5,7 +5,8 @@
   reads (HEAD, GET, listings), never writes.
 - A system-scoped ``admin`` token is the reseller admin: every account of this landlord.
 - Everyone else, and anonymous callers, get only what a container's ACLs grant:
-  ``X-Container-Read`` (``project:user`` entries, ``*`` wildcards, ``.r:*`` public read of
+  ``X-Container-Read`` (``project:user`` entries, ids or, for the default domain only,
+  names; ``*`` wildcards, ``.r:*`` public read of
   objects, ``.rlistings`` public listing) and ``X-Container-Write`` (``project:user``).
 """
 
@@ -86,9 +87,17 @@ def parse(value: str, *, write: bool) -> Acl:
     return Acl(tuple(users), tuple(referrers), listings)
 
 
+DEFAULT_DOMAIN = "default"
+
+
 def _matches(principal: Principal, project: str, user: str) -> bool:
-    return _is(project, principal.project_id, principal.project_name) and _is(
-        user, principal.user_id, principal.user_name
+    # Names are unique only within a domain: as in Swift, an ACL entry matches by name only
+    # users and projects of the default domain, and by id everyone.
+    names = (
+        principal.user_domain_id == DEFAULT_DOMAIN and principal.project_domain_id == DEFAULT_DOMAIN
+    )
+    return _is(project, principal.project_id, principal.project_name if names else None) and _is(
+        user, principal.user_id, principal.user_name if names else None
     )
 
 

@@ -87,10 +87,16 @@ def _split(signature: str) -> tuple[str, bytes]:
 
 
 def verify(
-    temp: TempUrl, method: str, account: str, container: str, obj: str, keys: Iterable[str]
-) -> None:
-    """Raise 401 unless ``temp`` signs ``method`` on this object with one of ``keys``."""
-    if temp.expires < time.time():
+    temp: TempUrl,
+    method: str,
+    account: str,
+    container: str,
+    obj: str,
+    keys: Iterable[tuple[str, str | None]],
+) -> str | None:
+    """The scope of the key (``(key, scope)`` pairs) whose signature ``temp`` carries for
+    ``method`` on this object; 401 if none."""
+    if temp.expires < time.time() or method not in METHODS:
         raise invalid()
     digest, given = _split(temp.signature)
     if digest not in DIGESTS:
@@ -102,10 +108,10 @@ def verify(
     else:
         path = f"/v1/{account}/{container}/{obj}"
     methods = ("GET", "HEAD") if method == "HEAD" else (method,)
-    for key in keys:
+    for key, scope in keys:
         for signed in methods:
             message = f"{signed}\n{temp.expires}\n{path}".encode()
             expected = hmac.new(key.encode(), message, DIGESTS[digest]).digest()
             if hmac.compare_digest(expected, given):
-                return
+                return scope
     raise invalid()

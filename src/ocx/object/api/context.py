@@ -35,6 +35,9 @@ class Call:
     project_id: str
     principal: Principal | None
     temp_url: bool = False
+    # A temp URL signed with a container's key reaches that container only (None: the
+    # account's key, which reaches the whole account), as in Swift.
+    temp_scope: str | None = None
     _grants: dict[int, Grants] = field(default_factory=dict)
 
     def for_account(self, account: str) -> Call:
@@ -59,7 +62,9 @@ class Call:
 
     @property
     def level(self) -> Level:
-        return Level.OWNER if self.temp_url else acl.level(self.principal, self.project_id)
+        if self.temp_url:
+            return Level.OWNER if self.temp_scope is None else Level.NONE
+        return acl.level(self.principal, self.project_id)
 
     def require(self, at_least: Level) -> None:
         if self.level < at_least:
@@ -67,7 +72,7 @@ class Call:
 
     def grants(self, container: Container) -> Grants:
         if self.temp_url:
-            return OWNER
+            return OWNER if self._in_scope(container.name) else NOTHING
         if container.id not in self._grants:
             self._grants[container.id] = acl.grants(
                 self.principal,
@@ -80,19 +85,23 @@ class Call:
 
     async def container(self, name: str, need: str) -> Container:
         """The container, if the caller has ``need`` (owner, read, listing or write) on it."""
-        return self.check(await self.svc.store.container(self.account, name), need)
+        return self.check(await self.svc.store.container(self.account, name), need, name)
 
     async def located(
         self, container: str, name: str, need: str
     ) -> tuple[Container, Object | None]:
         """The container (``need`` checked) and its object of ``name``, in one database trip."""
         found, obj = await self.svc.store.locate(self.account, container, name)
-        return self.check(found, need), obj
+        return self.check(found, need, container), obj
 
-    def check(self, found: Container | None, need: str) -> Container:
+    def _in_scope(self, container: str) -> bool:
+        return self.temp_scope is None or self.temp_scope == container
+
+    def check(self, found: Container | None, need: str, name: str) -> Container:
         if found is None:
             # Only those who could see it may learn it is missing.
-            if self.level is Level.NONE and not self.temp_url:
+            seen = self._in_scope(name) if self.temp_url else self.level is not Level.NONE
+            if not seen:
                 raise acl.deny(self.principal)
             raise not_found()
         if not getattr(self.grants(found), need):
@@ -101,6 +110,8 @@ class Call:
 
     async def readable(self, name: str) -> Container | None:
         """A segment container the caller may read, or None if it is not there."""
+        if self.temp_url and not self._in_scope(name):
+            raise acl.deny(self.principal)
         found = await self.svc.store.container(self.account, name)
         if found is not None and not self.grants(found).read:
             raise acl.deny(self.principal)
@@ -109,15 +120,15 @@ class Call:
     async def allow_temp_url(self, container: str, obj: str) -> None:
         """Grant this one request if its temp URL signature holds (401 if it does not)."""
         temp = tempurl.TempUrl.from_query(self.query)
-        keys: list[str] = []
+        keys: list[tuple[str, str | None]] = []
         account = await self.svc.store.account(self.account)
         if account is not None:
-            keys += tempurl.keys_of(account.meta)
+            keys += [(key, None) for key in tempurl.keys_of(account.meta)]
         found = await self.svc.store.container(self.account, container)
         if found is not None:
-            keys += tempurl.keys_of(found.meta)
+            keys += [(key, container) for key in tempurl.keys_of(found.meta)]
         method = self.request.method
-        tempurl.verify(temp, method, self.account, container, obj, keys)
+        self.temp_scope = tempurl.verify(temp, method, self.account, container, obj, keys)
         self.temp_url = True
 
 
