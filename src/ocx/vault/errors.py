@@ -1,0 +1,57 @@
+"""What goes wrong in the vault, each naming the providers at fault.
+
+    OCXError
+    ├── NotFound
+    │   └── VaultNotFound        no such name (or no vault configured)
+    ├── BadRequest
+    │   └── VaultConfigError     the vault's configuration or a choice of providers is unusable
+    └── ServiceUnavailable
+        ├── NotEnoughShares      fewer than k good shares (or manifests) remain
+        └── ProviderFailed       one provider failed during a write
+
+A :class:`Problem` is one finding about one provider (``kind`` is one of :data:`KINDS`);
+reads and checks return them rather than failing while k good shares remain.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ocx.common import errors
+
+# unreachable: no answer; missing: the provider holds nothing for it; stale: an older
+# (rolled-back) version; forged: a manifest or key share that the customer did not sign;
+# corrupt: bytes whose hash is wrong; truncated: a share shorter than its manifest says;
+# swapped: a valid fragment served at the wrong place (another segment or another share).
+KINDS = ("unreachable", "missing", "stale", "forged", "corrupt", "truncated", "swapped")
+
+
+@dataclass(frozen=True)
+class Problem:
+    landlord: str
+    kind: str
+    detail: str
+
+    def __str__(self) -> str:
+        return f"{self.landlord}: {self.kind} ({self.detail})"
+
+
+class VaultNotFound(errors.NotFound):
+    pass
+
+
+class VaultConfigError(errors.BadRequest):
+    pass
+
+
+class NotEnoughShares(errors.ServiceUnavailable):
+    def __init__(self, what: str, problems: list[Problem]):
+        listed = "; ".join(str(p) for p in problems) or "no provider answered"
+        super().__init__(f"{what}: fewer than k good shares remain ({listed})")
+        self.problems = problems
+
+
+class ProviderFailed(errors.ServiceUnavailable):
+    def __init__(self, problem: Problem):
+        super().__init__(f"write failed at {problem}")
+        self.problem = problem

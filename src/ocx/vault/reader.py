@@ -1,0 +1,189 @@
+"""Reading a version back: k shares streamed at once, each fragment checked against its
+share's tree before the decoder sees it; a provider that fails (unreachable, truncated,
+corrupt, swapped) is named and replaced by a spare from that segment on. The C codecs run
+in a thread pool; memory stays a few segments whatever the range."""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections import deque
+from collections.abc import Iterator
+from concurrent.futures import Executor, Future
+from typing import BinaryIO
+
+from ocx.vault import crypto
+from ocx.vault.codec import Codec, leaf, root, split_leaves
+from ocx.vault.errors import NotEnoughShares, Problem
+from ocx.vault.manifest import Manifest
+from ocx.vault.resolve import Resolved
+from ocx.vault.store import Store, StoreError, part_path, tree_path
+
+QUEUE_FRAGMENTS = 4
+Item = tuple[int, bytes, bytes] | Problem  # (segment, fragment, its leaf) or what went wrong
+
+
+def load_leaves(store: Store, manifest: Manifest, slot: int) -> list[bytes] | Problem:
+    """The share's leaves, checked against the signed root."""
+    try:
+        blob = store.get(tree_path(manifest.object_id, slot), limit=32 * manifest.segments + 32)
+    except StoreError as exc:
+        return Problem(exc.landlord, exc.kind, f"tree: {exc.detail}")
+    leaves = split_leaves(blob)
+    if len(leaves) != manifest.segments or root(leaves) != manifest.share(slot).root:
+        kind = "truncated" if len(blob) < 32 * manifest.segments else "corrupt"
+        return Problem(store.landlord, kind, "tree does not match the signed root")
+    return leaves
+
+
+def fragments(store: Store, manifest: Manifest, slot: int, first: int, end: int) -> Iterator[Item]:
+    """Fragments ``first`` .. ``end`` - 1 of a share, with their leaves, read in parts."""
+    index = first
+    while index < end:
+        part, offset = manifest.part_of(index)
+        last_in_part = min(end, (part + 1) * manifest.fragments_per_part)
+        length = manifest.part_len(part) - offset
+        if last_in_part < (part + 1) * manifest.fragments_per_part:
+            length = sum(manifest.fragment_len(i) for i in range(index, last_in_part))
+        with store.stream(part_path(manifest.object_id, slot, part), offset, length) as chunks:
+            buffer = bytearray()
+            for chunk in chunks:
+                buffer += chunk
+                while index < last_in_part and len(buffer) >= manifest.fragment_len(index):
+                    size = manifest.fragment_len(index)
+                    fragment = bytes(buffer[:size])
+                    del buffer[:size]
+                    yield index, fragment, leaf(fragment)
+                    index += 1
+        if index < last_in_part:
+            yield Problem(store.landlord, "truncated", f"share ends before segment {index}")
+            return
+
+
+class ShareReader:
+    def __init__(self, store: Store, manifest: Manifest, slot: int, first: int, end: int):
+        self.store, self.slot = store, slot
+        self.queue: queue.Queue[Item] = queue.Queue(QUEUE_FRAGMENTS)
+        self._stop = threading.Event()
+        self._source = fragments(store, manifest, slot, first, end)
+        self.thread = threading.Thread(target=self._run, daemon=True, name=f"vault-get-{slot}")
+        self.thread.start()
+
+    def _run(self) -> None:
+        try:
+            for item in self._source:
+                if not self._put(item) or isinstance(item, Problem):
+                    return
+        except StoreError as exc:
+            self._put(Problem(exc.landlord, exc.kind, exc.detail))
+        except Exception as exc:
+            self._put(Problem(self.store.landlord, "unreachable", repr(exc)))
+
+    def _put(self, item: Item) -> bool:
+        while not self._stop.is_set():
+            try:
+                self.queue.put(item, timeout=0.5)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def stop(self) -> None:
+        self._stop.set()
+
+
+class Reader:
+    def __init__(
+        self,
+        resolved: Resolved,
+        stores: list[Store],
+        key: bytes,
+        codec: Codec,
+        pool: Executor,
+        depth: int = 4,
+    ):
+        self.resolved, self.manifest, self.stores = resolved, resolved.manifest, stores
+        self.cipher = crypto.SegmentCipher(key, self.manifest.object_id, self.manifest.version)
+        self.codec, self.pool, self.depth = codec, pool, depth
+        self.problems = resolved.problems
+        self.leaves: dict[int, list[bytes]] = {}
+        self.spares = list(resolved.good_slots)
+        self.active: dict[int, ShareReader] = {}
+
+    def read(self, out: BinaryIO, start: int = 0, end: int | None = None) -> int:
+        """Write bytes ``start`` .. ``end`` - 1 of the version to ``out``; how many."""
+        m = self.manifest
+        end = m.size if end is None else min(end, m.size)
+        if start >= end and m.size:
+            return 0
+        first, stop = start // m.segment_size, max(1, -(-end // m.segment_size))
+        written = 0
+        window: deque[Future[tuple[int, bytes]]] = deque()
+        try:
+            for index in range(first, stop):
+                got = self._fragments(index, stop)
+                window.append(self.pool.submit(self._open, index, got))
+                if len(window) >= self.depth:
+                    written += self._emit(out, *window.popleft().result(), start, end)
+            while window:
+                written += self._emit(out, *window.popleft().result(), start, end)
+        finally:
+            for reader in self.active.values():
+                reader.stop()
+        return written
+
+    def _emit(self, out: BinaryIO, index: int, plain: bytes, start: int, end: int) -> int:
+        base = index * self.manifest.segment_size
+        piece = plain[max(start - base, 0) : max(end - base, 0)]
+        out.write(piece)
+        return len(piece)
+
+    def _open(self, index: int, got: list[bytes]) -> tuple[int, bytes]:
+        last = index == self.manifest.segments - 1
+        try:
+            return index, self.cipher.open(index, self.codec.decode(got), last)
+        except crypto.Unsealed as exc:
+            raise NotEnoughShares(f"segment {index}", self.problems) from exc
+
+    def _fragments(self, index: int, stop: int) -> list[bytes]:
+        got: dict[int, bytes] = {}
+        while len(got) < self.manifest.k:
+            self._fill(index, stop)
+            for slot in [s for s in self.active if s not in got]:
+                item = self.active[slot].queue.get()
+                problem = item if isinstance(item, Problem) else self._check(slot, *item, index)
+                if problem is None and not isinstance(item, Problem):
+                    got[slot] = item[1]
+                else:
+                    assert problem is not None
+                    self.problems.append(problem)
+                    self.active.pop(slot).stop()
+        return [got[s] for s in sorted(got)][: self.manifest.k]
+
+    def _fill(self, index: int, stop: int) -> None:
+        while len(self.active) < self.manifest.k:
+            if not self.spares:
+                raise NotEnoughShares(f"segment {index}", self.problems)
+            slot = self.spares.pop(0)
+            store = self.stores[slot]
+            leaves = load_leaves(store, self.manifest, slot)
+            if isinstance(leaves, Problem):
+                self.problems.append(leaves)
+                continue
+            self.leaves[slot] = leaves
+            self.active[slot] = ShareReader(store, self.manifest, slot, index, stop)
+
+    def _check(
+        self, slot: int, index: int, fragment: bytes, digest: bytes, want: int
+    ) -> Problem | None:
+        landlord = self.stores[slot].landlord
+        if index != want:
+            return Problem(landlord, "corrupt", f"segment {want} out of order")
+        if digest == self.leaves[slot][index]:
+            return None
+        for other, leaves in self.leaves.items():
+            for at, value in enumerate(leaves):
+                if value == digest:
+                    where = f"slot {other}'s segment {at}" if other != slot else f"segment {at}"
+                    return Problem(landlord, "swapped", f"segment {index} holds {where}")
+        return Problem(landlord, "corrupt", f"segment {index} fails its hash")

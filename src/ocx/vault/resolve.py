@@ -1,0 +1,173 @@
+"""Which version of a name to read, and from whom: the highest ``(version, revision)``
+listed and verified at ≥ k providers. Every provider that serves less is named: one that
+lists only older versions is *stale* (rolled back), one whose copy is not what the customer
+signed is *forged*, one that holds nothing is *missing*, one that does not answer
+*unreachable*."""
+
+from __future__ import annotations
+
+from collections import Counter
+from concurrent.futures import Executor
+from dataclasses import dataclass, field
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from ocx.vault import crypto, shamir
+from ocx.vault.errors import NotEnoughShares, Problem, VaultConfigError, VaultNotFound
+from ocx.vault.manifest import Copy, Forged, Manifest, load_copy
+from ocx.vault.store import (
+    Store,
+    StoreError,
+    manifest_path,
+    manifest_prefix,
+    parse_manifest_path,
+)
+from ocx.vault.writer import wrap_context
+
+Order = tuple[int, int]
+
+
+@dataclass
+class Resolved:
+    manifest: Manifest
+    copies: dict[int, Copy]  # slot → that provider's verified copy
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def good_slots(self) -> list[int]:
+        bad = {p.landlord for p in self.problems}
+        slots = sorted(self.copies)
+        return [s for s in slots if self.manifest.share(s).landlord not in bad] + [
+            s for s in slots if self.manifest.share(s).landlord in bad
+        ]
+
+
+class Resolver:
+    def __init__(self, stores: list[Store], public: Ed25519PublicKey, k: int, io: Executor):
+        self.stores, self.public, self.k, self.io = stores, public, k, io
+
+    def listings(self, name_id: str) -> tuple[dict[int, list[Order]], list[Problem]]:
+        found: dict[int, list[Order]] = {}
+        problems: list[Problem] = []
+        futures = {
+            s: self.io.submit(st.list, manifest_prefix(name_id)) for s, st in enumerate(self.stores)
+        }
+        for slot, future in futures.items():
+            try:
+                names = future.result()
+            except StoreError as exc:
+                problems.append(Problem(exc.landlord, exc.kind, exc.detail))
+                continue
+            orders = [o for o in (parse_manifest_path(n) for n in names) if o is not None]
+            found[slot] = sorted(orders, reverse=True)
+        return found, problems
+
+    def resolve(self, name_id: str, what: str) -> Resolved:
+        listed, problems = self.listings(name_id)
+        counts = Counter(order for orders in listed.values() for order in orders)
+        if not counts and not problems:
+            raise VaultNotFound(f"{what}: not in the vault")
+        forged: dict[int, Problem] = {}
+        for order in sorted(counts, reverse=True):
+            if counts[order] < self.k:
+                continue
+            copies = self._copies(name_id, order, listed, forged)
+            if len(copies) >= self.k:
+                resolved = Resolved(next(iter(copies.values())).manifest, copies)
+                resolved.problems = problems + self._others(name_id, resolved, listed, forged)
+                return resolved
+        if not counts:
+            raise NotEnoughShares(what, problems)
+        raise NotEnoughShares(what, problems + list(forged.values()))
+
+    def _copies(
+        self, name_id: str, order: Order, listed: dict[int, list[Order]], forged: dict[int, Problem]
+    ) -> dict[int, Copy]:
+        path = manifest_path(name_id, *order)
+        slots = [s for s, orders in listed.items() if order in orders and s not in forged]
+        futures = {s: self.io.submit(self._copy, s, path, order) for s in slots}
+        copies: dict[int, Copy] = {}
+        for slot, future in futures.items():
+            result = future.result()
+            if isinstance(result, Problem):
+                forged[slot] = result
+            else:
+                copies[slot] = result
+        bodies = Counter(crypto.canonical(c.manifest.body()) for c in copies.values())
+        if len(bodies) > 1:  # two signed bodies for one version: keep the majority
+            keep = bodies.most_common(1)[0][0]
+            for slot in [
+                s for s, c in copies.items() if crypto.canonical(c.manifest.body()) != keep
+            ]:
+                store = self.stores[slot]
+                forged[slot] = Problem(store.landlord, "forged", "a different copy of this version")
+                del copies[slot]
+        return copies
+
+    def _copy(self, slot: int, path: str, order: Order) -> Copy | Problem:
+        store = self.stores[slot]
+        try:
+            copy = load_copy(store.get(path), self.public)
+        except StoreError as exc:
+            return Problem(exc.landlord, exc.kind, exc.detail)
+        except Forged as exc:
+            return Problem(store.landlord, "forged", f"manifest {order[0]}.{order[1]}: {exc}")
+        manifest = copy.manifest
+        if manifest.order != order or manifest.name_id != path.split("/")[1]:
+            return Problem(store.landlord, "forged", "manifest served under another name")
+        if copy.slot != slot or manifest.share(slot).landlord != store.landlord:
+            return Problem(store.landlord, "swapped", f"holds slot {copy.slot}'s manifest")
+        return copy
+
+    def _others(
+        self,
+        name_id: str,
+        resolved: Resolved,
+        listed: dict[int, list[Order]],
+        forged: dict[int, Problem],
+    ) -> list[Problem]:
+        order = resolved.manifest.order
+        found = list(forged.values())
+        for slot, store in enumerate(self.stores):
+            if slot in resolved.copies or slot in forged:
+                continue
+            orders = listed.get(slot)
+            if orders is None:
+                continue  # unreachable: already named
+            newer = [o for o in orders if o > order]
+            if newer:
+                result = self._copy(slot, manifest_path(name_id, *newer[0]), newer[0])
+                if isinstance(result, Problem):
+                    found.append(result)
+                    continue
+            if any(o < order for o in orders):
+                version = ".".join(map(str, max(o for o in orders if o < order)))
+                found.append(
+                    Problem(store.landlord, "stale", f"serves {version}, not {order[0]}.{order[1]}")
+                )
+            elif not newer:
+                found.append(
+                    Problem(store.landlord, "missing", f"no manifest for version {order[0]}")
+                )
+        return found
+
+
+def data_key(resolved: Resolved, wrap_key: bytes | None) -> bytes:
+    """The version's data key from k verified key shares, checked against the manifest."""
+    manifest = resolved.manifest
+    if manifest.wrapped and wrap_key is None:
+        raise VaultConfigError("this version's key shares are wrapped: give --wrap-key")
+    shares = []
+    for slot, copy in sorted(resolved.copies.items()):
+        share = copy.key_share
+        if manifest.wrapped:
+            assert wrap_key is not None
+            try:
+                share = crypto.open_small(wrap_key, share, wrap_context(manifest, slot))
+            except crypto.Unsealed:
+                raise VaultConfigError("the wrapping key does not open the key shares") from None
+        shares.append(share)
+    key = shamir.combine(shares, manifest.k)
+    if crypto.key_check(key) != manifest.key_check:
+        raise NotEnoughShares("data key", resolved.problems)
+    return key

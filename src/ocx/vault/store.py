@@ -1,0 +1,195 @@
+"""One provider's object store, as the vault uses it: Swift over HTTP with the customer's
+token there (a K2K token away from home), streamed both ways, with deadlines.
+
+What the vault keeps in its container at each provider (``ocx-vault`` by default):
+
+    m/<name id>/<version>.<revision>   that provider's manifest copy
+    t/<object id>/<slot>               the share's tree leaves
+    d/<object id>/<slot>/<part>        the share itself, in parts
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+from keystoneauth1 import exceptions as ks_exceptions
+from keystoneauth1 import session as ks_session
+
+CONTAINER = "ocx-vault"
+TIMEOUT = httpx.Timeout(60.0, connect=10.0)
+LIST_PAGE = 1000
+MAX_SMALL = 64 * 1024 * 1024  # manifests and trees (a tree is 32 bytes per segment)
+READ_CHUNK = 256 * 1024
+
+
+class StoreError(Exception):
+    def __init__(self, landlord: str, kind: str, detail: str):
+        super().__init__(f"{landlord}: {detail}")
+        self.landlord, self.kind, self.detail = landlord, kind, detail
+
+
+@dataclass(frozen=True)
+class Access:
+    storage_url: str
+    token: str
+
+
+class SessionAuth:
+    """Storage URL and token from a keystoneauth1 session (renewed when it expires)."""
+
+    def __init__(self, session: ks_session.Session, region: str | None = None):
+        self.session = session
+        self.region = region
+
+    def __call__(self, renew: bool = False) -> Access:
+        if renew:
+            self.session.invalidate()
+        url = self.session.get_endpoint(
+            service_type="object-store", interface="public", region_name=self.region
+        )
+        token = self.session.get_token()
+        if not url or not token:
+            raise LookupError("no object store in the catalog")
+        return Access(str(url), str(token))
+
+
+class Store:
+    def __init__(
+        self,
+        landlord: str,
+        auth: Callable[[bool], Access],
+        container: str = CONTAINER,
+        timeout: httpx.Timeout = TIMEOUT,
+    ):
+        self.landlord = landlord
+        self.container = container
+        self._auth = auth
+        self._access: Access | None = None
+        self._client = httpx.Client(timeout=timeout)
+
+    def close(self) -> None:
+        self._client.close()
+
+    def access(self, renew: bool = False) -> Access:
+        if self._access is None or renew:
+            try:
+                self._access = self._auth(renew)
+            except (ks_exceptions.ClientException, LookupError, OSError) as exc:
+                raise StoreError(self.landlord, "unreachable", f"cannot log in: {exc}") from exc
+        return self._access
+
+    def url(self, name: str = "") -> str:
+        base = f"{self.access().storage_url.rstrip('/')}/{quote(self.container)}"
+        return f"{base}/{quote(name)}" if name else base
+
+    def _request(self, method: str, name: str, **kwargs: Any) -> httpx.Response:
+        for attempt in (0, 1):
+            headers = {**kwargs.pop("headers", {}), "X-Auth-Token": self.access().token}
+            try:
+                resp = self._client.request(method, self.url(name), headers=headers, **kwargs)
+            except httpx.HTTPError as exc:
+                raise StoreError(self.landlord, "unreachable", type(exc).__name__) from exc
+            if resp.status_code != 401 or attempt or "content" in kwargs:
+                return resp
+            self.access(renew=True)
+        raise AssertionError("unreachable")
+
+    def _check(self, resp: httpx.Response, what: str) -> httpx.Response:
+        if resp.status_code == 404:
+            raise StoreError(self.landlord, "missing", f"{what}: not there")
+        if resp.status_code >= 300:
+            raise StoreError(self.landlord, "unreachable", f"{what}: {resp.status_code}")
+        return resp
+
+    def ensure(self) -> None:
+        self._check(self._request("PUT", ""), "create container")
+
+    def put(self, name: str, content: bytes | Iterable[bytes]) -> None:
+        self._check(self._request("PUT", name, content=content), f"put {name}")
+
+    def get(self, name: str, limit: int = MAX_SMALL) -> bytes:
+        with self.stream(name) as chunks:
+            data = bytearray()
+            for chunk in chunks:
+                data += chunk
+                if len(data) > limit:
+                    raise StoreError(self.landlord, "corrupt", f"{name} is too large")
+        return bytes(data)
+
+    @contextlib.contextmanager
+    def stream(
+        self, name: str, start: int = 0, length: int | None = None
+    ) -> Iterator[Iterator[bytes]]:
+        """The object's bytes from ``start`` (``length`` of them, or to its end)."""
+        headers = {}
+        if start or length is not None:
+            end = "" if length is None else str(start + length - 1)
+            headers["Range"] = f"bytes={start}-{end}"
+        request = self._client.build_request(
+            "GET", self.url(name), headers={**headers, "X-Auth-Token": self.access().token}
+        )
+        try:
+            resp = self._client.send(request, stream=True)
+        except httpx.HTTPError as exc:
+            raise StoreError(self.landlord, "unreachable", type(exc).__name__) from exc
+        try:
+            if resp.status_code == 416:
+                raise StoreError(self.landlord, "truncated", f"{name} is shorter than expected")
+            self._check(resp, f"get {name}")
+            yield self._chunks(resp)
+        finally:
+            resp.close()
+
+    def _chunks(self, resp: httpx.Response) -> Iterator[bytes]:
+        try:
+            yield from resp.iter_bytes(READ_CHUNK)
+        except httpx.HTTPError as exc:
+            raise StoreError(self.landlord, "unreachable", type(exc).__name__) from exc
+
+    def list(self, prefix: str) -> list[str]:
+        names: list[str] = []
+        marker = ""
+        while True:
+            params = {"format": "json", "prefix": prefix, "marker": marker, "limit": LIST_PAGE}
+            resp = self._request("GET", "", params=params)
+            if resp.status_code == 404:
+                return names
+            page = self._check(resp, "list").json() if resp.status_code == 200 else []
+            names += [str(entry["name"]) for entry in page]
+            if len(page) < LIST_PAGE:
+                return names
+            marker = names[-1]
+
+    def delete(self, name: str) -> None:
+        resp = self._request("DELETE", name)
+        if resp.status_code != 404:
+            self._check(resp, f"delete {name}")
+
+
+def manifest_prefix(name_id: str) -> str:
+    return f"m/{name_id}/"
+
+
+def manifest_path(name_id: str, version: int, revision: int) -> str:
+    return f"m/{name_id}/{version:020d}.{revision:06d}"
+
+
+def parse_manifest_path(path: str) -> tuple[int, int] | None:
+    stem = path.rsplit("/", 1)[-1]
+    version, _, revision = stem.partition(".")
+    if not (version.isdigit() and revision.isdigit()):
+        return None
+    return int(version), int(revision)
+
+
+def tree_path(object_id: str, slot: int) -> str:
+    return f"t/{object_id}/{slot}"
+
+
+def part_path(object_id: str, slot: int, part: int) -> str:
+    return f"d/{object_id}/{slot}/{part:06d}"

@@ -1,0 +1,227 @@
+"""The vault's Python API (also ``ocx.clients.vault``).
+
+from ocx.vault.vault import Vault
+with Vault.open(config.load(path)) as vault:
+    vault.put_file(Path("genome.tar"), "genome.tar")
+    report = vault.get_file("genome.tar", Path("copy.tar"))
+    print(report.problems)  # providers that served something bad, by name
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import BinaryIO
+
+from ocx.proxy.client import session_for_cloud
+from ocx.vault import crypto
+from ocx.vault.codec import Codec
+from ocx.vault.config import VaultConfig
+from ocx.vault.errors import Problem, VaultNotFound
+from ocx.vault.manifest import Forged, Manifest, load_copy
+from ocx.vault.providers import Offering
+from ocx.vault.reader import Reader
+from ocx.vault.resolve import Resolved, Resolver, data_key
+from ocx.vault.store import SessionAuth, Store, StoreError, manifest_path, tree_path
+from ocx.vault.writer import Plan, Writer
+
+StoreFactory = Callable[[Offering, str], Store]
+
+
+@dataclass
+class Report:
+    manifest: Manifest
+    bytes: int
+    problems: list[Problem] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Entry:
+    name: str
+    size: int
+    version: int
+    created: float
+    problems: tuple[Problem, ...] = ()
+
+
+def cloud_store(clouds_file: Path | None) -> StoreFactory:
+    """Stores reached with the customer's own ``clouds.yaml`` entries (K2K away from home)."""
+
+    def make(offer: Offering, container: str) -> Store:
+        session = session_for_cloud(offer.cloud, clouds_file)
+        return Store(offer.landlord, SessionAuth(session, offer.region), container)
+
+    return make
+
+
+class Vault:
+    def __init__(
+        self, config: VaultConfig, make_store: StoreFactory, wrap_key: bytes | None = None
+    ):
+        self.config, self.make_store, self.wrap_key = config, make_store, wrap_key
+        self.stores = [make_store(p, config.container) for p in config.providers]
+        self.codec = Codec(config.k, config.n)
+        workers = max(2, os.cpu_count() or 2)
+        self.pool = ThreadPoolExecutor(workers, thread_name_prefix="vault-codec")
+        self.io = ThreadPoolExecutor(max(4, config.n), thread_name_prefix="vault-io")
+        self.signer = config.signer
+
+    @classmethod
+    def open(
+        cls, config: VaultConfig, clouds_file: Path | None = None, wrap_key: bytes | None = None
+    ) -> Vault:
+        return cls(config, cloud_store(clouds_file), wrap_key)
+
+    def __enter__(self) -> Vault:
+        return self
+
+    def __exit__(self, *exc: type[BaseException] | BaseException | TracebackType | None) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.pool.shutdown(cancel_futures=True)
+        self.io.shutdown(cancel_futures=True)
+        for store in self.stores:
+            store.close()
+
+    def name_id(self, name: str) -> str:
+        return crypto.name_id(self.config.meta, name)
+
+    @property
+    def resolver(self) -> Resolver:
+        return Resolver(self.stores, self.signer.public, self.config.k, self.io)
+
+    def writer(self, stores: list[Store] | None = None) -> Writer:
+        return Writer(
+            stores or self.stores,
+            self.codec,
+            self.pool,
+            self.signer,
+            self.config.meta,
+            self.wrap_key,
+        )
+
+    def resolve(self, name: str) -> Resolved:
+        return self.resolver.resolve(self.name_id(name), name)
+
+    def put(self, name: str, source: BinaryIO) -> Manifest:
+        name_id = self.name_id(name)
+        listed, _ = self.resolver.listings(name_id)
+        highest = max((o[0] for orders in listed.values() for o in orders), default=0)
+        version = max(highest + 1, time.time_ns() // 1000)
+        plan = Plan(
+            name,
+            name_id,
+            version,
+            self.config.segment_size,
+            self.config.fragments_per_part,
+            self.config.k,
+            self.config.providers,
+        )
+        manifest = self.writer().write(plan, source)
+        self._drop_older(name_id, manifest.order, listed)
+        return manifest
+
+    def put_file(self, path: Path, name: str | None = None) -> Manifest:
+        with path.open("rb") as source:
+            return self.put(name or path.name, source)
+
+    def get(self, name: str, out: BinaryIO, start: int = 0, end: int | None = None) -> Report:
+        resolved = self.resolve(name)
+        key = data_key(resolved, self.wrap_key)
+        reader = Reader(resolved, self.stores, key, self.codec, self.pool)
+        count = reader.read(out, start, end)
+        return Report(resolved.manifest, count, _unique(reader.problems))
+
+    def get_file(self, name: str, path: Path, start: int = 0, end: int | None = None) -> Report:
+        """Written to a temporary name, fsynced and renamed: never half a file."""
+        tmp = path.with_name(f".{path.name}.vault-{os.getpid()}")
+        try:
+            with tmp.open("wb") as out:
+                report = self.get(name, out, start, end)
+                out.flush()
+                os.fsync(out.fileno())
+            tmp.replace(path)
+        finally:
+            tmp.unlink(missing_ok=True)
+        return report
+
+    def names(self) -> dict[str, set[int]]:
+        """Every name id any provider lists, and which slots list it."""
+        found: dict[str, set[int]] = {}
+        futures = {s: self.io.submit(st.list, "m/") for s, st in enumerate(self.stores)}
+        for slot, future in futures.items():
+            with contextlib.suppress(StoreError):
+                for path in future.result():
+                    found.setdefault(path.split("/")[1], set()).add(slot)
+        return found
+
+    def ls(self) -> list[Entry]:
+        entries = []
+        for name_id in sorted(self.names()):
+            try:
+                resolved = self.resolver.resolve(name_id, name_id)
+            except (VaultNotFound, StoreError):
+                continue
+            except Exception:  # fewer than k good copies: not readable, not listed
+                continue
+            m = resolved.manifest
+            name = crypto.open_small(
+                self.config.meta, crypto.unb64(m.name_sealed), m.name_id.encode()
+            ).decode()
+            entries.append(Entry(name, m.size, m.version, m.created, tuple(resolved.problems)))
+        return sorted(entries, key=lambda e: e.name)
+
+    def rm(self, name: str) -> None:
+        name_id = self.name_id(name)
+        listed, _ = self.resolver.listings(name_id)
+        if not any(listed.values()):
+            raise VaultNotFound(f"{name}: not in the vault")
+        self._drop_older(name_id, None, listed)
+
+    def _drop_older(
+        self, name_id: str, keep: tuple[int, int] | None, listed: dict[int, list[tuple[int, int]]]
+    ) -> None:
+        """Remove every version but ``keep`` (best effort: a provider that is down keeps its
+        old copies, which reads then name as stale)."""
+        for slot, orders in listed.items():
+            store = self.stores[slot]
+            for order in orders:
+                if order != keep:
+                    self._remove_version(store, slot, name_id, order, keep)
+
+    def _remove_version(
+        self,
+        store: Store,
+        slot: int,
+        name_id: str,
+        order: tuple[int, int],
+        keep: tuple[int, int] | None,
+    ) -> None:
+        path = manifest_path(name_id, *order)
+        with contextlib.suppress(StoreError):
+            try:
+                copy = load_copy(store.get(path), self.signer.public)
+                object_id = copy.manifest.object_id
+                same_data = keep is not None and keep[0] == order[0]
+            except Forged:
+                object_id, same_data = None, True
+            store.delete(path)
+            if object_id and not same_data:
+                for part in store.list(f"d/{object_id}/"):
+                    store.delete(part)
+                store.delete(tree_path(object_id, slot))
+
+
+def _unique(problems: list[Problem]) -> list[Problem]:
+    seen: list[Problem] = []
+    for problem in problems:
+        if problem not in seen:
+            seen.append(problem)
+    return seen

@@ -1,0 +1,188 @@
+"""Writing one object version: the pipeline's fragments streamed to n providers at once
+(share i, in parts, to provider i), then each share's tree, then the manifest copies, each
+with its own key share. Nothing is visible before its manifest: a write that fails part
+way leaves no manifest, and what it wrote is removed."""
+
+from __future__ import annotations
+
+import contextlib
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import Executor
+from dataclasses import dataclass, replace
+from typing import BinaryIO
+
+from ocx.vault import crypto, shamir
+from ocx.vault.codec import Codec, root
+from ocx.vault.errors import Problem, ProviderFailed
+from ocx.vault.manifest import Copy, Manifest, ShareEntry, sign
+from ocx.vault.pipeline import Pipeline
+from ocx.vault.providers import Offering
+from ocx.vault.store import Store, StoreError, manifest_path, part_path, tree_path
+
+QUEUE_FRAGMENTS = 4
+
+
+class ShareSink:
+    """Streams one share to one provider from a bounded queue, in parts, on its own thread."""
+
+    def __init__(self, store: Store, object_id: str, slot: int, per_part: int):
+        self.store, self.object_id, self.slot, self.per_part = store, object_id, slot, per_part
+        self.queue: queue.Queue[bytes | None] = queue.Queue(QUEUE_FRAGMENTS)
+        self.error: StoreError | None = None
+        self.leaves: list[bytes] = []
+        self.thread = threading.Thread(target=self._run, daemon=True, name=f"vault-put-{slot}")
+        self.thread.start()
+
+    def send(self, fragment: bytes, leaf: bytes) -> None:
+        self.leaves.append(leaf)
+        self.queue.put(fragment)
+
+    def finish(self) -> StoreError | None:
+        self.queue.put(None)
+        self.thread.join()
+        return self.error
+
+    def _run(self) -> None:
+        try:
+            part = 0
+            while (first := self.queue.get()) is not None:
+                ended = threading.Event()
+                self.store.put(part_path(self.object_id, self.slot, part), self._part(first, ended))
+                if ended.is_set():
+                    return
+                part += 1
+        except Exception as exc:
+            failed = exc if isinstance(exc, StoreError) else None
+            self.error = failed or StoreError(self.store.landlord, "unreachable", repr(exc))
+            while self.queue.get() is not None:  # keep the producer moving
+                pass
+
+    def _part(self, first: bytes, ended: threading.Event) -> Iterator[bytes]:
+        yield first
+        for _ in range(self.per_part - 1):
+            item = self.queue.get()
+            if item is None:
+                ended.set()
+                return
+            yield item
+
+
+@dataclass(frozen=True)
+class Plan:
+    name: str
+    name_id: str
+    version: int
+    segment_size: int
+    per_part: int
+    k: int
+    providers: tuple[Offering, ...]
+
+
+class Writer:
+    def __init__(
+        self,
+        stores: list[Store],
+        codec: Codec,
+        pool: Executor,
+        signer: crypto.Signer,
+        meta_key: bytes,
+        wrap_key: bytes | None,
+    ):
+        self.stores, self.codec, self.pool = stores, codec, pool
+        self.signer, self.meta_key, self.wrap_key = signer, meta_key, wrap_key
+
+    def write(self, plan: Plan, source: BinaryIO) -> Manifest:
+        key, object_id = crypto.new_key(), crypto.new_object_id()
+        cipher = crypto.SegmentCipher(key, object_id, plan.version)
+        for store in self.stores:
+            self._guard(store, store.ensure)
+        sinks = [ShareSink(s, object_id, i, plan.per_part) for i, s in enumerate(self.stores)]
+        size = segments = 0
+        sizes: list[int] = []
+        try:
+            for enc in Pipeline(cipher, self.codec, self.pool).run(source, plan.segment_size):
+                size, segments = size + enc.plain_len, segments + 1
+                sizes = [len(enc.fragments[0])] if not sizes else [sizes[0], len(enc.fragments[0])]
+                for sink, fragment, leaf in zip(sinks, enc.fragments, enc.leaves, strict=True):
+                    sink.send(fragment, leaf)
+        finally:
+            failures = [e for e in (sink.finish() for sink in sinks) if e is not None]
+        if failures:
+            self._abandon(object_id)
+            raise ProviderFailed(
+                Problem(failures[0].landlord, failures[0].kind, failures[0].detail)
+            )
+        draft = Manifest(
+            name_id=plan.name_id,
+            name_sealed=crypto.b64(
+                crypto.seal_small(self.meta_key, plan.name.encode(), plan.name_id.encode())
+            ),
+            version=plan.version,
+            revision=0,
+            object_id=object_id,
+            size=size,
+            segment_size=plan.segment_size,
+            segments=segments,
+            k=plan.k,
+            n=len(self.stores),
+            ec_type=self.codec.ec_type,
+            fragment_size=sizes[0],
+            last_fragment_size=sizes[-1],
+            fragments_per_part=plan.per_part,
+            key_check=crypto.key_check(key),
+            wrapped=self.wrap_key is not None,
+            created=time.time(),
+        )
+        try:
+            for slot, (store, sink) in enumerate(zip(self.stores, sinks, strict=True)):
+                self._guard(store, store.put, tree_path(object_id, slot), b"".join(sink.leaves))
+            roots = [root(sink.leaves) for sink in sinks]
+            self.publish(draft, key, plan.providers, roots)
+        except ProviderFailed:
+            self._abandon(object_id)
+            raise
+        return draft
+
+    def publish(
+        self, draft: Manifest, key: bytes, providers: tuple[Offering, ...], roots: list[str]
+    ) -> Manifest:
+        """Split the key afresh and write every provider's copy of the manifest."""
+        raw = shamir.split(key, draft.k, draft.n)
+        stored = [self.wrap(draft, slot, share) for slot, share in enumerate(raw)]
+        entries = tuple(
+            ShareEntry(slot, p.landlord, p.owner, roots[slot], crypto.digest(stored[slot]))
+            for slot, p in enumerate(providers)
+        )
+        manifest = replace(draft, shares=entries)
+        signature = sign(manifest, self.signer)
+        path = manifest_path(manifest.name_id, manifest.version, manifest.revision)
+        for slot, store in enumerate(self.stores):
+            copy = Copy(manifest, signature, slot, stored[slot])
+            self._guard(store, store.put, path, copy.dumps())
+        return manifest
+
+    def wrap(self, manifest: Manifest, slot: int, share: bytes) -> bytes:
+        if self.wrap_key is None:
+            return share
+        return crypto.seal_small(self.wrap_key, share, wrap_context(manifest, slot))
+
+    def _abandon(self, object_id: str) -> None:
+        for slot, store in enumerate(self.stores):
+            with contextlib.suppress(StoreError):
+                for name in store.list(f"d/{object_id}/{slot}/"):
+                    store.delete(name)
+                store.delete(tree_path(object_id, slot))
+
+    @staticmethod
+    def _guard(store: Store, call: Callable[..., object], *args: object) -> None:
+        try:
+            call(*args)
+        except StoreError as exc:
+            raise ProviderFailed(Problem(exc.landlord, exc.kind, exc.detail)) from exc
+
+
+def wrap_context(manifest: Manifest, slot: int) -> bytes:
+    return f"ocx-vault-keyshare:{manifest.object_id}:{manifest.version}:{slot}".encode()
