@@ -1,0 +1,1 @@
+"""Glance v2 image service of one landlord."""

@@ -1,0 +1,24 @@
+"""Image test fixtures: harvard running identity and images, with two customers."""
+
+from __future__ import annotations
+
+import pytest
+
+from ocx.image.part import ImagePart
+from tests.conftest import ExchangeFactory
+from tests.image.helpers import Cloud, User, start_cloud
+
+
+@pytest.fixture
+def cloud(exchange_factory: ExchangeFactory) -> Cloud:
+    return start_cloud(exchange_factory, {"image": ImagePart.for_landlord})
+
+
+@pytest.fixture
+def alice(cloud: Cloud) -> User:
+    return cloud.user("alice")
+
+
+@pytest.fixture
+def bob(cloud: Cloud) -> User:
+    return cloud.user("bob")
