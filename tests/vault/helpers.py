@@ -96,3 +96,19 @@ def same_owner(offer: Offering, owner: str) -> Offering:
 
 def write_clouds(exchange: Exchange, path: Path) -> Path:
     return clouds.write(exchange, path)
+
+
+def stop(world: World, landlord: str) -> None:
+    """Stop a landlord's object store at once, dropping its open connections."""
+    run = world.running(landlord)
+    world.exchange.background.call(_stop(run))  # type: ignore[attr-defined]
+
+
+async def _stop(run: Running) -> None:
+    run.server.should_exit = True
+    for server in run.server.servers:
+        server.close()
+    for connection in list(run.server.server_state.connections):
+        transport = getattr(connection, "transport", None)
+        if transport is not None:
+            transport.abort()

@@ -129,26 +129,24 @@ class Resolver:
         order = resolved.manifest.order
         found = list(forged.values())
         for slot, store in enumerate(self.stores):
-            if slot in resolved.copies or slot in forged:
-                continue
             orders = listed.get(slot)
-            if orders is None:
-                continue  # unreachable: already named
+            if orders is None or slot in forged:
+                continue  # unreachable or forged: already named
             newer = [o for o in orders if o > order]
-            if newer:
+            if newer:  # a forged newer version, or a write that never completed
                 result = self._copy(slot, manifest_path(name_id, *newer[0]), newer[0])
                 if isinstance(result, Problem):
                     found.append(result)
                     continue
-            if any(o < order for o in orders):
-                version = ".".join(map(str, max(o for o in orders if o < order)))
-                found.append(
-                    Problem(store.landlord, "stale", f"serves {version}, not {order[0]}.{order[1]}")
-                )
+            if slot in resolved.copies:
+                continue
+            older = [o for o in orders if o < order]
+            if older:
+                was = f"{older[0][0]}.{older[0][1]}"
+                now = f"{order[0]}.{order[1]}"
+                found.append(Problem(store.landlord, "stale", f"serves {was}, not {now}"))
             elif not newer:
-                found.append(
-                    Problem(store.landlord, "missing", f"no manifest for version {order[0]}")
-                )
+                found.append(Problem(store.landlord, "missing", f"no version {order[0]}"))
         return found
 
 
