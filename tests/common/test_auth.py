@@ -157,6 +157,21 @@ async def test_revocation_by_audit_id_and_by_user(
     await verifier.verify(token)
 
 
+async def test_domain_revocation_reaches_the_users_own_domain(
+    verifier: TokenVerifier, idp: FakeIdentity
+) -> None:
+    """Issue #17 S3: a user of domain D scoped to another domain's project is D's too."""
+    user = {"name": "oz", "domain": {"id": "d-out", "name": "outsiders"}}
+    token = idp.token(user=user)
+    later = time.strftime("%Y-%m-%dT%H:%M:%S.000000Z", time.gmtime(time.time() + 1))
+    idp.events = [{"domain_id": "elsewhere", "issued_before": later}]
+    await verifier.verify(token)
+    idp.events = [{"domain_id": "d-out", "issued_before": later}]
+    assert await refused(verifier, token) == "The token has been revoked."
+    idp.events = [{"domain_id": "default", "issued_before": later}]  # the project's domain
+    assert await refused(verifier, token) == "The token has been revoked."
+
+
 async def test_tokens_issued_after_a_revocation_still_work(
     verifier: TokenVerifier, idp: FakeIdentity
 ) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import httpx
 import pytest
 from keystoneauth1 import exceptions as ks_exc
 from keystoneauth1 import session as ks_session
@@ -123,14 +124,14 @@ def test_disabling_user_or_project_ends_their_tokens(admin: Admin) -> None:
     token = admin.user_session("fay", project["id"]).get_token()
     assert _token_status(admin, token) == 200
     admin.call("PATCH", f"/users/{user['id']}", {"user": {"enabled": False}}, ok=200)
-    assert _token_status(admin, token) == 401
+    assert _token_status(admin, token) == 404
     with pytest.raises(ks_exc.Unauthorized):
         admin.user_session("fay", project["id"]).get_token()
     admin.call("PATCH", f"/users/{user['id']}", {"user": {"enabled": True}}, ok=200)
     token = admin.user_session("fay", project["id"]).get_token()
     assert _token_status(admin, token) == 200
     admin.call("PATCH", f"/projects/{project['id']}", {"project": {"enabled": False}}, ok=200)
-    assert _token_status(admin, token) == 401
+    assert _token_status(admin, token) == 404
     with pytest.raises(ks_exc.Unauthorized):
         admin.user_session("fay", project["id"]).get_token()
 
@@ -140,7 +141,7 @@ def test_removing_a_grant_ends_tokens_on_that_project(admin: Admin) -> None:
     token = admin.user_session("gus", project["id"]).get_token()
     role = admin.role_id("member")
     admin.call("DELETE", f"/projects/{project['id']}/users/{user['id']}/roles/{role}", ok=204)
-    assert _token_status(admin, token) == 401
+    assert _token_status(admin, token) == 404
     with pytest.raises(ks_exc.Unauthorized):
         admin.user_session("gus", project["id"]).get_token()
 
@@ -161,7 +162,7 @@ def test_deleting_or_disabling_ends_application_credentials(admin: Admin) -> Non
     )
     token = app.get_token()
     sess.delete(f"{admin.url}/users/{user['id']}/application_credentials/{cred['id']}")
-    assert _token_status(admin, token) == 401
+    assert _token_status(admin, token) == 404
     again = ks_session.Session(
         auth=v3.ApplicationCredential(
             auth_url=admin.url,
@@ -209,7 +210,7 @@ def test_password_change_needs_the_old_password_and_ends_old_tokens(admin: Admin
         json={"user": {"password": "new-pw", "original_password": "jo-pw"}},
     )
     assert ok.status_code == 204
-    assert _token_status(admin, token) == 401
+    assert _token_status(admin, token) == 404
     fresh = ks_session.Session(
         auth=v3.Password(
             auth_url=admin.url,
@@ -243,3 +244,42 @@ def test_key_rotation_keeps_live_tokens(exchange: Exchange, admin: Admin) -> Non
     now_published = {k["kid"] for k in admin.session.get(jwks_url).json()["keys"]}
     assert {before, svc.keys.primary_kid} < now_published
     assert len(now_published) == 3  # the retired, the primary and the next staged key
+
+
+def test_disabling_a_domain_ends_its_users_tokens_on_other_domains(admin: Admin) -> None:
+    """Issue #17 S3: the user's own domain counts, not only the domain of the token's scope."""
+    domain = admin.call("POST", "/domains", {"domain": {"name": "outsiders"}}, ok=201)["domain"]
+    user = admin.call(
+        "POST",
+        "/users",
+        {"user": {"name": "oz", "password": "oz-pw", "domain_id": domain["id"]}},
+        ok=201,
+    )["user"]
+    project = admin.project("oz-in-default")  # a project of another domain (default)
+    admin.grant(project["id"], user["id"], "member")
+    sess = ks_session.Session(
+        auth=v3.Password(
+            auth_url=admin.url,
+            user_id=user["id"],
+            password="oz-pw",
+            project_id=project["id"],
+        )
+    )
+    token = sess.get_token()
+    assert _token_status(admin, token) == 200
+    admin.call("PATCH", f"/domains/{domain['id']}", {"domain": {"enabled": False}}, ok=200)
+    assert _token_status(admin, token) == 404
+    resp = httpx.get(admin.url + "/auth/projects", headers={"X-Auth-Token": token})
+    assert (resp.status_code, resp.json()["error"]["message"]) == (
+        401,
+        "The token has been revoked.",
+    )
+    with pytest.raises(ks_exc.Unauthorized):
+        ks_session.Session(
+            auth=v3.Password(
+                auth_url=admin.url, user_id=user["id"], password="oz-pw", project_id=project["id"]
+            )
+        ).get_token()
+    # Another domain's users keep their tokens.
+    other, _ = admin.customer("ivy")
+    assert _token_status(admin, admin.user_session("ivy", other["id"]).get_token()) == 200

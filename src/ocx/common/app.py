@@ -17,10 +17,12 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware import Middleware
+from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 from starlette.routing import BaseRoute
 
 from ocx.common import errors
+from ocx.common.bodies import CLIENT_GONE, BodyLimits
 from ocx.common.logs import RequestContext
 
 log = logging.getLogger("ocx.app")
@@ -39,6 +41,8 @@ def create_app(
     middleware = [
         Middleware(RequestContext, service=service),
     ]
+    if family is not errors.Family.SWIFT:  # Swift bodies are data, streamed by the part itself
+        middleware.append(Middleware(BodyLimits, family=family))
 
     async def healthz() -> dict[str, str]:
         return {"status": "ok", "service": service}
@@ -79,6 +83,12 @@ def _install_error_handlers(app: FastAPI, family: errors.Family) -> None:
         assert isinstance(exc, RequestValidationError)
         return error_response(errors.ValidationError(describe_validation(exc)), family)
 
+    async def on_client_gone(request: Request, _exc: Exception) -> Response:
+        # Nobody is left to read an answer; the access log says 499, not a 500.
+        log.info("client went away on %s %s", request.method, request.url.path)
+        request.scope.setdefault("state", {})["client_gone"] = True
+        return Response(status_code=CLIENT_GONE)
+
     async def on_bug(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         message = "The server hit an internal error and could not complete the request."
@@ -87,6 +97,7 @@ def _install_error_handlers(app: FastAPI, family: errors.Family) -> None:
     app.add_exception_handler(errors.OCXError, on_ocx_error)
     app.add_exception_handler(StarletteHTTPException, on_http_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)
+    app.add_exception_handler(ClientDisconnect, on_client_gone)
     app.add_exception_handler(Exception, on_bug)
 
 

@@ -66,15 +66,26 @@ class Principal:
     def is_admin(self) -> bool:
         return "admin" in self.roles
 
-    def revocation_values(self) -> dict[str, str | None]:
-        return {
+    def revocation_values(self) -> dict[str, tuple[str, ...]]:
+        """The values revocation events are matched against, each field to its candidates.
+
+        ``domain_id`` stands for every domain the token depends on, as in Keystone: the user's
+        own domain and the domain of its scope, so disabling a domain ends its users' tokens
+        even when they are scoped to another domain's project.
+        """
+        domains = (self.user_domain_id, self.domain_id or self.project_domain_id)
+        singles = {
             "audit_id": self.audit_id,
             "audit_chain_id": self.audit_chain_id,
             "user_id": self.user_id,
             "project_id": self.project_id,
-            "domain_id": self.domain_id or self.project_domain_id,
             "app_cred_id": self.app_cred_id,
         }
+        values: dict[str, tuple[str, ...]] = {
+            name: (value,) if value else () for name, value in singles.items()
+        }
+        values["domain_id"] = tuple(dict.fromkeys(d for d in domains if d))
+        return values
 
 
 def principal_from_claims(claims: dict[str, Any]) -> Principal:
@@ -112,10 +123,10 @@ class RevocationEvent:
     issued_before: float
     values: dict[str, str]
 
-    def matches(self, token: dict[str, str | None], issued_at: float) -> bool:
+    def matches(self, token: dict[str, tuple[str, ...]], issued_at: float) -> bool:
         if issued_at > self.issued_before:
             return False
-        return all(token.get(name) == value for name, value in self.values.items())
+        return all(value in token.get(name, ()) for name, value in self.values.items())
 
     @classmethod
     def from_json(cls, doc: dict[str, Any]) -> RevocationEvent:
@@ -137,12 +148,11 @@ class RevocationList:
 
     def revokes(self, principal: Principal) -> bool:
         values = principal.revocation_values()
-        for name, value in values.items():
-            if value is None:
-                continue
-            for event in self._index.get((name, value), ()):
-                if event.matches(values, principal.issued_at):
-                    return True
+        for name, candidates in values.items():
+            for value in candidates:
+                for event in self._index.get((name, value), ()):
+                    if event.matches(values, principal.issued_at):
+                        return True
         return False
 
 

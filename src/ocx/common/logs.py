@@ -74,6 +74,8 @@ class RequestContext:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
+            if state.get("client_gone"):
+                status = 499  # the client left before its answer: not a server error
             self._log(scope, state, request_id, status, time.perf_counter() - started)
 
     def _log(self, scope: Scope, state: dict[str, Any], rid: str, status: int, took: float) -> None:

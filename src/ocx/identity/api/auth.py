@@ -82,7 +82,11 @@ def _first_problem(exc: ValueError) -> str:
 
 async def _subject(request: Request, svc: IdentityService, who: Principal) -> Principal:
     subject = svc.require_token_header(request.headers.get("x-subject-token"))
-    found = await svc.verify(subject)
+    try:
+        found = await svc.verify(subject)
+    except errors.Unauthorized as exc:
+        # Keystone's answer for a bad subject token: 401 would say the caller's own is bad.
+        raise errors.NotFound(exc.message) from exc
     if (
         found.user_id != who.user_id
         and not svc.policy.is_reader(who)

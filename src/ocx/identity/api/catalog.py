@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from ocx.common import errors
 from ocx.common.auth import Principal
 from ocx.common.pagination import Page
-from ocx.identity import store
+from ocx.identity import checks, store
 from ocx.identity.api import views
 from ocx.identity.api.crud import apply, list_rows
 from ocx.identity.api.deps import base_url, caller, page, service
@@ -270,6 +270,7 @@ async def create_endpoint(
     svc.policy.require_admin(who, "identity:create_endpoint")
     e = body.endpoint
     _interface(e.interface)
+    checks.http_url(e.url, "endpoint url")
     region_id = e.region_id or e.region
     async with svc.db.session() as session:
         await store.get(session, Service, e.service_id, "service")
@@ -329,6 +330,8 @@ async def update_endpoint(
     if body.endpoint.region and "region_id" not in changes:
         changes["region_id"] = body.endpoint.region
     _interface(changes.get("interface"))
+    if "url" in changes:
+        checks.http_url(changes["url"], "endpoint url")
     async with svc.db.session() as session:
         row = await store.get(session, Endpoint, endpoint_id, "endpoint")
         if "service_id" in changes:

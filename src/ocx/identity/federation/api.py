@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ocx.common import errors
 from ocx.common.auth import Principal
-from ocx.identity import store, tokens
+from ocx.identity import checks, store, tokens
 from ocx.identity.api.crud import apply
 from ocx.identity.api.deps import base_url, caller, collection, filters, service
 from ocx.identity.federation import mapping as engine
@@ -167,6 +167,15 @@ async def _set_remote_ids(session: AsyncSession, idp_id: str, remote_ids: list[s
     await session.flush()
 
 
+def _checked_idp(data: IdpIn) -> IdpIn:
+    if data.jwks_uri is not None:
+        checks.http_url(data.jwks_uri, "jwks_uri")
+    if data.saml_certificate is not None:
+        checks.saml_certificate(data.saml_certificate)
+    checks.remote_ids(data.remote_ids or [])
+    return data
+
+
 async def create_idp(
     idp_id: str,
     body: IdpBody,
@@ -176,7 +185,7 @@ async def create_idp(
     who: Principal = Depends(caller),
 ) -> dict[str, Any]:
     svc.policy.require_admin(who, "identity:create_identity_provider")
-    data = body.identity_provider
+    data = _checked_idp(body.identity_provider)
     async with svc.db.session() as session:
         if await session.get(IdentityProvider, idp_id) is not None:
             raise errors.Conflict(
@@ -252,7 +261,7 @@ async def update_idp(
     who: Principal = Depends(caller),
 ) -> dict[str, Any]:
     svc.policy.require_admin(who, "identity:update_identity_provider")
-    data = body.identity_provider
+    data = _checked_idp(body.identity_provider)
     if data.domain_id is not None:
         raise errors.ValidationError("An identity provider's domain cannot be changed.")
     async with svc.db.session() as session:
@@ -473,6 +482,15 @@ async def delete_protocol(
 # --- service providers ---------------------------------------------------------------------
 
 
+def _checked_sp(data: SpIn) -> SpIn:
+    """Every client taking a token to this provider follows these URLs: they must work."""
+    if data.auth_url is not None:
+        checks.http_url(data.auth_url, "auth_url")
+    if data.sp_url is not None:
+        checks.http_url(data.sp_url, "sp_url")
+    return data
+
+
 async def create_sp(
     sp_id: str,
     body: SpBody,
@@ -482,7 +500,7 @@ async def create_sp(
     who: Principal = Depends(caller),
 ) -> dict[str, Any]:
     svc.policy.require_admin(who, "identity:create_service_provider")
-    data = body.service_provider
+    data = _checked_sp(body.service_provider)
     if not data.auth_url or not data.sp_url:
         raise errors.ValidationError("A service provider needs auth_url and sp_url.")
     row = ServiceProvider(
@@ -532,7 +550,7 @@ async def update_sp(
     svc.policy.require_admin(who, "identity:update_service_provider")
     async with svc.db.session() as session:
         row = await store.get(session, ServiceProvider, sp_id, "service_provider")
-        apply(row, body.service_provider.model_dump(exclude_none=True))
+        apply(row, _checked_sp(body.service_provider).model_dump(exclude_none=True))
     return {"service_provider": sp_view(base_url(request), row)}
 
 
