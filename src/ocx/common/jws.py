@@ -21,6 +21,9 @@ ALG = "EdDSA"
 TYP_TOKEN = "ocx-token+jwt"
 TYP_ACCESS = "at+jwt"
 TYP_ID = "JWT"
+# Marketplace statements (offerings, grants, usage batches, ...) carry typ "ocx-market-<kind>+jwt";
+# a landlord's identity signs only these for its operator, never a token type.
+TYP_MARKET_PREFIX = "ocx-market-"
 MAX_TOKEN_BYTES = 16 * 1024
 
 
@@ -37,6 +40,10 @@ def b64url_decode(text: str) -> bytes:
         return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
     except (ValueError, TypeError) as exc:
         raise JWSError("token is not base64url") from exc
+
+
+def is_market_typ(typ: str) -> bool:
+    return typ.startswith(TYP_MARKET_PREFIX) and typ.endswith("+jwt") and typ.isascii()
 
 
 def sign(claims: dict[str, Any], key: Ed25519PrivateKey, kid: str, typ: str = TYP_TOKEN) -> str:
@@ -56,9 +63,9 @@ class Unverified:
     payload_b64: str
 
 
-def split(token: str) -> Unverified:
+def split(token: str, max_bytes: int = MAX_TOKEN_BYTES) -> Unverified:
     """Parse a compact JWS without trusting anything in it."""
-    if len(token) > MAX_TOKEN_BYTES:
+    if len(token) > max_bytes:
         raise JWSError("token is too large")
     parts = token.split(".")
     if len(parts) != 3:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from ocx.identity.api import appcreds, auth, catalog, resources, roles, users
+from ocx.identity.api import appcreds, auth, catalog, market, resources, roles, users
 from ocx.identity.assignments import DOMAIN, GROUP, PROJECT, SYSTEM, USER
 from ocx.identity.federation.routes import routes as federation_routes
 from ocx.identity.oidc.routes import routes as oidc_routes
@@ -52,6 +52,7 @@ def routes() -> list[BaseRoute]:
         route("/v3/", auth.version_v3, "GET"),
         route("/.well-known/jwks.json", auth.jwks, "GET"),
         route("/v3/OS-REVOKE/events", auth.revocation_events, "GET"),
+        route("/v3/OS-OCX/market/sign", market.sign_statement, "POST"),
         route("/v3/auth/tokens", auth.issue_token, "POST"),
         route("/v3/auth/tokens", auth.validate_token, "GET"),
         route("/v3/auth/tokens", auth.check_token, "HEAD"),

@@ -1,0 +1,1 @@
+"""The OCX marketplace: landlords, offerings, subscriptions, leases, usage, invoices, brokers."""
