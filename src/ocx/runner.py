@@ -79,6 +79,8 @@ class Landlord:
             return self.auth_url
         if part in ("object", "proxy"):
             return self.base_urls[part] + "/v1/AUTH_$(project_id)s"
+        if part == "volume":
+            return self.base_urls[part] + "/v3"
         return self.base_urls[part]
 
 
@@ -102,10 +104,17 @@ def _build_proxy(landlord: Landlord) -> Part:
     return part
 
 
+def _build_volume(landlord: Landlord) -> Part:
+    from ocx.volume.part import VolumePart
+
+    return VolumePart.for_landlord(landlord)
+
+
 BUILDERS: dict[str, Callable[[Landlord], Part]] = {
     "identity": _build_identity,
     "object": _build_object,
     "proxy": _build_proxy,
+    "volume": _build_volume,
 }
 
 

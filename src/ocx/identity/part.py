@@ -10,7 +10,7 @@ from ocx.identity.app import build
 from ocx.identity.passwords import HashCost
 from ocx.identity.service import IdentityService
 from ocx.identity.settings import CatalogEntry, IdentitySettings
-from ocx.topology import CATALOG_TYPES
+from ocx.topology import CATALOG_ALIASES, CATALOG_TYPES
 
 if TYPE_CHECKING:
     from ocx.runner import Landlord
@@ -33,6 +33,10 @@ class IdentityPart:
                 url=landlord.catalog_url(part),
             )
             for part in landlord.config.parts
+        ) + tuple(
+            CatalogEntry(type=kind, name=name, url=landlord.catalog_url(part))
+            for part in landlord.config.parts
+            for kind, name in CATALOG_ALIASES.get(part, ())
         )
         settings = IdentitySettings(
             landlord=landlord.name,

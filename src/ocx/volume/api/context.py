@@ -1,0 +1,45 @@
+"""What every block-storage handler gets: the service, the caller, the microversion."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from ocx.common import errors
+from ocx.common.auth import principal
+from ocx.volume.caller import Caller
+from ocx.volume.microversion import MIN, Version
+from ocx.volume.service import VolumeService
+
+
+@dataclass(frozen=True)
+class Call:
+    svc: VolumeService
+    caller: Caller
+    version: Version
+    base: str
+
+    @property
+    def host(self) -> str:
+        return self.svc.settings.data_host
+
+
+async def call(request: Request) -> Call:
+    found = await principal(request)
+    if not found.project_id:
+        raise errors.Forbidden("Block storage needs a project-scoped token.")
+    svc: VolumeService = request.app.state.volume
+    version: Version = getattr(request.state, "volume_version", MIN)
+    return Call(svc, Caller.of(found), version, svc.settings.public_url.rstrip("/"))
+
+
+Ctx = Annotated[Call, Depends(call)]
+
+
+def query(request: Request) -> dict[str, str]:
+    return dict(request.query_params)
+
+
+Query = Annotated[dict[str, str], Depends(query)]

@@ -1,0 +1,47 @@
+"""Block-storage settings: where volumes live, how exports are served, default quotas."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+
+from ocx.common.settings import ServiceSettings, VerifierSettings
+
+
+class TypeSeed(BaseModel):
+    """A volume type every start makes sure exists (the landlord's offer)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    description: str = ""
+    extra_specs: dict[str, str] = {}
+
+
+class Quotas(BaseModel):
+    """Cinder's default quotas for a project that has none of its own (-1: unlimited)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    volumes: int = 10
+    snapshots: int = 10
+    gigabytes: int = 1000
+    backups: int = 10
+    backup_gigabytes: int = 1000
+    groups: int = 10
+    per_volume_gigabytes: int = -1
+
+
+class VolumeSettings(ServiceSettings):
+    verifier: VerifierSettings
+    # The address the NBD exports listen on and that connection info names.
+    data_host: str = "127.0.0.1"
+    nbdkit: str = "nbdkit"
+    # Connections one attachment's nbdkit accepts at once (nbdcopy opens up to 4).
+    max_connections_per_export: int = 8
+    # Allow only the connector's address at the export (nbdkit's ip filter). Off by default:
+    # Debian's nbdkit 1.32.5 refuses every address rule ("don't know how to parse rule").
+    consumer_ip_filter: bool = False
+    availability_zone: str = "nova"
+    quotas: Quotas = Quotas()
+    types: tuple[TypeSeed, ...] = ()
+    max_volume_gigabytes: int = 16384
