@@ -101,13 +101,14 @@ class Reader:
         codec: Codec,
         pool: Executor,
         depth: int = 4,
+        exclude: tuple[int, ...] = (),
     ):
         self.resolved, self.manifest, self.stores = resolved, resolved.manifest, stores
         self.cipher = crypto.SegmentCipher(key, self.manifest.object_id, self.manifest.version)
         self.codec, self.pool, self.depth = codec, pool, depth
         self.problems = resolved.problems
         self.leaves: dict[int, list[bytes]] = {}
-        self.spares = list(resolved.good_slots)
+        self.spares = [s for s in resolved.good_slots if s not in exclude]
         self.active: dict[int, ShareReader] = {}
 
     def read(self, out: BinaryIO, start: int = 0, end: int | None = None) -> int:
@@ -121,16 +122,19 @@ class Reader:
         window: deque[Future[tuple[int, bytes]]] = deque()
         try:
             for index in range(first, stop):
-                got = self._fragments(index, stop)
+                got = self.fragments_of(index, stop)
                 window.append(self.pool.submit(self._open, index, got))
                 if len(window) >= self.depth:
                     written += self._emit(out, *window.popleft().result(), start, end)
             while window:
                 written += self._emit(out, *window.popleft().result(), start, end)
         finally:
-            for reader in self.active.values():
-                reader.stop()
+            self.stop()
         return written
+
+    def stop(self) -> None:
+        for reader in self.active.values():
+            reader.stop()
 
     def _emit(self, out: BinaryIO, index: int, plain: bytes, start: int, end: int) -> int:
         base = index * self.manifest.segment_size
@@ -145,7 +149,8 @@ class Reader:
         except crypto.Unsealed as exc:
             raise NotEnoughShares(f"segment {index}", self.problems) from exc
 
-    def _fragments(self, index: int, stop: int) -> list[bytes]:
+    def fragments_of(self, index: int, stop: int) -> list[bytes]:
+        """k verified fragments of segment ``index`` (readers run on to ``stop``)."""
         got: dict[int, bytes] = {}
         while len(got) < self.manifest.k:
             self._fill(index, stop)

@@ -66,6 +66,7 @@ class Vault:
     ):
         self.config, self.make_store, self.wrap_key = config, make_store, wrap_key
         self.stores = [make_store(p, config.container) for p in config.providers]
+        self.retired: list[Store] = []  # stores replaced by repair or migration
         self.codec = Codec(config.k, config.n)
         workers = max(2, os.cpu_count() or 2)
         self.pool = ThreadPoolExecutor(workers, thread_name_prefix="vault-codec")
@@ -87,7 +88,7 @@ class Vault:
     def close(self) -> None:
         self.pool.shutdown(cancel_futures=True)
         self.io.shutdown(cancel_futures=True)
-        for store in self.stores:
+        for store in self.stores + self.retired:
             store.close()
 
     def name_id(self, name: str) -> str:
@@ -125,7 +126,7 @@ class Vault:
             self.config.providers,
         )
         manifest = self.writer().write(plan, source)
-        self._drop_older(name_id, manifest.order, listed)
+        self.drop_older(name_id, manifest.order, listed)
         return manifest
 
     def put_file(self, path: Path, name: str | None = None) -> Manifest:
@@ -183,9 +184,9 @@ class Vault:
         listed, _ = self.resolver.listings(name_id)
         if not any(listed.values()):
             raise VaultNotFound(f"{name}: not in the vault")
-        self._drop_older(name_id, None, listed)
+        self.drop_older(name_id, None, listed)
 
-    def _drop_older(
+    def drop_older(
         self, name_id: str, keep: tuple[int, int] | None, listed: dict[int, list[tuple[int, int]]]
     ) -> None:
         """Remove every version but ``keep`` (best effort: a provider that is down keeps its

@@ -147,9 +147,15 @@ class Writer:
         return draft
 
     def publish(
-        self, draft: Manifest, key: bytes, providers: tuple[Offering, ...], roots: list[str]
+        self,
+        draft: Manifest,
+        key: bytes,
+        providers: tuple[Offering, ...],
+        roots: list[str],
+        required: int | None = None,
     ) -> Manifest:
-        """Split the key afresh and write every provider's copy of the manifest."""
+        """Split the key afresh and write every provider's copy of the manifest (at least
+        ``required`` of them must take it; all by default)."""
         raw = shamir.split(key, draft.k, draft.n)
         stored = [self.wrap(draft, slot, share) for slot, share in enumerate(raw)]
         entries = tuple(
@@ -159,9 +165,15 @@ class Writer:
         manifest = replace(draft, shares=entries)
         signature = sign(manifest, self.signer)
         path = manifest_path(manifest.name_id, manifest.version, manifest.revision)
+        failed: list[ProviderFailed] = []
         for slot, store in enumerate(self.stores):
             copy = Copy(manifest, signature, slot, stored[slot])
-            self._guard(store, store.put, path, copy.dumps())
+            try:
+                self._guard(store, store.put, path, copy.dumps())
+            except ProviderFailed as exc:
+                failed.append(exc)
+        if len(self.stores) - len(failed) < (len(self.stores) if required is None else required):
+            raise failed[0]
         return manifest
 
     def wrap(self, manifest: Manifest, slot: int, share: bytes) -> bytes:
