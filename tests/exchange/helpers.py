@@ -6,13 +6,16 @@ import asyncio
 import secrets
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import uvicorn
+from sqlalchemy import update
 
 from ocx.common.settings import VerifierSettings
 from ocx.exchange.client import LandlordAgent, MarketClient, password_token
+from ocx.exchange.models import Price, Subscription
 from ocx.exchange.part import ExchangePart
 from ocx.exchange.service import ExchangeService
 from ocx.exchange.settings import ExchangeSettings
@@ -24,8 +27,17 @@ MARKET_TOPOLOGY: dict[str, Any] = {
     "stor": {"parts": ["identity", "object"], "trusts": ["harvard", "mit"]},
     "market": {"parts": ["identity"], "trusts": ["harvard", "mit"]},
 }
-MONTH = "2026-10"
-T0 = 1790000000.0  # 2026-09-21: an instant safely in the past for usage records
+
+
+def _last_month() -> tuple[str, float]:
+    first = datetime.now(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    previous = (first - timedelta(days=1)).replace(day=2)
+    return previous.strftime("%Y-%m"), previous.timestamp()
+
+
+# Usage in tests happens in the previous month (so its invoice can be issued): tests call
+# Market.backdate() first, which moves prices and contracts back as if made 60 days ago.
+MONTH, T0 = _last_month()
 
 
 @dataclass
@@ -105,6 +117,10 @@ class Market:
         self._users[user] = password
         return password
 
+    def backdate(self, days: float = 60) -> None:
+        """Move every price, subscription, offer and lease back in time (a test's time machine)."""
+        self.call(_backdate(self.service, days * 86400))
+
     def object_endpoint(self, landlord: str) -> str:
         return self.landlords.landlords[landlord].base_urls["object"] + "/v1/AUTH_x"
 
@@ -152,6 +168,19 @@ def record(
         "unit": unit,
         "user_id": "u1",
     }
+
+
+async def _backdate(service: ExchangeService, delta: float) -> None:
+    async with service.db.session() as session:
+        await session.execute(update(Price).values(valid_from=Price.valid_from - delta))
+        await session.execute(
+            update(Price)
+            .where(Price.valid_until.is_not(None))
+            .values(valid_until=Price.valid_until - delta)
+        )
+        await session.execute(
+            update(Subscription).values(created_at=Subscription.created_at - delta)
+        )
 
 
 async def start_market(landlords: Exchange, database_url: str) -> tuple[ExchangeService, Any]:

@@ -143,6 +143,8 @@ def _rated(
         sub = subs[contract]
         if sub.landlord != landlord:
             raise _problem(index, f"subscription {contract} is not with {landlord}.")
+        if start < sub.created_at:
+            raise _problem(index, f"use before subscription {contract} began is not billable.")
         if sub.cancelled_at is not None and start >= sub.cancelled_at:
             raise _problem(index, f"subscription {contract} was cancelled before this use.")
         offering_id, customer = sub.offering_id, sub.customer
@@ -157,6 +159,8 @@ def _rated(
         if lease.landlord != landlord:
             raise _problem(index, f"lease {contract} is not with {landlord}.")
         offering_id, customer = offer.id, lease.customer
+        if not lease.start <= start < lease.end + offer.grace_seconds:
+            raise _problem(index, f"use outside lease {contract}'s window is not billable.")
         if r["metric"] not in offer.prices:
             raise _problem(index, f"offer {offer.id} has no price for {r['metric']!r}.")
         unit_nanos = money.price_nanos(offer.prices[r["metric"]], "offer price")
