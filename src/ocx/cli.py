@@ -15,6 +15,7 @@ from rich.table import Table
 
 from ocx import __version__, clouds, topology
 from ocx.common import logs
+from ocx.exchange import cli as market_cli
 from ocx.identity.federation import mapping_cli
 from ocx.proxy import cli as proxy_cli
 from ocx.runner import Exchange
@@ -30,6 +31,7 @@ identity_app = typer.Typer(help="Identity tools that work offline.", no_args_is_
 identity_app.add_typer(mapping_cli.app, name="mapping")
 app.add_typer(identity_app, name="identity")
 app.add_typer(proxy_cli.app, name="proxy")
+app.add_typer(market_cli.app, name="market")
 
 DEFAULT_DATA_DIR = Path(platformdirs.user_data_dir("ocx"))
 

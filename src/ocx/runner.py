@@ -110,11 +110,18 @@ def _build_volume(landlord: Landlord) -> Part:
     return VolumePart.for_landlord(landlord)
 
 
+def _build_exchange(landlord: Landlord) -> Part:
+    from ocx.exchange.part import ExchangePart
+
+    return ExchangePart.for_landlord(landlord)
+
+
 BUILDERS: dict[str, Callable[[Landlord], Part]] = {
     "identity": _build_identity,
     "object": _build_object,
     "proxy": _build_proxy,
     "volume": _build_volume,
+    "exchange": _build_exchange,
 }
 
 

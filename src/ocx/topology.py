@@ -21,7 +21,7 @@ from pydantic import (
 )
 
 # Port offsets within a landlord's block of ten: append, never reorder (ports are remembered).
-PARTS = ("identity", "object", "proxy", "volume")
+PARTS = ("identity", "object", "proxy", "volume", "exchange")
 # How each part appears in its landlord's service catalog: (type, name, region); a region of
 # None is the exchange's region. The mix-and-match proxy is an object store too, in a region
 # of its own, so unmodified clients reach it by choosing that region.
@@ -31,6 +31,7 @@ CATALOG_TYPES: dict[str, tuple[str, str, str | None]] = {
     "object": ("object-store", "swift", None),
     "proxy": ("object-store", "ocx-proxy", PROXY_REGION),
     "volume": ("block-storage", "cinder", None),
+    "exchange": ("exchange", "ocx-exchange", None),
 }
 # Further catalog types a part is registered under (Nova's Cinder client looks for volumev3).
 CATALOG_ALIASES: dict[str, tuple[tuple[str, str], ...]] = {
