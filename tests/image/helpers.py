@@ -116,9 +116,9 @@ class User:
         else:
             assert done.returncode != 0, done.stdout
             return done.stderr
-        return (
-            json.loads(done.stdout) if done.stdout.strip().startswith(("{", "[")) else done.stdout
-        )
+        if "json" not in args:
+            return done.stdout
+        return json.loads(done.stdout)
 
     def token(self) -> str:
         return str(self.connect().auth_token)

@@ -1,0 +1,39 @@
+"""The compute service as a part of a running exchange."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from starlette.types import ASGIApp
+
+from ocx.compute.app import build
+from ocx.compute.service import ComputeService
+from ocx.compute.settings import ComputeSettings
+
+if TYPE_CHECKING:
+    from ocx.runner import Landlord
+
+
+class ComputePart:
+    def __init__(self, service: ComputeService):
+        self.service = service
+        self.app: ASGIApp = build(service)
+
+    @classmethod
+    def for_landlord(cls, landlord: Landlord) -> ComputePart:
+        settings = ComputeSettings(
+            landlord=landlord.name,
+            public_url=landlord.base_urls["compute"],
+            database_url=landlord.database("compute"),
+            data_dir=landlord.data_dir,
+            region=landlord.topology.exchange.region,
+            verifier=landlord.verifier(),
+            image_url=landlord.base_urls.get("image"),
+        )
+        return cls(ComputeService(settings))
+
+    async def start(self) -> None:
+        await self.service.start()
+
+    async def stop(self) -> None:
+        await self.service.stop()

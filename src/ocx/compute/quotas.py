@@ -1,0 +1,95 @@
+"""Per-project compute quotas: defaults from settings, overrides by admins, usage from rows."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+
+from ocx.common import errors
+from ocx.common.db import Database
+from ocx.compute.models import Keypair, QuotaLimit, Server
+
+# What OSC reads at the SDK's microversion (<= 2.56 still shows injected_*).
+SHOWN = (
+    "cores", "instances", "key_pairs", "metadata_items", "ram", "server_groups",
+    "server_group_members", "injected_files", "injected_file_content_bytes",
+    "injected_file_path_bytes",
+)  # fmt: skip
+INJECTED = ("injected_files", "injected_file_content_bytes", "injected_file_path_bytes")
+
+
+class Quotas:
+    def __init__(self, db: Database, defaults: dict[str, int]):
+        self.db = db
+        self.defaults = defaults
+
+    async def limits(self, project_id: str) -> dict[str, int]:
+        async with self.db.session() as session:
+            rows = await session.scalars(
+                select(QuotaLimit).where(QuotaLimit.project_id == project_id)
+            )
+            return {**self.defaults, **{r.resource: r.hard_limit for r in rows}}
+
+    async def usage(self, project_id: str, user_id: str | None = None) -> dict[str, int]:
+        async with self.db.session() as session:
+            count, cores, ram = (
+                await session.execute(
+                    select(
+                        func.count(Server.id),
+                        func.coalesce(func.sum(Server.vcpus), 0),
+                        func.coalesce(func.sum(Server.ram), 0),
+                    ).where(Server.project_id == project_id)
+                )
+            ).one()
+            pairs: int | None = 0
+            if user_id is not None:
+                pairs = await session.scalar(
+                    select(func.count(Keypair.id)).where(Keypair.user_id == user_id)
+                )
+        return {"instances": int(count), "cores": int(cores), "ram": int(ram),
+                "key_pairs": int(pairs or 0)}  # fmt: skip
+
+    async def update(self, project_id: str, changes: Any) -> None:
+        if not isinstance(changes, dict):
+            raise errors.BadRequest("quota_set must be an object.")
+        checked: dict[str, int] = {}
+        for key, value in changes.items():
+            if key in ("force", "id"):
+                continue
+            if key not in self.defaults:
+                raise errors.BadRequest(f"Additional properties are not allowed ('{key}').")
+            if isinstance(value, bool) or not isinstance(value, int) or value < -1:
+                raise errors.BadRequest(f"Quota limit {value!r} for {key} must be >= -1.")
+            checked[key] = value
+        async with self.db.session() as session:
+            for key, value in checked.items():
+                row = await session.get(QuotaLimit, (project_id, key))
+                if row is None:
+                    session.add(QuotaLimit(project_id=project_id, resource=key, hard_limit=value))
+                else:
+                    row.hard_limit = value
+
+    async def allowed(self, project_id: str, per_server: dict[str, int], wanted: int) -> int:
+        """How many of ``wanted`` servers fit this project's quota (and why not, if none)."""
+        limits = await self.limits(project_id)
+        used = await self.usage(project_id)
+        fits = wanted
+        for resource, each in per_server.items():
+            limit = limits.get(resource, -1)
+            if limit < 0 or each == 0:
+                continue
+            fits = min(fits, max(0, (limit - used[resource]) // each))
+        return fits
+
+    async def refusal(self, project_id: str, per_server: dict[str, int], wanted: int) -> str:
+        limits = await self.limits(project_id)
+        used = await self.usage(project_id)
+        for resource, each in per_server.items():
+            limit = limits.get(resource, -1)
+            if 0 <= limit < used[resource] + each * wanted:
+                return (
+                    f"Quota exceeded for {resource}: Requested {each * wanted}, but already "
+                    f"used {used[resource]} of {limit} {resource}"
+                )
+        return "Quota exceeded"

@@ -1,0 +1,89 @@
+"""The compute service of one landlord: settings, database, hypervisor and the domain parts."""
+
+from __future__ import annotations
+
+import logging
+
+import anyio.to_thread
+
+from ocx.common.auth import Principal, TokenVerifier
+from ocx.common.db import Database, schema_name
+from ocx.compute.console import Consoles
+from ocx.compute.flavors import Flavors
+from ocx.compute.glance import Images
+from ocx.compute.guests import Guests
+from ocx.compute.hypervisor import Hypervisor
+from ocx.compute.keypairs import Keypairs
+from ocx.compute.quotas import Quotas
+from ocx.compute.scheduler import Placement
+from ocx.compute.servers import Servers
+from ocx.compute.settings import ComputeSettings
+
+log = logging.getLogger("ocx.compute")
+
+MIGRATIONS = "ocx.compute:migrations"
+
+
+class ComputeService:
+    def __init__(self, settings: ComputeSettings, db: Database | None = None):
+        self.settings = settings
+        self.db = db or Database(
+            settings.database_url, schema=schema_name(settings.landlord, "compute")
+        )
+        self.consoles = Consoles(
+            settings.data_dir / "compute" / "console", settings.console_max_bytes
+        )
+        self.guests = Guests(self.consoles)
+        self.hypervisor = Hypervisor(self.db, settings.timings, self.guests)
+        self.placement = Placement(
+            settings.hosts,
+            settings.cpu_allocation_ratio,
+            settings.ram_allocation_ratio,
+            settings.disk_allocation_ratio,
+        )
+        self.flavors = Flavors(self.db)
+        self.keypairs = Keypairs(self.db, settings.quotas.get("key_pairs", 100))
+        self.quotas = Quotas(self.db, settings.quotas)
+        self.images = Images(settings.image_url)
+        zones = tuple(sorted({h.zone for h in settings.hosts}))
+        self.servers = Servers(
+            self.db,
+            self.flavors,
+            self.keypairs,
+            self.quotas,
+            self.placement,
+            self.hypervisor,
+            zones,
+        )
+        verifier = settings.verifier
+        self.verifier = TokenVerifier(
+            identity_url=verifier.identity_url,
+            issuer=verifier.identity_url,
+            audience=verifier.audience,
+            revocation_interval=verifier.revocation_interval,
+        )
+
+    async def start(self) -> None:
+        await self.db.migrate(MIGRATIONS, "alembic_version_compute")
+        await anyio.to_thread.run_sync(self.consoles.prepare)
+        await self.flavors.seed(self.settings.flavors)
+        await self.servers.load()
+        self.hypervisor.start()
+        await self.hypervisor.resume()
+        log.info("compute of %s ready at %s", self.settings.landlord, self.settings.public_url)
+
+    async def stop(self) -> None:
+        await self.hypervisor.stop()
+        await self.guests.stop()
+        await self.images.aclose()
+        await self.verifier.aclose()
+        await self.db.dispose()
+
+    async def verify(self, token: str | None) -> Principal:
+        return await self.verifier.verify(token)
+
+    async def delete_server(self, who: Principal, server_id: str) -> None:
+        """Delete a server: its row and room at once, then its guest and console."""
+        await self.servers.delete(who, server_id)
+        self.guests.forget(server_id)
+        await anyio.to_thread.run_sync(self.consoles.remove, server_id)

@@ -1,0 +1,78 @@
+"""Compute settings: the simulated hosts, their timings, default flavors and quotas."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ocx.common.settings import ServiceSettings, VerifierSettings
+
+
+class HostConfig(BaseModel):
+    """One simulated hypervisor: its capacity, and what it offers to flavors' extra specs."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    name: str
+    vcpus: int = Field(64, ge=1)
+    ram_mb: int = Field(256 * 1024, ge=1)
+    disk_gb: int = Field(2048, ge=1)
+    # Traits answer ``trait:NAME=required|forbidden``; capabilities answer ``hw:NAME=VALUE``.
+    traits: tuple[str, ...] = ()
+    capabilities: dict[str, str] = Field(default_factory=dict)
+    zone: str = "nova"
+
+
+class FlavorConfig(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    id: str
+    name: str
+    vcpus: int
+    ram: int
+    disk: int
+    extra_specs: dict[str, str] = Field(default_factory=dict)
+
+
+class Timings(BaseModel):
+    """How long the simulated hypervisor takes, in seconds (the API answers at once)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    boot: float = Field(0.3, ge=0)
+    power: float = Field(0.1, ge=0)
+    reboot: float = Field(0.2, ge=0)
+    rebuild: float = Field(0.3, ge=0)
+
+
+DEFAULT_HOSTS = (HostConfig(name="host-1"), HostConfig(name="host-2"))
+DEFAULT_FLAVORS = (
+    FlavorConfig(id="1", name="m1.tiny", vcpus=1, ram=512, disk=1),
+    FlavorConfig(id="2", name="m1.small", vcpus=1, ram=2048, disk=20),
+    FlavorConfig(id="3", name="m1.medium", vcpus=2, ram=4096, disk=40),
+    FlavorConfig(id="4", name="m1.large", vcpus=4, ram=8192, disk=80),
+)
+DEFAULT_QUOTAS = {
+    "instances": 10,
+    "cores": 20,
+    "ram": 51200,
+    "key_pairs": 100,
+    "metadata_items": 128,
+    "server_groups": 10,
+    "server_group_members": 10,
+    "injected_files": 5,
+    "injected_file_content_bytes": 10240,
+    "injected_file_path_bytes": 255,
+}
+
+
+class ComputeSettings(ServiceSettings):
+    verifier: VerifierSettings
+    image_url: str | None = None
+    hosts: tuple[HostConfig, ...] = DEFAULT_HOSTS
+    flavors: tuple[FlavorConfig, ...] = DEFAULT_FLAVORS
+    quotas: dict[str, int] = Field(default_factory=lambda: dict(DEFAULT_QUOTAS))
+    timings: Timings = Timings()
+    cpu_allocation_ratio: float = 16.0
+    ram_allocation_ratio: float = 1.5
+    disk_allocation_ratio: float = 1.0
+    max_limit: int = 1000
+    max_count: int = 10000
+    user_data_max: int = 65535
+    console_max_bytes: int = 1024 * 1024
