@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: up test test-sqlite test-postgres test-slow lint bench install clean
+.PHONY: up test test-sqlite test-postgres test-slow lint bench install clean interop-identity
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,10 @@ test: lint test-sqlite test-postgres
 
 test-slow: $(STAMP)
 	$(BIN)/pytest -q -m slow
+
+# OpenStack's Tempest (own venv, .venv-tempest) against a live default exchange: counts printed.
+interop-identity: $(STAMP)
+	$(BIN)/python -m tests.interop.tempest identity $(ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python bench/identity.py

@@ -64,6 +64,9 @@ class LandlordConfig(BaseModel):
     trusts: tuple[str, ...] = ()
     # Users made at this landlord for trying things out (password in secrets.json).
     demo_users: tuple[str, ...] = ()
+    # A domain of the landlord's own staff: admin on any of its projects is a landlord admin
+    # (Tempest's dynamic admins live there). Only landlord admins can add projects or grants.
+    operator_domain: str | None = None
 
     @field_validator("name")
     @classmethod

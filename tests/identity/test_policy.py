@@ -102,7 +102,7 @@ def test_app_credential_cannot_delegate_roles_not_held(admin: Admin) -> None:
     )
     assert (status, message(doc)) == (
         403,
-        "You cannot delegate role admin: your token does not hold it.",
+        "You cannot delegate role admin: you do not hold it on the project.",
     )
     assert (
         admin.call("GET", f"/users/{user['id']}/application_credentials", ok=200)[
@@ -283,3 +283,51 @@ def test_disabling_a_domain_ends_its_users_tokens_on_other_domains(admin: Admin)
     # Another domain's users keep their tokens.
     other, _ = admin.customer("ivy")
     assert _token_status(admin, admin.user_session("ivy", other["id"]).get_token()) == 200
+
+
+def test_operator_domain_admins_are_landlord_admins_and_customers_cannot_enter(
+    exchange_factory,  # type: ignore[no-untyped-def]
+) -> None:
+    exchange = exchange_factory({"harvard": {"parts": ["identity"], "operator_domain": "ops"}})
+    admin = Admin(exchange)
+    ops = admin.call("GET", "/domains?name=ops", ok=200)["domains"][0]
+    # The landlord admin makes a staff project and user in the operator domain.
+    staff_project = admin.call(
+        "POST", "/projects", {"project": {"name": "staff", "domain_id": ops["id"]}}, ok=201
+    )["project"]
+    staff = admin.call(
+        "POST",
+        "/users",
+        {"user": {"name": "sam", "password": "sam-pw", "domain_id": ops["id"]}},
+        ok=201,
+    )["user"]
+    admin.grant(staff_project["id"], staff["id"], "admin")
+    sess = ks_session.Session(
+        auth=v3.Password(
+            auth_url=admin.url,
+            user_id=staff["id"],
+            password="sam-pw",
+            project_id=staff_project["id"],
+        )
+    )
+    assert as_user(admin, sess, "GET", "/users")[0] == 200
+    # A customer's project admin, and a customer domain's admin, are not.
+    project, user = admin.customer("carl", role="admin")
+    carl = admin.user_session("carl", project["id"])
+    assert as_user(admin, carl, "GET", "/users")[0] == 403
+    body = {"project": {"name": "sneak", "domain_id": ops["id"]}}
+    assert as_user(admin, carl, "POST", "/projects", body)[0] == 403
+    role = admin.role_id("admin")
+    admin.call("PUT", f"/domains/default/users/{user['id']}/roles/{role}", ok=204)
+    domain_admin = ks_session.Session(
+        auth=v3.Password(
+            auth_url=admin.url,
+            username="carl",
+            password="carl-pw",
+            user_domain_id="default",
+            domain_id="default",
+        )
+    )
+    assert as_user(admin, domain_admin, "POST", "/projects", body)[0] == 403
+    path = f"/projects/{staff_project['id']}/users/{user['id']}/roles/{role}"
+    assert as_user(admin, domain_admin, "PUT", path)[0] == 403

@@ -48,6 +48,20 @@ async def bootstrap(session: AsyncSession, settings: IdentitySettings, hasher: H
     return project.id
 
 
+async def operator_domain(session: AsyncSession, settings: IdentitySettings) -> str | None:
+    """The id of the landlord's operator domain (made if missing), or None if it has none."""
+    if not settings.operator_domain:
+        return None
+    domain = await session.scalar(select(Domain).filter_by(name=settings.operator_domain))
+    if domain is None:
+        domain = Domain(
+            id=new_id(), name=settings.operator_domain, description="The landlord's own staff"
+        )
+        session.add(domain)
+        await session.flush()
+    return domain.id
+
+
 async def _role(session: AsyncSession, name: str) -> Role:
     role = await session.scalar(select(Role).filter_by(name=name, domain_id=None))
     if role is None:

@@ -75,6 +75,7 @@ class Group(Base):
     name: Mapped[str] = mapped_column(NAME)
     domain_id: Mapped[str] = mapped_column(ForeignKey("domains.id"), index=True)
     description: Mapped[str] = mapped_column(Text, default="")
+    extra: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True, default=dict)
 
 
 class Membership(Base):

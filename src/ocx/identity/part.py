@@ -46,6 +46,7 @@ class IdentityPart:
             region=exchange.region,
             token_ttl=exchange.token_ttl,
             admin_password=landlord.admin_password,
+            operator_domain=landlord.config.operator_domain,
             catalog=catalog,
             hash_cost=HashCost(cost.time_cost, cost.memory_kib, cost.parallelism),
         )

@@ -4,6 +4,10 @@
   project (the one ``ocx up`` bootstraps). They manage everything. An ``admin`` role on a
   customer's project does *not* make its holder a landlord administrator: Keystone's old
   "admin anywhere is admin everywhere" (bug 968696) is exactly what a shared cloud cannot have.
+- A landlord may name an *operator domain* (``operator_domain`` in the topology) for its own
+  staff: ``admin`` on any project of that domain is a landlord administrator too. Only
+  landlord administrators (and admins of that domain, whom only they can appoint) can make
+  projects or grants there, so no customer can enter it. Tempest's dynamic admins use it.
 - ``reader`` (or ``member``) on the system or on the admin project reads everything.
 - ``admin`` on a domain manages that domain's projects, users, groups and grants.
 - Everyone else sees and changes only their own user, the projects they hold roles on, and
@@ -21,9 +25,17 @@ from ocx.common.auth import Principal
 @dataclass(frozen=True)
 class Policy:
     admin_project_id: str
+    operator_domain_id: str | None = None
 
     def _landlord_scope(self, p: Principal) -> bool:
-        return p.system or (p.project_id is not None and p.project_id == self.admin_project_id)
+        if p.system or (p.project_id is not None and p.project_id == self.admin_project_id):
+            return True
+        operators = self.operator_domain_id
+        return (
+            operators is not None
+            and p.project_id is not None
+            and (p.project_domain_id == operators)
+        )
 
     def is_admin(self, p: Principal) -> bool:
         return self._landlord_scope(p) and p.has_role("admin")

@@ -108,6 +108,7 @@ def routes() -> list[BaseRoute]:
         route("/v3/regions", catalog.create_region, "POST"),
         route("/v3/regions", catalog.list_regions, "GET"),
         route("/v3/regions/{region_id}", catalog.get_region, "GET"),
+        route("/v3/regions/{region_id}", catalog.put_region, "PUT"),
         route("/v3/regions/{region_id}", catalog.update_region, "PATCH"),
         route("/v3/regions/{region_id}", catalog.delete_region, "DELETE"),
         route("/v3/services", catalog.create_service, "POST"),

@@ -46,7 +46,8 @@ class IdentityService:
         await self.db.migrate(MIGRATIONS, "alembic_version_identity")
         async with self.db.session() as session:
             admin_project_id = await bootstrap.bootstrap(session, self.settings, self.hasher)
-        self.policy = Policy(admin_project_id=admin_project_id)
+            operators = await bootstrap.operator_domain(session, self.settings)
+        self.policy = Policy(admin_project_id=admin_project_id, operator_domain_id=operators)
         await self.reload_keys()
         log.info("identity of %s ready at %s", self.settings.landlord, self.settings.public_url)
 

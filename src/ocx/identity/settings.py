@@ -23,6 +23,7 @@ class IdentitySettings(ServiceSettings):
     admin_user: str = "admin"
     admin_password: str
     admin_project: str = "admin"
+    operator_domain: str | None = None
     hash_cost: HashCost = HashCost()
     catalog: tuple[CatalogEntry, ...] = ()
     max_body_bytes: int = 1024 * 1024

@@ -15,6 +15,7 @@ from ocx.common.auth import Principal
 from ocx.identity import assignments, store, tokens
 from ocx.identity.api import views
 from ocx.identity.api.deps import base_url, caller, collection, service
+from ocx.identity.assignments import Target
 from ocx.identity.models import ApplicationCredential, Role, User
 from ocx.identity.service import IdentityService
 
@@ -63,7 +64,13 @@ async def _owner(
 
 
 async def _pick_roles(session: Any, who: Principal, wanted: list[RoleRef] | None) -> list[Role]:
-    held = await assignments.roles_by_id(session, who.role_ids)
+    # What the user holds on the project now (a role granted after the token was issued
+    # counts); a token from an application credential never delegates beyond its own roles.
+    assert who.project_id is not None
+    now = await assignments.effective_role_ids(session, who.user_id, Target.project(who.project_id))
+    if who.app_cred_id is not None:
+        now &= set(who.role_ids)
+    held = await assignments.roles_by_id(session, now)
     if not wanted:
         return held
     by_id = {r.id: r for r in held}
@@ -73,7 +80,7 @@ async def _pick_roles(session: Any, who: Principal, wanted: list[RoleRef] | None
         role = by_id.get(ref.id or "") or by_name.get(ref.name or "")
         if role is None:
             raise errors.Forbidden(
-                f"You cannot delegate role {ref.id or ref.name}: your token does not hold it."
+                f"You cannot delegate role {ref.id or ref.name}: you do not hold it on the project."
             )
         picked.append(role)
     return list({r.id: r for r in picked}.values())

@@ -44,11 +44,20 @@ async def issue_token(
 ) -> dict[str, Any]:
     req = await _auth_body(request)
     token, claims = await svc.issue(req, request.headers.get("x-auth-token"))
-    project_id = (claims.get("project") or {}).get("id")
-    catalog = None if "nocatalog" in request.query_params else await svc.catalog(project_id)
+    catalog = await _catalog(request, svc, claims)
     response.status_code = 201
     response.headers["X-Subject-Token"] = token
     return await _with_service_providers(svc, tokens.token_body(claims, catalog))
+
+
+async def _catalog(
+    request: Request, svc: IdentityService, claims: dict[str, Any]
+) -> list[dict[str, Any]] | None:
+    """The catalog a token document carries: none when asked so, none for an unscoped token."""
+    scoped = "project" in claims or "domain" in claims or claims.get("system")
+    if "nocatalog" in request.query_params or not scoped:
+        return None
+    return await svc.catalog((claims.get("project") or {}).get("id"))
 
 
 async def _with_service_providers(svc: IdentityService, body: dict[str, Any]) -> dict[str, Any]:
@@ -100,8 +109,7 @@ async def validate_token(
     request: Request, svc: IdentityService = Depends(service), who: Principal = Depends(caller)
 ) -> dict[str, Any]:
     subject = await _subject(request, svc, who)
-    wanted = "nocatalog" not in request.query_params
-    catalog = await svc.catalog(subject.project_id) if wanted else None
+    catalog = await _catalog(request, svc, subject.claims)
     return await _with_service_providers(svc, tokens.token_body(subject.claims, catalog))
 
 

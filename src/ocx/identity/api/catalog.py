@@ -108,13 +108,37 @@ async def create_region(
     svc: IdentityService = Depends(service),
     who: Principal = Depends(caller),
 ) -> dict[str, Any]:
+    return await _new_region(body.region, body.region.id, request, response, svc, who)
+
+
+async def put_region(
+    region_id: str,
+    body: RegionBody,
+    request: Request,
+    response: Response,
+    svc: IdentityService = Depends(service),
+    who: Principal = Depends(caller),
+) -> dict[str, Any]:
+    """Keystone's create-with-an-id: ``PUT /v3/regions/{id}``."""
+    if body.region.id is not None and body.region.id != region_id:
+        raise errors.ValidationError("The region id in the body differs from the one in the URL.")
+    return await _new_region(body.region, region_id, request, response, svc, who)
+
+
+async def _new_region(
+    r: RegionIn,
+    region_id: str | None,
+    request: Request,
+    response: Response,
+    svc: IdentityService,
+    who: Principal,
+) -> dict[str, Any]:
     svc.policy.require_admin(who, "identity:create_region")
-    r = body.region
     async with svc.db.session() as session:
         if r.parent_region_id:
             await store.get(session, Region, r.parent_region_id, "region")
         row = Region(
-            id=r.id or store.new_id(),
+            id=region_id or store.new_id(),
             description=r.description,
             parent_region_id=r.parent_region_id,
         )
@@ -274,8 +298,12 @@ async def create_endpoint(
     region_id = e.region_id or e.region
     async with svc.db.session() as session:
         await store.get(session, Service, e.service_id, "service")
-        if region_id:
-            await store.get(session, Region, region_id, "region")
+        if e.region_id:
+            await store.get(session, Region, e.region_id, "region")
+        elif e.region and await session.get(Region, e.region) is None:
+            # Keystone's legacy ``region`` field makes the region it names.
+            session.add(Region(id=e.region, description=""))
+            await session.flush()
         row = Endpoint(
             id=store.new_id(),
             service_id=e.service_id,

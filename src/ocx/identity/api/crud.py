@@ -53,3 +53,15 @@ def apply(row: Any, changes: dict[str, Any]) -> list[str]:
             setattr(row, name, value)
             changed.append(name)
     return changed
+
+
+def extras(body: Any, row_id: str | None = None) -> dict[str, Any]:
+    """The attributes Keystone keeps beyond its own (``extra`` in Keystone), minus ``id``.
+
+    An update body may repeat the row's own ``id`` (Tempest's clients do); another id is a 400.
+    """
+    found = dict(body.model_extra or {})
+    given = found.pop("id", None)
+    if row_id is not None and given is not None and given != row_id:
+        raise errors.ValidationError("Cannot change the ID of a resource.")
+    return found

@@ -19,7 +19,7 @@ from ocx.identity.assignments import Target
 from ocx.identity.models import Domain, Group, Project, User
 from ocx.identity.service import IdentityService
 
-NAME = Field(min_length=1, max_length=255)
+NAME = Field(min_length=1, max_length=64)  # Keystone: 64 for domain and project names
 
 
 class DomainIn(BaseModel):
@@ -34,7 +34,7 @@ class DomainIn(BaseModel):
 
 class DomainPatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    name: str | None = Field(None, min_length=1, max_length=255)
+    name: str | None = Field(None, min_length=1, max_length=64)
     description: str | None = None
     enabled: bool | None = None
     tags: list[str] | None = None
@@ -65,7 +65,7 @@ class ProjectIn(BaseModel):
 
 class ProjectPatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    name: str | None = Field(None, min_length=1, max_length=255)
+    name: str | None = Field(None, min_length=1, max_length=64)
     description: str | None = None
     enabled: bool | None = None
     tags: list[str] | None = None

@@ -14,7 +14,7 @@ from ocx.common.auth import Principal
 from ocx.common.pagination import Page
 from ocx.identity import assignments, store, tokens
 from ocx.identity.api import views
-from ocx.identity.api.crud import apply, domain_scope, list_rows
+from ocx.identity.api.crud import apply, domain_scope, extras, list_rows
 from ocx.identity.api.deps import base_url, caller, collection, page, service
 from ocx.identity.models import Domain, Group, Membership, Project, User
 from ocx.identity.service import IdentityService
@@ -23,7 +23,7 @@ PASSWORD = Field(min_length=1, max_length=4096)
 
 
 class UserIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="allow")  # Keystone keeps extra attributes
     name: str = Field(min_length=1, max_length=255)
     domain_id: str | None = None
     password: str | None = Field(None, max_length=4096)
@@ -36,7 +36,7 @@ class UserIn(BaseModel):
 
 
 class UserPatch(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="allow")  # Keystone keeps extra attributes
     name: str | None = Field(None, min_length=1, max_length=255)
     password: str | None = Field(None, max_length=4096)
     enabled: bool | None = None
@@ -68,14 +68,14 @@ class PasswordBody(BaseModel):
 
 
 class GroupIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="allow")  # Keystone keeps extra attributes
     name: str = Field(min_length=1, max_length=255)
     domain_id: str | None = None
     description: str = ""
 
 
 class GroupPatch(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="allow")  # Keystone keeps extra attributes
     name: str | None = Field(None, min_length=1, max_length=255)
     description: str | None = None
 
@@ -125,6 +125,7 @@ async def create_user(
             default_project_id=u.default_project_id,
             description=u.description,
             email=u.email,
+            extra=extras(u),
             created_at=_now(),
         )
         await store.add_unique(session, row, f"user {u.name} in domain {domain_id}")
@@ -171,12 +172,16 @@ async def update_user(
     svc: IdentityService = Depends(service),
     who: Principal = Depends(caller),
 ) -> dict[str, Any]:
-    changes = body.user.model_dump(exclude_none=True, exclude={"options", "password"})
+    extra = extras(body.user, user_id)
+    changes = body.user.model_dump(exclude_none=True, exclude={"options", "password", *extra})
+    changes.pop("id", None)
     hashed = await svc.hasher.hash(body.user.password) if body.user.password else None
     async with svc.db.session() as session:
         row = await store.get(session, User, user_id, "user")
         svc.policy.require_domain_admin(who, row.domain_id, "identity:update_user")
         changed = apply(row, changes)
+        if extra:
+            row.extra = {**(row.extra or {}), **extra}
         if hashed is not None:
             row.password_hash = hashed
             changed.append("password")
@@ -269,7 +274,13 @@ async def create_group(
     svc.policy.require_domain_admin(who, domain_id, "identity:create_group")
     async with svc.db.session() as session:
         await store.get(session, Domain, domain_id, "domain")
-        row = Group(id=store.new_id(), name=g.name, domain_id=domain_id, description=g.description)
+        row = Group(
+            id=store.new_id(),
+            name=g.name,
+            domain_id=domain_id,
+            description=g.description,
+            extra=extras(g),
+        )
         await store.add_unique(session, row, f"group {g.name} in domain {domain_id}")
     response.status_code = 201
     return {"group": views.group(base_url(request), row)}
@@ -319,7 +330,11 @@ async def update_group(
     async with svc.db.session() as session:
         row = await store.get(session, Group, group_id, "group")
         svc.policy.require_domain_admin(who, row.domain_id, "identity:update_group")
-        apply(row, body.group.model_dump(exclude_none=True))
+        extra = extras(body.group, group_id)
+        changes = body.group.model_dump(exclude_none=True, exclude={"id", *extra})
+        apply(row, changes)
+        if extra:
+            row.extra = {**(row.extra or {}), **extra}
         await store.flush_unique(session, f"group {row.name}")
     return {"group": views.group(base_url(request), row)}
 

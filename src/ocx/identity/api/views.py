@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC
 from typing import Any
 
 from ocx.identity.models import (
@@ -16,7 +15,6 @@ from ocx.identity.models import (
     Service,
     User,
 )
-from ocx.identity.tokens import isotime
 
 
 def _links(base: str, path: str) -> dict[str, str]:
@@ -72,6 +70,7 @@ def user(base: str, row: User) -> dict[str, Any]:
 
 def group(base: str, row: Group) -> dict[str, Any]:
     return {
+        **(row.extra or {}),
         "id": row.id,
         "name": row.name,
         "domain_id": row.domain_id,
@@ -133,9 +132,8 @@ def app_cred(
         "description": row.description or None,
         "user_id": row.user_id,
         "project_id": row.project_id,
-        "expires_at": isotime(row.expires_at.replace(tzinfo=UTC).timestamp())
-        if row.expires_at
-        else None,
+        # As Keystone: the naive UTC time the client sent, without a zone suffix.
+        "expires_at": row.expires_at.isoformat() if row.expires_at else None,
         "unrestricted": row.unrestricted,
         "access_rules": [],
         "roles": [{"id": r.id, "name": r.name, "domain_id": r.domain_id} for r in roles],

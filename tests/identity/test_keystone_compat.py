@@ -1,0 +1,131 @@
+"""What Keystone does and Tempest checks (issue #10), through keystoneauth1 and openstacksdk."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import openstack
+import pytest
+from keystoneauth1 import session as ks_session
+from keystoneauth1.identity import v3
+from openstack import exceptions as sdk_exc
+from openstack.connection import Connection
+
+from tests.identity.conftest import Admin
+
+
+@pytest.fixture
+def conn(clouds_yaml: Path) -> Iterator[Connection]:
+    connection = openstack.connect(cloud="harvard")
+    yield connection
+    connection.close()
+
+
+def test_invalid_subject_token_is_404(admin: Admin) -> None:
+    project, _ = admin.customer("ada")
+    token = admin.user_session("ada", project["id"]).get_token()
+    admin.session.delete(admin.url + "/auth/tokens", headers={"X-Subject-Token": token})
+    for method in ("GET", "HEAD"):
+        resp = admin.session.request(
+            admin.url + "/auth/tokens", method, headers={"X-Subject-Token": token}, raise_exc=False
+        )
+        assert resp.status_code == 404
+    resp = admin.session.get(
+        admin.url + "/auth/tokens", headers={"X-Subject-Token": "garbage"}, raise_exc=False
+    )
+    assert resp.status_code == 404
+    assert resp.json()["error"]["title"] == "Not Found"
+
+
+def test_application_credential_expiry_is_echoed(conn: Connection) -> None:
+    expires = datetime.now(UTC).replace(tzinfo=None) + timedelta(hours=1)
+    cred = conn.identity.create_application_credential(
+        user=conn.current_user_id, name="soon", expires_at=expires.isoformat()
+    )
+    assert cred.expires_at == expires.isoformat()
+    again = conn.identity.get_application_credential(conn.current_user_id, cred.id)
+    assert again.expires_at == expires.isoformat()
+
+
+def test_application_credential_sees_roles_granted_after_the_token(admin: Admin) -> None:
+    project, user = admin.customer("ben", role="reader")
+    sess = admin.user_session("ben", project["id"])
+    sess.get_token()  # the token holds reader only
+    admin.grant(project["id"], user["id"], "member")
+    resp = sess.post(
+        admin.url + f"/users/{user['id']}/application_credentials",
+        json={"application_credential": {"name": "later", "roles": [{"name": "member"}]}},
+    )
+    assert resp.status_code == 201
+    assert [r["name"] for r in resp.json()["application_credential"]["roles"]] == ["member"]
+
+
+def test_extra_attributes_of_users_and_groups_are_kept(admin: Admin) -> None:
+    user = admin.call(
+        "POST",
+        "/users",
+        {"user": {"name": "xu", "password": "pw", "project_id": "p-1", "colour": "red"}},
+        ok=201,
+    )["user"]
+    assert (user["project_id"], user["colour"]) == ("p-1", "red")
+    assert admin.call("GET", f"/users/{user['id']}", ok=200)["user"]["colour"] == "red"
+    group = admin.call("POST", "/groups", {"group": {"name": "g", "team": "blue"}}, ok=201)
+    group_id = group["group"]["id"]
+    assert group["group"]["team"] == "blue"
+    # An update body may repeat the resource's own id, and extra attributes merge.
+    body = {"group": {"id": group_id, "name": "g2", "floor": 3}}
+    changed = admin.call("PATCH", f"/groups/{group_id}", body, ok=200)["group"]
+    assert (changed["name"], changed["team"], changed["floor"]) == ("g2", "blue", 3)
+    body = {"user": {"id": user["id"], "email": "xu@example.org"}}
+    assert admin.call("PATCH", f"/users/{user['id']}", body, ok=200)["user"]["colour"] == "red"
+    resp = admin.session.patch(
+        admin.url + f"/users/{user['id']}", json={"user": {"id": "other"}}, raise_exc=False
+    )
+    assert resp.status_code == 400
+    assert resp.json()["error"]["message"] == "Cannot change the ID of a resource."
+
+
+def test_legacy_region_field_and_put_region(admin: Admin, conn: Connection) -> None:
+    region = admin.call("PUT", "/regions/north", {"region": {"description": "cold"}}, ok=201)
+    assert region["region"]["id"] == "north"
+    assert conn.identity.get_region("north").description == "cold"
+    resp = admin.session.put(admin.url + "/regions/north", json={"region": {}}, raise_exc=False)
+    assert resp.status_code == 409
+    service = conn.identity.create_service(type="thing", name="thing")
+    body = {
+        "endpoint": {
+            "service_id": service.id,
+            "interface": "public",
+            "url": "http://thing.example",
+            "region": "south",
+        }
+    }
+    made = admin.call("POST", "/endpoints", body, ok=201)["endpoint"]
+    assert (made["region"], made["region_id"]) == ("south", "south")
+    assert conn.identity.get_region("south").id == "south"
+
+
+def test_domain_and_project_names_are_at_most_64(conn: Connection) -> None:
+    with pytest.raises(sdk_exc.BadRequestException):
+        conn.identity.create_domain(name="d" * 65)
+    with pytest.raises(sdk_exc.BadRequestException):
+        conn.identity.create_project(name="p" * 65, domain_id="default")
+    assert conn.identity.create_project(name="p" * 64, domain_id="default").name == "p" * 64
+
+
+def test_unscoped_token_has_no_catalog(admin: Admin) -> None:
+    project, _ = admin.customer("cy")
+    unscoped = v3.Password(
+        auth_url=admin.url,
+        username="cy",
+        password="cy-pw",
+        user_domain_id="default",
+        unscoped=True,
+    )
+    access = unscoped.get_access(ks_session.Session())
+    assert access.project_id is None
+    assert not access.has_service_catalog()
+    scoped = admin.user_session("cy", project["id"]).auth.get_access(ks_session.Session())
+    assert scoped.has_service_catalog()
