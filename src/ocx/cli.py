@@ -19,6 +19,7 @@ from ocx.exchange import cli as market_cli
 from ocx.identity.federation import mapping_cli
 from ocx.proxy import cli as proxy_cli
 from ocx.runner import Exchange
+from ocx.vault import cli as vault_cli
 
 app = typer.Typer(
     help="OCX, the Open Cloud eXchange: many independent cloud landlords, one customer identity.",
@@ -32,6 +33,7 @@ identity_app.add_typer(mapping_cli.app, name="mapping")
 app.add_typer(identity_app, name="identity")
 app.add_typer(proxy_cli.app, name="proxy")
 app.add_typer(market_cli.app, name="market")
+app.add_typer(vault_cli.app, name="vault")
 
 DEFAULT_DATA_DIR = Path(platformdirs.user_data_dir("ocx"))
 

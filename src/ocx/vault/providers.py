@@ -1,23 +1,28 @@
 """Which object stores hold a vault's shares: n offerings of n distinct owners.
 
 The owner (the legal operator) is the unit of non-collusion: two landlords of one owner
-count as one, so never hold two shares. Offerings come from an :class:`OfferingSource`: the
-exchange's broker once it offers ``distinct_owners``, and until then the topology (a
-landlord's ``owner`` if the topology names one, else the landlord itself) with the
-customer's ``clouds.yaml`` entries saying how to reach each store.
+count as one, so never hold two shares. The choice is the exchange's broker's
+(:mod:`ocx.exchange.broker`, policy ``non-colluding`` with ``distinct_owners`` n). The
+offerings come from an :class:`OfferingSource`: for now the topology (a landlord's ``owner``
+if the topology names one, else the landlord itself), with the customer's ``clouds.yaml``
+entries saying how to reach each store; the exchange's signed catalogue is the next source.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Protocol
 
 import yaml
 
+from ocx.exchange import broker
 from ocx.topology import Topology
 from ocx.vault.errors import VaultConfigError
+
+METRIC = "gib-month"
 
 
 @dataclass(frozen=True)
@@ -74,37 +79,64 @@ class TopologyOfferings:
 
 
 def choose(offerings: Iterable[Offering], n: int, constraints: Constraints) -> Choice:
-    """n offerings of n distinct owners (cheapest, then most available, then by name), with
-    the reason for each one taken or left; :class:`VaultConfigError` if there are too few."""
+    """n offerings of n distinct owners, chosen by the exchange's ``non-colluding`` broker
+    (cheapest, then most available), with the reason for each one taken or left;
+    :class:`VaultConfigError` if too few qualify."""
+    offers = list(offerings)
     reasons: list[str] = []
-    fit = []
-    for offer in offerings:
+    candidates = []
+    for offer in offers:
         why = _unfit(offer, constraints)
         if why:
             reasons.append(f"{offer.landlord}: left out, {why}")
         else:
-            fit.append(offer)
-    fit.sort(key=lambda o: (o.price, -o.availability, o.landlord))
-    chosen: list[Offering] = []
-    owners: dict[str, str] = {}
-    for offer in fit:
-        if offer.owner in owners:
-            reasons.append(
-                f"{offer.landlord}: left out, owner {offer.owner} already holds a share "
-                f"(at {owners[offer.owner]})"
-            )
-        elif len(chosen) < n:
-            owners[offer.owner] = offer.landlord
-            chosen.append(offer)
-            reasons.append(f"{offer.landlord}: chosen, owner {offer.owner}, price {offer.price:g}")
-        else:
-            reasons.append(f"{offer.landlord}: not needed ({n} chosen already)")
-    if len(chosen) < n:
+            candidates.append(_candidate(offer))
+    need = broker.Need(
+        service_type="object-store",
+        amount=Decimal(1),
+        hours=Decimal(1),
+        metric=METRIC,
+        max_price=None if constraints.max_price is None else _dec(constraints.max_price),
+        regions=constraints.regions,
+        sla_floor=None
+        if constraints.min_availability is None
+        else _dec(constraints.min_availability),
+        distinct_owners=n,
+        policy="non-colluding",
+    )
+    found = broker.choose(need, candidates)
+    by_landlord = {o.landlord: o for o in offers}
+    chosen = tuple(by_landlord[r.candidate.landlord] for r in found.chosen)
+    for r in found.chosen:
+        c = r.candidate
+        reasons.append(f"{c.landlord}: chosen, owner {c.owner}; " + "; ".join(r.reasons))
+    for e in found.excluded:
+        reasons.append(f"{e.candidate.landlord}: left out, " + "; ".join(e.reasons))
+    reasons += list(found.notes)
+    if not found.satisfied or len(chosen) != n:
         raise VaultConfigError(
             f"only {len(chosen)} object stores of distinct owners fit, {n} needed: "
             + "; ".join(reasons)
         )
-    return Choice(tuple(chosen), tuple(reasons))
+    return Choice(chosen, tuple(reasons))
+
+
+def _dec(value: float) -> Decimal:
+    return Decimal(str(value))
+
+
+def _candidate(offer: Offering) -> broker.Candidate:
+    return broker.Candidate(
+        offering_id=offer.landlord,
+        name=f"object storage at {offer.landlord}",
+        landlord=offer.landlord,
+        owner=offer.owner,
+        service_type="object-store",
+        region=offer.region or "",
+        capabilities=(),
+        prices={METRIC: _dec(offer.price)},
+        promised=_dec(offer.availability) if offer.availability else None,
+    )
 
 
 def _unfit(offer: Offering, c: Constraints) -> str:
@@ -112,10 +144,4 @@ def _unfit(offer: Offering, c: Constraints) -> str:
         return f"owner {offer.owner} excluded"
     if offer.landlord in c.exclude_landlords:
         return "excluded"
-    if c.max_price is not None and offer.price > c.max_price:
-        return f"price {offer.price:g} above {c.max_price:g}"
-    if c.min_availability is not None and offer.availability < c.min_availability:
-        return f"availability {offer.availability:g} below {c.min_availability:g}"
-    if c.regions and offer.region not in c.regions:
-        return f"region {offer.region} not allowed"
     return ""
