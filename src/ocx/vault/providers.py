@@ -102,14 +102,22 @@ def choose(offerings: Iterable[Offering], n: int, constraints: Constraints) -> C
         if constraints.min_availability is None
         else _dec(constraints.min_availability),
         distinct_owners=n,
-        policy="non-colluding",
+        # one more store (a repair) cannot collude with itself; owners already holding a
+        # share are excluded above
+        policy="non-colluding" if n > 1 else "cheapest",
     )
     found = broker.choose(need, candidates)
     by_landlord = {o.landlord: o for o in offers}
     chosen = tuple(by_landlord[r.candidate.landlord] for r in found.chosen)
-    for r in found.chosen:
+    taken = {r.candidate.landlord for r in found.chosen}
+    for r in found.ranked:
         c = r.candidate
-        reasons.append(f"{c.landlord}: chosen, owner {c.owner}; " + "; ".join(r.reasons))
+        priced = by_landlord[c.landlord].price > 0
+        why = ("; " + "; ".join(r.reasons)) if priced else " (no price known)"
+        if c.landlord in taken:
+            reasons.append(f"{c.landlord}: chosen, owner {c.owner}, rank {r.rank}{why}")
+        elif not any(f"({c.landlord})" in note for note in found.notes):
+            reasons.append(f"{c.landlord}: not needed, rank {r.rank} of {len(found.ranked)}")
     for e in found.excluded:
         reasons.append(f"{e.candidate.landlord}: left out, " + "; ".join(e.reasons))
     reasons += list(found.notes)
