@@ -28,7 +28,12 @@ from tests.identity.conftest import Admin
 
 OPENSTACK = str(Path(sys.executable).with_name("openstack"))
 
-CATALOG = {"image": ("image", "glance"), "compute": ("compute", "nova")}
+CATALOG = {
+    "image": [("image", "glance")],
+    "compute": [("compute", "nova")],
+    "volume": [("block-storage", "cinder"), ("volumev3", "cinderv3")],
+}
+CATALOG_PATHS = {"volume": "/v3"}
 
 
 def add_part(
@@ -53,11 +58,15 @@ def add_part(
         identity = next(
             r.service for r in exchange.running if r.landlord == landlord and r.part == "identity"
         )
-        kind, name = CATALOG[part]
         async with identity.service.db.session() as session:  # type: ignore[attr-defined]
-            await catalog.register(
-                session, type=kind, name=name, url=url, region=exchange.topology.exchange.region
-            )
+            for kind, name in CATALOG[part]:
+                await catalog.register(
+                    session,
+                    type=kind,
+                    name=name,
+                    url=url + CATALOG_PATHS.get(part, ""),
+                    region=exchange.topology.exchange.region,
+                )
         return url
 
     result: str = exchange.background.call(start())  # type: ignore[attr-defined]

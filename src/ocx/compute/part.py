@@ -29,6 +29,10 @@ class ComputePart:
             region=landlord.topology.exchange.region,
             verifier=landlord.verifier(),
             image_url=landlord.base_urls.get("image"),
+            volume_url=landlord.base_urls["volume"] + "/v3"
+            if "volume" in landlord.base_urls
+            else None,
+            host_ip=landlord.topology.exchange.host,
         )
         return cls(ComputeService(settings))
 

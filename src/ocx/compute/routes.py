@@ -8,7 +8,16 @@ from typing import Any
 from fastapi.routing import APIRoute
 from starlette.routing import BaseRoute
 
-from ocx.compute.api import admin, flavors, keypairs, limits, server_meta, servers, versions
+from ocx.compute.api import (
+    admin,
+    attachments,
+    flavors,
+    keypairs,
+    limits,
+    server_meta,
+    servers,
+    versions,
+)
 
 V = "/v2.1"
 SERVER = V + "/servers/{server_id}"
@@ -53,6 +62,10 @@ def _servers() -> list[BaseRoute]:
         _r(SERVER, servers.update, "PUT"),
         _r(SERVER, servers.delete, "DELETE"),
         _r(SERVER + "/action", servers.action, "POST"),
+        _r(SERVER + "/os-volume_attachments", attachments.index, "GET"),
+        _r(SERVER + "/os-volume_attachments", attachments.create, "POST"),
+        _r(SERVER + "/os-volume_attachments/{volume_id}", attachments.show, "GET"),
+        _r(SERVER + "/os-volume_attachments/{volume_id}", attachments.delete, "DELETE"),
         _r(SERVER + "/metadata", server_meta.metadata, "GET"),
         _r(SERVER + "/metadata", server_meta.merge_metadata, "POST"),
         _r(SERVER + "/metadata", server_meta.replace_metadata, "PUT"),

@@ -6,8 +6,10 @@ import logging
 
 import anyio.to_thread
 
+from ocx.common import errors
 from ocx.common.auth import Principal, TokenVerifier
 from ocx.common.db import Database, schema_name
+from ocx.compute.attach import Attacher, Target
 from ocx.compute.console import Consoles
 from ocx.compute.flavors import Flavors
 from ocx.compute.glance import Images
@@ -55,6 +57,13 @@ class ComputeService:
             self.hypervisor,
             zones,
         )
+        self.attacher = Attacher(
+            self.db,
+            self.servers,
+            self.guests,
+            settings.data_dir / "compute" / "nbd",
+            settings.host_ip,
+        )
         verifier = settings.verifier
         self.verifier = TokenVerifier(
             identity_url=verifier.identity_url,
@@ -75,6 +84,7 @@ class ComputeService:
     async def stop(self) -> None:
         await self.hypervisor.stop()
         await self.guests.stop()
+        await self.attacher.aclose()
         await self.images.aclose()
         await self.verifier.aclose()
         await self.db.dispose()
@@ -82,8 +92,18 @@ class ComputeService:
     async def verify(self, token: str | None) -> Principal:
         return await self.verifier.verify(token)
 
-    async def delete_server(self, who: Principal, server_id: str) -> None:
-        """Delete a server: its row and room at once, then its guest and console."""
+    def own_volumes(self, volume_id: str, token: str) -> Target:
+        """Where a volume of this landlord lives, reached with the customer's own token."""
+        if self.settings.volume_url is None:
+            raise errors.NotFound(f"Volume {volume_id} could not be found.")
+        return Target(self.settings.landlord, self.settings.volume_url, token)
+
+    async def delete_server(self, who: Principal, server_id: str, token: str) -> None:
+        """Delete a server: its volumes detached, its row and room, then guest and console."""
+        server = await self.servers.get(who, server_id)
+        if server.locked_by is not None and not who.is_admin:
+            raise errors.Conflict(f"Instance {server_id} is locked")
+        await self.attacher.detach_all(who, server_id, token)
         await self.servers.delete(who, server_id)
         self.guests.forget(server_id)
         await anyio.to_thread.run_sync(self.consoles.remove, server_id)

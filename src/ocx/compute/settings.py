@@ -65,6 +65,10 @@ DEFAULT_QUOTAS = {
 class ComputeSettings(ServiceSettings):
     verifier: VerifierSettings
     image_url: str | None = None
+    # This landlord's own block storage (Cinder v3 URL), if it runs one.
+    volume_url: str | None = None
+    # The address volume exports see this compute's guests connect from.
+    host_ip: str = "127.0.0.1"
     hosts: tuple[HostConfig, ...] = DEFAULT_HOSTS
     flavors: tuple[FlavorConfig, ...] = DEFAULT_FLAVORS
     quotas: dict[str, int] = Field(default_factory=lambda: dict(DEFAULT_QUOTAS))

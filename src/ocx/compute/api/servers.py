@@ -77,8 +77,8 @@ async def update(
     return {"server": views.server(found, v, who, url, attached[found.id])}
 
 
-async def delete(server_id: str, svc: Service, who: Caller) -> Response:
-    await svc.delete_server(who, server_id)
+async def delete(request: Request, server_id: str, svc: Service, who: Caller) -> Response:
+    await svc.delete_server(who, server_id, request.headers.get("x-auth-token", ""))
     return Response(status_code=204)
 
 
@@ -112,7 +112,7 @@ async def action(
         )
         await svc.servers.lock(who, server_id, name == "lock", reason)
     elif name == "forceDelete":
-        await svc.delete_server(who, server_id)
+        await svc.delete_server(who, server_id, request.headers.get("x-auth-token", ""))
     elif name == "rebuild":
         return await _rebuild(request, server_id, args, svc, who, v, url)
     elif name == "os-getConsoleOutput":

@@ -1,0 +1,200 @@
+"""Volume attachments: the Cinder flow at the volume's landlord, then the guest's NBD disk.
+
+attach: check the server, reserve-and-connect an attachment at Cinder (its connection info
+is an NBD URI and a PSK made for this attachment alone), complete it, connect the guest to
+the export, and remember it. Anything failing midway undoes what was done. detach: the guest
+lets go of the disk, then Cinder ends the attachment, which stops the export and kills the
+key. A guest never opens a volume's file; it only speaks NBD with the attachment's key.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import string
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import delete, select
+
+from ocx.common import errors
+from ocx.common.auth import Principal
+from ocx.common.db import Database
+from ocx.compute.cinder import Cinder
+from ocx.compute.guests import Guests
+from ocx.compute.models import Server, VolumeAttachment
+from ocx.compute.nbd_disk import NbdDisk
+from ocx.compute.servers import Servers
+
+log = logging.getLogger("ocx.compute.attach")
+
+ATTACHABLE = ("active", "stopped", "paused", "suspended")
+DEVICES = [f"/dev/vd{letter}" for letter in string.ascii_lowercase[1:]]
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where a volume lives and how to reach its Cinder: the landlord, URL and token."""
+
+    landlord: str
+    url: str
+    token: str
+
+
+class Attacher:
+    def __init__(self, db: Database, servers: Servers, guests: Guests, runtime: Path, host_ip: str):
+        self.db = db
+        self.servers = servers
+        self.guests = guests
+        self.runtime = runtime
+        self.host_ip = host_ip
+        self.disks: dict[str, NbdDisk] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._client: httpx.AsyncClient | None = None
+
+    def _http(self) -> httpx.AsyncClient:
+        if self._client is None:
+            self._client = httpx.AsyncClient(timeout=30.0)
+        return self._client
+
+    async def aclose(self) -> None:
+        for disk in list(self.disks.values()):
+            await disk.close()
+        self.disks.clear()
+        if self._client is not None:
+            await self._client.aclose()
+
+    def _lock(self, server_id: str) -> asyncio.Lock:
+        return self._locks.setdefault(server_id, asyncio.Lock())
+
+    async def attach(
+        self,
+        who: Principal,
+        server_id: str,
+        volume_id: str,
+        target: Target,
+        *,
+        device: str | None = None,
+        tag: str | None = None,
+        delete_on_termination: bool = False,
+    ) -> VolumeAttachment:
+        async with self._lock(server_id):
+            server = await self.servers.get(who, server_id)
+            if server.vm_state not in ATTACHABLE or server.task_state is not None:
+                raise errors.Conflict(
+                    f"Cannot 'attach_volume' instance {server_id} while it is in vm_state "
+                    f"{server.vm_state}"
+                )
+            current = await self.list(who, server_id)
+            if any(a.volume_id == volume_id and a.landlord == target.landlord for a in current):
+                raise errors.BadRequest(
+                    f"Invalid volume: volume {volume_id} is already attached to {server_id}."
+                )
+            dev = _device(device, [a.device for a in current])
+            cinder = Cinder(target.url, target.token, self._http())
+            await cinder.volume(volume_id)
+            connector = {"ip": self.host_ip, "host": server.host or "", "initiator": "ocx-nbd",
+                         "platform": "x86_64", "os_type": "linux", "multipath": False,
+                         "mountpoint": dev}  # fmt: skip
+            made = await cinder.attach(volume_id, server_id, connector)
+            try:
+                connection = made.get("connection_info") or {}
+                disk = await NbdDisk.connect(connection, self.runtime)
+                try:
+                    await cinder.complete(made["id"])
+                    row = await self._remember(
+                        server, volume_id, target, dev, tag, delete_on_termination, made
+                    )
+                except BaseException:
+                    await disk.close()
+                    raise
+            except BaseException:
+                await cinder.abandon(made["id"])
+                raise
+            self.disks[row.id] = disk
+        await self.guests.attach(server_id, dev.rsplit("/", 1)[-1], disk)
+        return row
+
+    async def _remember(
+        self,
+        server: Server,
+        volume_id: str,
+        target: Target,
+        device: str,
+        tag: str | None,
+        delete_on_termination: bool,
+        made: dict[str, Any],
+    ) -> VolumeAttachment:
+        row = VolumeAttachment(
+            id=str(uuid.uuid4()),
+            server_id=server.id,
+            volume_id=volume_id,
+            landlord=target.landlord,
+            device=device,
+            tag=tag,
+            delete_on_termination=delete_on_termination,
+            attachment_id=made["id"],
+            connection={"url": target.url},
+            created_at=time.time(),
+        )
+        async with self.db.session() as session:
+            session.add(row)
+        return row
+
+    async def list(self, who: Principal, server_id: str) -> list[VolumeAttachment]:
+        await self.servers.get(who, server_id)
+        async with self.db.session() as session:
+            stmt = (
+                select(VolumeAttachment)
+                .where(VolumeAttachment.server_id == server_id)
+                .order_by(VolumeAttachment.device)
+            )
+            return list(await session.scalars(stmt))
+
+    async def find(self, who: Principal, server_id: str, volume_id: str) -> VolumeAttachment:
+        for row in await self.list(who, server_id):
+            if row.volume_id == volume_id:
+                return row
+        raise errors.NotFound(f"Volume {volume_id} is not attached to server {server_id}.")
+
+    async def detach(self, who: Principal, server_id: str, volume_id: str, token: str) -> None:
+        async with self._lock(server_id):
+            row = await self.find(who, server_id, volume_id)
+            await self._let_go(row)
+            cinder = Cinder(row.connection["url"], token, self._http())
+            await cinder.detach(volume_id, row.attachment_id or "")
+            async with self.db.session() as session:
+                await session.execute(delete(VolumeAttachment).where(VolumeAttachment.id == row.id))
+
+    async def _let_go(self, row: VolumeAttachment) -> None:
+        await self.guests.detach(row.server_id, row.device.rsplit("/", 1)[-1])
+        disk = self.disks.pop(row.id, None)
+        if disk is not None:
+            await disk.close()
+
+    async def detach_all(self, who: Principal, server_id: str, token: str) -> None:
+        """On server deletion: end every attachment; delete volumes marked so."""
+        for row in await self.list(who, server_id):
+            await self._let_go(row)
+            cinder = Cinder(row.connection["url"], token, self._http())
+            try:
+                await cinder.detach(row.volume_id, row.attachment_id or "")
+                if row.delete_on_termination:
+                    await cinder.delete_volume(row.volume_id)
+            except errors.OCXError as exc:
+                log.warning("detaching %s from %s failed: %s", row.volume_id, server_id, exc)
+
+
+def _device(wanted: str | None, used: list[str]) -> str:
+    if wanted:
+        if not wanted.startswith("/dev/vd") or wanted in used or wanted == "/dev/vda":
+            raise errors.BadRequest(f"The supplied device path ({wanted}) is in use or invalid.")
+        return wanted
+    for device in DEVICES:
+        if device not in used:
+            return device
+    raise errors.Forbidden("Maximum number of volumes per server reached.")

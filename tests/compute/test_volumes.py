@@ -1,0 +1,106 @@
+"""Volumes of the same landlord attached to servers: the Cinder flow, and a guest that
+really reads and writes the volume over NBD with the attachment's own key."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import time
+from pathlib import Path
+
+import pytest
+
+from ocx.compute.part import ComputePart
+from ocx.image.part import ImagePart
+from ocx.volume.part import VolumePart
+from tests.compute.helpers import Nova, fault
+from tests.conftest import ExchangeFactory
+from tests.image.helpers import Cloud, User, start_cloud
+
+WORKLOAD = """\
+# the guest's workload: waits for vdb, then writes and reads it back
+echo starting
+write vdb 4096 hello-over-nbd
+read vdb 4096 14
+checksum vdb 4096 14
+"""
+
+
+@pytest.fixture
+def cloud(exchange_factory: ExchangeFactory) -> Cloud:
+    parts = {
+        "image": ImagePart.for_landlord,
+        "volume": VolumePart.for_landlord,
+        "compute": ComputePart.for_landlord,
+    }
+    return start_cloud(exchange_factory, parts)
+
+
+def _console(nova: Nova, server_id: str, needle: str, timeout: float = 30) -> str:
+    deadline = time.monotonic() + timeout
+    while True:
+        resp = nova.call("POST", f"/servers/{server_id}/action", {"os-getConsoleOutput": {}})
+        text = str(resp.json()["output"])
+        if needle in text or time.monotonic() > deadline:
+            assert needle in text, text
+            return text
+        time.sleep(0.05)
+
+
+def _volume_file(cloud: Cloud, volume_id: str) -> Path:
+    volume = next(r.service for r in cloud.exchange.running if r.part == "volume")
+    path: Path = volume.service.storage.volume(volume_id)  # type: ignore[attr-defined]
+    return path
+
+
+def test_add_and_remove_volume_with_the_cli(cloud: Cloud, alice: User, image_id: str) -> None:
+    user_data = base64.b64encode(WORKLOAD.encode()).decode()
+    nova = Nova(cloud, alice)
+    server = nova.boot("s1", image_id, user_data=user_data)
+    nova.wait(server["id"], "ACTIVE")
+    _console(nova, server["id"], "waiting for vdb")
+    volume = alice.cli("volume", "create", "--size", "1", "v1", "-f", "json")
+    conn = alice.connect()
+    conn.block_storage.wait_for_status(conn.block_storage.get_volume(volume["id"]), "available")
+    added = alice.cli("server", "add", "volume", "s1", "v1", "-f", "json")
+    assert added["Device"] == "/dev/vdb" and added["Volume ID"] == volume["id"]
+    text = _console(nova, server["id"], "checksum vdb")
+    assert "ocx-guest: read vdb 4096+14 'hello-over-nbd'" in text
+    digest = hashlib.sha256(b"hello-over-nbd").hexdigest()
+    assert f"ocx-guest: checksum vdb 4096+14 sha256={digest}" in text
+    with _volume_file(cloud, volume["id"]).open("rb") as raw_file:
+        raw_file.seek(4096)
+        assert raw_file.read(14) == b"hello-over-nbd"  # the write reached the volume
+    shown = alice.cli("volume", "show", "v1", "-f", "json")
+    assert shown["status"] == "in-use"
+    listed = nova.call("GET", f"/servers/{server['id']}/os-volume_attachments").json()
+    assert [a["volumeId"] for a in listed["volumeAttachments"]] == [volume["id"]]
+    assert nova.server(server["id"])["os-extended-volumes:volumes_attached"] == [
+        {"id": volume["id"], "delete_on_termination": False}
+    ]
+    alice.cli("server", "remove", "volume", "s1", "v1")
+    assert alice.cli("volume", "show", "v1", "-f", "json")["status"] == "available"
+    _console(nova, server["id"], "[vdb] detached")
+
+
+def test_attach_refusals(cloud: Cloud, alice: User, bob: User, image_id: str) -> None:
+    nova = Nova(cloud, alice)
+    server = nova.boot("s2", image_id)
+    path = f"/servers/{server['id']}/os-volume_attachments"
+    nova.wait(server["id"], "ACTIVE")
+    missing = nova.call("POST", path, {"volumeAttachment": {"volumeId": "no-such-volume"}})
+    assert "could not be found" in fault(missing, "itemNotFound", 404)
+    bobs = bob.connect().block_storage.create_volume(size=1, name="bobs")
+    bob.connect().block_storage.wait_for_status(bobs, "available")
+    other = nova.call("POST", path, {"volumeAttachment": {"volumeId": bobs.id}})
+    fault(other, "itemNotFound", 404)
+    conn = alice.connect()
+    vol = conn.block_storage.create_volume(size=1, name="mine")
+    conn.block_storage.wait_for_status(vol, "available")
+    assert nova.call("POST", path, {"volumeAttachment": {"volumeId": vol.id}}).status_code == 200
+    again = nova.call("POST", path, {"volumeAttachment": {"volumeId": vol.id}})
+    fault(again, "badRequest", 400)
+    fault(Nova(cloud, bob).call("DELETE", f"{path}/{vol.id}"), "itemNotFound", 404)
+    # deleting the server ends the attachment at Cinder: the volume is free again
+    assert nova.call("DELETE", f"/servers/{server['id']}").status_code == 204
+    conn.block_storage.wait_for_status(conn.block_storage.get_volume(vol.id), "available")
