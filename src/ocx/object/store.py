@@ -152,16 +152,18 @@ class Store:
     async def locate(
         self, account: str, container: str, name: str
     ) -> tuple[Container | None, Object | None]:
-        """A container and its object of ``name`` (reads and HEADs need both, at once)."""
-        query = select(Container).where(Container.account == account, Container.name == container)
+        """A container and its object of ``name`` (reads and HEADs need both, at once): one
+        query, as each database trip is a hop to the driver's thread and back."""
+        match = and_(Object.container_id == Container.id, Object.name == name, live())
+        query = (
+            select(Container, Object)
+            .outerjoin(Object, match)
+            .where(Container.account == account, Container.name == container)
+            .limit(1)
+        )
         async with self.db.session() as s:
-            found = await s.scalar(query)
-            if found is None:
-                return None, None
-            obj = await s.scalar(
-                select(Object).where(Object.container_id == found.id, Object.name == name, live())
-            )
-        return found, obj
+            row = (await s.execute(query)).first()
+        return (None, None) if row is None else (row[0], row[1])
 
     async def object(self, container_id: int, name: str) -> Object | None:
         query = select(Object).where(
