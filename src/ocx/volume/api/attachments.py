@@ -55,7 +55,7 @@ async def create(call: Ctx, doc: AttachmentCreateDoc) -> dict[str, Any]:
     _need(call, (3, 27))
     if doc.attachment.mode is not None and call.version < (3, 54):
         raise errors.BadRequest("Invalid input received: mode needs microversion 3.54.")
-    row = await attachments.create(call.svc, call.caller, doc.attachment.given())
+    row = await attachments.create(call.svc, call.caller, doc.attachment.values())
     return {"attachment": views.attachment_detail(row, call.host)}
 
 

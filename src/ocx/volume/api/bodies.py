@@ -123,8 +123,15 @@ class ExtraSpecsDoc(Strict):
 class AttachmentCreate(Strict):
     volume_uuid: str
     instance_uuid: str | None = None
+    # openstacksdk renames a set ``instance`` to ``instance_uuid`` but sends a null as is.
+    instance: str | None = None
     connector: dict[str, Any] | None = None
     mode: str | None = None
+
+    def values(self) -> dict[str, Any]:
+        out = self.given()
+        out["instance_uuid"] = self.instance_uuid or out.pop("instance", None)
+        return out
 
 
 class AttachmentCreateDoc(Strict):
