@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, StringConstraints
 
 Name = Annotated[str, StringConstraints(max_length=255)]
 Key = Annotated[str, StringConstraints(min_length=1, max_length=255)]
@@ -20,7 +20,7 @@ class Strict(BaseModel):
 
 
 class VolumeCreate(Strict):
-    size: int | str | None = None
+    size: StrictInt | StrictStr | None = None
     name: Name | None = None
     description: str | None = None
     display_name: Name | None = None
