@@ -40,12 +40,14 @@ class Flavors:
                                extra_specs=dict(c.extra_specs), created_at=time.time())
                     )  # fmt: skip
 
-    async def get(self, who: Principal, flavor_id: str) -> Flavor:
-        async with self.db.session() as session:
-            flavor = await session.get(Flavor, flavor_id)
-            if flavor is not None and not flavor.is_public and not who.is_admin:
-                held = await session.get(FlavorAccess, (flavor_id, who.project_id or ""))
-                flavor = flavor if held is not None else None
+    async def get(self, who: Principal, flavor_id: str, session: Any = None) -> Flavor:
+        if session is None:
+            async with self.db.session() as own:
+                return await self.get(who, flavor_id, own)
+        flavor = await session.get(Flavor, flavor_id)
+        if flavor is not None and not flavor.is_public and not who.is_admin:
+            held = await session.get(FlavorAccess, (flavor_id, who.project_id or ""))
+            flavor = flavor if held is not None else None
         if flavor is None:
             raise errors.NotFound(f"Flavor {flavor_id} could not be found.")
         return flavor

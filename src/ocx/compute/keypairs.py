@@ -6,6 +6,7 @@ import base64
 import hashlib
 import re
 import time
+from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
@@ -66,11 +67,13 @@ class Keypairs:
             stmt = select(Keypair).where(Keypair.user_id == who.user_id).order_by(Keypair.name)
             return list(await session.scalars(stmt))
 
-    async def get(self, who: Principal, name: str) -> Keypair:
-        async with self.db.session() as session:
-            found = await session.scalar(
-                select(Keypair).where(Keypair.user_id == who.user_id, Keypair.name == name)
-            )
+    async def get(self, who: Principal, name: str, session: Any = None) -> Keypair:
+        if session is None:
+            async with self.db.session() as own:
+                return await self.get(who, name, own)
+        found = await session.scalar(
+            select(Keypair).where(Keypair.user_id == who.user_id, Keypair.name == name)
+        )
         if found is None:
             raise errors.NotFound(f"Keypair {name} not found for user {who.user_id}")
         return found

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from ocx.common import errors
 from ocx.common.db import Database
@@ -24,29 +25,33 @@ class Quotas:
         self.db = db
         self.defaults = defaults
 
-    async def limits(self, project_id: str) -> dict[str, int]:
-        async with self.db.session() as session:
-            rows = await session.scalars(
-                select(QuotaLimit).where(QuotaLimit.project_id == project_id)
-            )
-            return {**self.defaults, **{r.resource: r.hard_limit for r in rows}}
+    async def limits(self, project_id: str, session: AsyncSession | None = None) -> dict[str, int]:
+        if session is None:
+            async with self.db.session() as own:
+                return await self.limits(project_id, own)
+        rows = await session.scalars(select(QuotaLimit).where(QuotaLimit.project_id == project_id))
+        return {**self.defaults, **{r.resource: r.hard_limit for r in rows}}
 
-    async def usage(self, project_id: str, user_id: str | None = None) -> dict[str, int]:
-        async with self.db.session() as session:
-            count, cores, ram = (
-                await session.execute(
-                    select(
-                        func.count(Server.id),
-                        func.coalesce(func.sum(Server.vcpus), 0),
-                        func.coalesce(func.sum(Server.ram), 0),
-                    ).where(Server.project_id == project_id)
-                )
-            ).one()
-            pairs: int | None = 0
-            if user_id is not None:
-                pairs = await session.scalar(
-                    select(func.count(Keypair.id)).where(Keypair.user_id == user_id)
-                )
+    async def usage(
+        self, project_id: str, user_id: str | None = None, session: AsyncSession | None = None
+    ) -> dict[str, int]:
+        if session is None:
+            async with self.db.session() as own:
+                return await self.usage(project_id, user_id, own)
+        count, cores, ram = (
+            await session.execute(
+                select(
+                    func.count(Server.id),
+                    func.coalesce(func.sum(Server.vcpus), 0),
+                    func.coalesce(func.sum(Server.ram), 0),
+                ).where(Server.project_id == project_id)
+            )
+        ).one()
+        pairs: int | None = 0
+        if user_id is not None:
+            pairs = await session.scalar(
+                select(func.count(Keypair.id)).where(Keypair.user_id == user_id)
+            )
         return {"instances": int(count), "cores": int(cores), "ram": int(ram),
                 "key_pairs": int(pairs or 0)}  # fmt: skip
 
@@ -70,26 +75,28 @@ class Quotas:
                 else:
                     row.hard_limit = value
 
-    async def allowed(self, project_id: str, per_server: dict[str, int], wanted: int) -> int:
-        """How many of ``wanted`` servers fit this project's quota (and why not, if none)."""
-        limits = await self.limits(project_id)
-        used = await self.usage(project_id)
-        fits = wanted
-        for resource, each in per_server.items():
-            limit = limits.get(resource, -1)
-            if limit < 0 or each == 0:
-                continue
-            fits = min(fits, max(0, (limit - used[resource]) // each))
-        return fits
 
-    async def refusal(self, project_id: str, per_server: dict[str, int], wanted: int) -> str:
-        limits = await self.limits(project_id)
-        used = await self.usage(project_id)
-        for resource, each in per_server.items():
-            limit = limits.get(resource, -1)
-            if 0 <= limit < used[resource] + each * wanted:
-                return (
-                    f"Quota exceeded for {resource}: Requested {each * wanted}, but already "
-                    f"used {used[resource]} of {limit} {resource}"
-                )
-        return "Quota exceeded"
+def allowed(
+    limits: dict[str, int], used: dict[str, int], per_server: dict[str, int], wanted: int
+) -> int:
+    """How many of ``wanted`` servers fit the project's quota."""
+    fits = wanted
+    for resource, each in per_server.items():
+        limit = limits.get(resource, -1)
+        if limit >= 0 and each > 0:
+            fits = min(fits, max(0, (limit - used[resource]) // each))
+    return fits
+
+
+def refusal(
+    limits: dict[str, int], used: dict[str, int], per_server: dict[str, int], wanted: int
+) -> str:
+    """Nova's message for the first resource ``wanted`` servers would exceed."""
+    for resource, each in per_server.items():
+        limit = limits.get(resource, -1)
+        if 0 <= limit < used[resource] + each * wanted:
+            return (
+                f"Quota exceeded for {resource}: Requested {each * wanted}, but already "
+                f"used {used[resource]} of {limit} {resource}"
+            )
+    return "Quota exceeded"

@@ -20,13 +20,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ocx.common import errors
 from ocx.common.auth import Principal
 from ocx.common.db import Database
-from ocx.compute import access, boot, states, views
+from ocx.compute import access, boot, quotas, states, views
 from ocx.compute.boot import BootRequest
 from ocx.compute.flavors import Flavors
 from ocx.compute.hypervisor import Hypervisor
 from ocx.compute.keypairs import Keypairs
-from ocx.compute.models import Server, VolumeAttachment
-from ocx.compute.quotas import Quotas
+from ocx.compute.models import Flavor, Server, VolumeAttachment
 from ocx.compute.scheduler import NO_VALID_HOST, Need, Placement
 
 ADDRESS_POOL = ipaddress.IPv4Address("100.64.0.0")
@@ -51,7 +50,7 @@ class Servers:
         db: Database,
         flavors: Flavors,
         keypairs: Keypairs,
-        quotas: Quotas,
+        quota_store: quotas.Quotas,
         placement: Placement,
         hypervisor: Hypervisor,
         zones: tuple[str, ...],
@@ -60,7 +59,7 @@ class Servers:
         self.db = db
         self.flavors = flavors
         self.keypairs = keypairs
-        self.quotas = quotas
+        self.quotas = quota_store
         self.placement = placement
         self.hypervisor = hypervisor
         self.zones = zones
@@ -77,9 +76,49 @@ class Servers:
     async def create(
         self, who: Principal, req: BootRequest, image: dict[str, Any] | None
     ) -> Created:
+        """Check, place and write the servers of one request in one transaction."""
         project = access.project_of(who)
+        zone = (req.availability_zone or "nova").split(":")[0]
+        if zone not in self.zones:
+            raise errors.BadRequest("The requested availability zone is not available")
+        claimed: list[str | None] = []
+        need = Need(0, 0, 0)
         try:
-            flavor = await self.flavors.get(who, req.flavor_ref)
+            async with self.db.session() as session:
+                flavor = await self._flavor(session, who, req, image)
+                limits = await self.quotas.limits(project, session)
+                if 0 <= limits["metadata_items"] < len(req.metadata):
+                    raise errors.Forbidden("Quota exceeded for metadata_items")
+                used = await self.quotas.usage(project, None, session)
+                per_server = {"instances": 1, "cores": flavor.vcpus, "ram": flavor.ram}
+                count = quotas.allowed(limits, used, per_server, req.max_count)
+                if count < req.min_count:
+                    raise errors.Forbidden(quotas.refusal(limits, used, per_server, req.min_count))
+                snapshot = views.flavor_snapshot(flavor)
+                need = Need.of(snapshot)
+                claimed = list(self.placement.place(need, count))
+                hosts: list[str | None] = claimed if len(claimed) == count else [None] * count
+                if len(claimed) < count:  # Nova schedules a request as a whole
+                    self._release(claimed, need)
+                    claimed = []
+                rows = self._rows(who, req, image, snapshot, hosts, zone)
+                await session.execute(insert(Server), rows)
+        except BaseException:
+            self._release(claimed, need)
+            raise
+        building = [r["id"] for r in rows if r["host"] is not None]
+        self.hypervisor.schedule(building, states.ACTIONS["boot"])
+        return Created(Server(**rows[0]), rows[0]["reservation_id"], secrets.token_urlsafe(9))
+
+    def _release(self, hosts: list[str | None], need: Need) -> None:
+        for host in hosts:
+            self.placement.release(host, need)
+
+    async def _flavor(
+        self, session: AsyncSession, who: Principal, req: BootRequest, image: dict[str, Any] | None
+    ) -> Flavor:
+        try:
+            flavor = await self.flavors.get(who, req.flavor_ref, session)
         except errors.NotFound as exc:
             raise errors.BadRequest(f"Flavor {req.flavor_ref} could not be found.") from exc
         if image is not None and flavor.ram < int(image.get("min_ram") or 0):
@@ -88,38 +127,10 @@ class Servers:
             raise errors.BadRequest("Flavor's disk is too small for requested image.")
         if req.key_name is not None:
             try:
-                await self.keypairs.get(who, req.key_name)
+                await self.keypairs.get(who, req.key_name, session)
             except errors.NotFound as exc:
                 raise errors.BadRequest("Invalid key_name provided.") from exc
-        zone = req.availability_zone or "nova"
-        if zone.split(":")[0] not in self.zones:
-            raise errors.BadRequest("The requested availability zone is not available")
-        limits = await self.quotas.limits(project)
-        if 0 <= limits["metadata_items"] < len(req.metadata):
-            raise errors.Forbidden("Quota exceeded for metadata_items")
-        per_server = {"instances": 1, "cores": flavor.vcpus, "ram": flavor.ram}
-        count = min(await self.quotas.allowed(project, per_server, req.max_count), req.max_count)
-        if count < req.min_count:
-            raise errors.Forbidden(await self.quotas.refusal(project, per_server, req.min_count))
-        snapshot = views.flavor_snapshot(flavor)
-        need = Need.of(snapshot)
-        hosts: list[str | None] = list(self.placement.place(need, count))
-        if len(hosts) < count:  # Nova schedules a request as a whole
-            for host in hosts:
-                self.placement.release(host, need)
-            hosts = [None] * count
-        rows = self._rows(who, req, image, snapshot, hosts, zone.split(":")[0])
-        try:
-            async with self.db.session() as session:
-                await session.execute(insert(Server), rows)
-        except BaseException:
-            for host in hosts:
-                self.placement.release(host, need)
-            raise
-        building = [r["id"] for r in rows if r["host"] is not None]
-        self.hypervisor.schedule(building, states.ACTIONS["boot"])
-        first = await self._get(rows[0]["id"])
-        return Created(first, rows[0]["reservation_id"], secrets.token_urlsafe(9))
+        return flavor
 
     def _rows(
         self,

@@ -1,0 +1,263 @@
+"""Compute benchmark: how fast a landlord's simulated Nova makes a thousand servers.
+
+    .venv/bin/python bench/compute.py [--count N] [--concurrency C] [--json]
+
+A child process runs one landlord (identity, images, compute with four simulated 64-vCPU
+hosts and its default timings: a boot takes 0.3 s); this process is the client, on
+keep-alive connections. Figures:
+
+- one ``POST /servers`` with ``min_count = max_count = N``: the request's own time, servers
+  created per second, and the time until all N are ACTIVE (polled with
+  ``GET /servers?status=ACTIVE``);
+- N single ``POST /servers`` (C in flight): servers created per second and the time until
+  all N are ACTIVE.
+
+The goal (issue 12) is 1,000 servers ACTIVE in under 10 s on this machine; each figure is
+printed with its ratio to that goal, and the single requests against the bulk one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+REPO = Path(__file__).resolve().parents[1]
+if __package__ in (None, ""):
+    sys.path[:0] = [str(REPO), str(REPO / "src")]
+
+GOAL_SECONDS = 10.0
+VERSION = {"OpenStack-API-Version": "compute 2.100"}
+
+
+def serve(root: Path) -> None:
+    """The child: one landlord with identity, images and compute until stdin closes."""
+    import logging
+
+    logging.disable(logging.INFO)
+    from ocx import topology
+    from ocx.compute.service import ComputeService
+    from ocx.compute.settings import ComputeSettings, HostConfig
+    from ocx.image.part import ImagePart
+    from ocx.runner import BackgroundExchange, Running, _until_healthy, bind
+
+    topo = topology.Topology.model_validate(
+        {
+            "exchange": {"base_port": 0, "password_hash": {"time_cost": 1, "memory_kib": 1024,
+                                                             "parallelism": 1}},
+            "landlords": [{"name": "bench", "parts": ["identity"]}],
+        }
+    )  # fmt: skip
+    bg = BackgroundExchange(topo, root)
+    with bg as exchange:
+        landlord = exchange.landlords["bench"]
+
+        async def add(part: str, service: Any) -> str:
+            sock = bind("127.0.0.1", 0)
+            url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+            landlord.base_urls[part] = url
+            built = service(url)
+            await built.start()
+            run = Running("bench", part, url, built, exchange._server(built.app), sock)
+            exchange.running.append(run)
+            exchange._serving.append(asyncio.create_task(run.server.serve(sockets=[sock])))
+            async with httpx.AsyncClient() as client:
+                await _until_healthy(client, url + "/healthz", 30)
+            return url
+
+        def image(url: str) -> Any:
+            return ImagePart.for_landlord(landlord)
+
+        def compute(url: str) -> Any:
+            from ocx.compute.part import ComputePart
+
+            hosts = tuple(HostConfig(name=f"host-{i}") for i in range(1, 5))
+            settings = ComputeSettings(
+                landlord="bench",
+                public_url=url,
+                database_url=landlord.database("compute"),
+                data_dir=landlord.data_dir,
+                verifier=landlord.verifier(),
+                image_url=landlord.base_urls["image"],
+                hosts=hosts,
+            )
+            return ComputePart(ComputeService(settings))
+
+        image_url = bg.call(add("image", image))
+        compute_url = bg.call(add("compute", compute))
+        token, project = _token(landlord.auth_url, landlord.admin_password)
+        print(json.dumps({"image": image_url, "compute": compute_url, "token": token,
+                          "project": project}), flush=True)  # fmt: skip
+        sys.stdin.read()
+
+
+def _token(auth_url: str, password: str) -> tuple[str, str]:
+    body = {
+        "auth": {
+            "identity": {
+                "methods": ["password"],
+                "password": {
+                    "user": {"name": "admin", "domain": {"id": "default"}, "password": password}
+                },
+            },
+            "scope": {"project": {"name": "admin", "domain": {"id": "default"}}},
+        }
+    }
+    resp = httpx.post(auth_url + "/auth/tokens", json=body)
+    resp.raise_for_status()
+    return resp.headers["X-Subject-Token"], resp.json()["token"]["project"]["id"]
+
+
+async def prepare(env: dict[str, str], client: httpx.AsyncClient, count: int) -> str:
+    headers = {"X-Auth-Token": env["token"]}
+    made = await client.post(
+        env["image"] + "/v2/images",
+        headers=headers,
+        json={"name": "bench", "disk_format": "raw", "container_format": "bare"},
+    )
+    image_id = str(made.json()["id"])
+    await client.put(
+        f"{env['image']}/v2/images/{image_id}/file",
+        headers={**headers, "Content-Type": "application/octet-stream"},
+        content=b"\0" * 4096,
+    )
+    quota = {"quota_set": {"instances": 4 * count, "cores": 4 * count, "ram": 1024 * 4 * count}}
+    resp = await client.put(
+        f"{env['compute']}/v2.1/os-quota-sets/{env['project']}",
+        headers={**headers, **VERSION},
+        json=quota,
+    )
+    resp.raise_for_status()
+    return image_id
+
+
+def _server(name: str, image_id: str, count: int = 1) -> dict[str, Any]:
+    return {"server": {"name": name, "imageRef": image_id, "flavorRef": "1", "networks": "auto",
+                       "min_count": count, "max_count": count}}  # fmt: skip
+
+
+async def active(env: dict[str, str], client: httpx.AsyncClient, prefix: str) -> int:
+    resp = await client.get(
+        f"{env['compute']}/v2.1/servers",
+        params={"status": "ACTIVE", "name": f"^{prefix}-"},
+        headers={"X-Auth-Token": env["token"], **VERSION},
+    )
+    resp.raise_for_status()
+    return len(resp.json()["servers"])
+
+
+async def until_active(
+    env: dict[str, str], client: httpx.AsyncClient, prefix: str, count: int, start: float
+) -> float:
+    while await active(env, client, prefix) < count:
+        await asyncio.sleep(0.1)
+        if time.perf_counter() - start > 300:
+            raise RuntimeError(f"{prefix}: not all {count} servers became ACTIVE in 300 s")
+    return time.perf_counter() - start
+
+
+async def bulk(env: dict[str, str], image_id: str, count: int) -> dict[str, float]:
+    async with httpx.AsyncClient(timeout=300) as client:
+        start = time.perf_counter()
+        resp = await client.post(
+            env["compute"] + "/v2.1/servers",
+            headers={"X-Auth-Token": env["token"], **VERSION},
+            json=_server("bulk", image_id, count),
+        )
+        request = time.perf_counter() - start
+        assert resp.status_code == 202, resp.text
+        done = await until_active(env, client, "bulk", count, start)
+    return {"request_s": request, "created_per_s": count / request, "all_active_s": done}
+
+
+async def singles(
+    env: dict[str, str], image_id: str, count: int, concurrency: int
+) -> dict[str, float]:
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(timeout=300, limits=limits) as client:
+        queue = iter(range(count))
+        headers = {"X-Auth-Token": env["token"], **VERSION}
+
+        async def worker() -> None:
+            for index in queue:
+                resp = await client.post(
+                    env["compute"] + "/v2.1/servers",
+                    headers=headers,
+                    json=_server(f"single-{index}", image_id),
+                )
+                assert resp.status_code == 202, resp.text
+
+        start = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        created = time.perf_counter() - start
+        done = await until_active(env, client, "single", count, start)
+    return {"requests_s": created, "created_per_s": count / created, "all_active_s": done}
+
+
+async def measure(env: dict[str, str], count: int, concurrency: int) -> dict[str, Any]:
+    async with httpx.AsyncClient(timeout=60) as client:
+        image_id = await prepare(env, client, count)
+    return {
+        "count": count,
+        "bulk": await bulk(env, image_id, count),
+        "singles": await singles(env, image_id, count, concurrency),
+    }
+
+
+def report(result: dict[str, Any], concurrency: int) -> None:
+    n, b, s = result["count"], result["bulk"], result["singles"]
+    print(f"compute: {n} servers, one landlord, 4 simulated hosts, boot time 0.3 s")
+    print(f"  one --max {n} request: {b['request_s']:.2f} s, {b['created_per_s']:.0f} servers/s")
+    print(f"    all ACTIVE after {b['all_active_s']:.2f} s  (goal < {GOAL_SECONDS:.0f} s: "
+          f"{b['all_active_s'] / GOAL_SECONDS:.2f}x of the budget)")  # fmt: skip
+    print(f"  {n} single requests ({concurrency} in flight): {s['requests_s']:.2f} s, "
+          f"{s['created_per_s']:.0f} servers/s")  # fmt: skip
+    print(f"    all ACTIVE after {s['all_active_s']:.2f} s  (goal < {GOAL_SECONDS:.0f} s: "
+          f"{s['all_active_s'] / GOAL_SECONDS:.2f}x of the budget)")  # fmt: skip
+    print(f"  single requests vs one bulk request, time to all ACTIVE: "
+          f"{s['all_active_s'] / b['all_active_s']:.1f}x")  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=1000)
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--json", action="store_true")
+    parser.add_argument("--serve", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve:
+        serve(Path(args.serve))
+        return
+    with tempfile.TemporaryDirectory(prefix="ocx-bench-compute-") as root:
+        child = subprocess.Popen(
+            [sys.executable, __file__, "--serve", root],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "PYTHONPATH": f"{REPO}:{REPO / 'src'}"},
+        )
+        try:
+            assert child.stdout is not None
+            env = json.loads(child.stdout.readline())
+            result = asyncio.run(measure(env, args.count, args.concurrency))
+        finally:
+            if child.stdin is not None:
+                child.stdin.close()
+            child.wait(timeout=60)
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        report(result, args.concurrency)
+
+
+if __name__ == "__main__":
+    main()
