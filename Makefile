@@ -43,6 +43,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/identity.py
 	$(BIN)/python bench/object.py
 	$(BIN)/python bench/proxy.py
+	$(BIN)/python bench/vault.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
+import random
+import tracemalloc
+from pathlib import Path
+
 import pytest
 
+from ocx.vault import config as vault_config
 from ocx.vault.errors import VaultNotFound
 from tests.vault.helpers import SEGMENT, World, data, get, put
 
@@ -56,3 +62,41 @@ def test_providers_see_no_name_and_no_plaintext(world: World) -> None:
                 body = store.get(name)
                 assert b"patient-42" not in body
                 assert b"ACGTACGTACGT" not in body
+
+
+def _file(path: Path, mib: int) -> str:
+    digest = hashlib.sha256()
+    rng = random.Random(5)
+    with path.open("wb") as out:
+        for _ in range(mib):
+            block = rng.randbytes(1024 * 1024)
+            digest.update(block)
+            out.write(block)
+    return digest.hexdigest()
+
+
+def _sha(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as source:
+        while block := source.read(1024 * 1024):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+@pytest.mark.slow
+def test_300_mib_round_trip_in_bounded_memory(world: World, tmp_path: Path) -> None:
+    source = tmp_path / "big.bin"
+    want = _file(source, 300)
+    cfg = world.config(segment_size=vault_config.DEFAULT_SEGMENT, fragments_per_part=128)
+    with world.vault(cfg) as vault:
+        tracemalloc.start()
+        vault.put_file(source, "big")
+        _, put_peak = tracemalloc.get_traced_memory()
+        tracemalloc.reset_peak()
+        report = vault.get_file("big", tmp_path / "back.bin")
+        _, get_peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+    assert report.problems == [] and report.bytes == 300 * 1024 * 1024
+    assert _sha(tmp_path / "back.bin") == want
+    assert put_peak < 64 * 1024 * 1024, put_peak
+    assert get_peak < 64 * 1024 * 1024, get_peak

@@ -52,7 +52,7 @@ def segments(source: BinaryIO, size: int) -> Iterator[tuple[int, bytes, bool]]:
 
 
 class Pipeline:
-    def __init__(self, cipher: SegmentCipher, codec: Codec, pool: Executor, depth: int = 4):
+    def __init__(self, cipher: SegmentCipher, codec: Codec, pool: Executor, depth: int = 3):
         self.cipher, self.codec, self.pool, self.depth = cipher, codec, pool, depth
 
     def run(self, source: BinaryIO, segment_size: int) -> Iterator[Encoded]:

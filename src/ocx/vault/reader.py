@@ -19,7 +19,7 @@ from ocx.vault.manifest import Manifest
 from ocx.vault.resolve import Resolved
 from ocx.vault.store import Store, StoreError, part_path, tree_path
 
-QUEUE_FRAGMENTS = 4
+QUEUE_FRAGMENTS = 8
 Item = tuple[int, bytes, bytes] | Problem  # (segment, fragment, its leaf) or what went wrong
 
 
@@ -46,13 +46,16 @@ def fragments(store: Store, manifest: Manifest, slot: int, first: int, end: int)
         if last_in_part < (part + 1) * manifest.fragments_per_part:
             length = sum(manifest.fragment_len(i) for i in range(index, last_in_part))
         with store.stream(part_path(manifest.object_id, slot, part), offset, length) as chunks:
-            buffer = bytearray()
+            pending: list[bytes] = []  # joined only once a whole fragment is there
+            held = 0
             for chunk in chunks:
-                buffer += chunk
-                while index < last_in_part and len(buffer) >= manifest.fragment_len(index):
+                pending.append(chunk)
+                held += len(chunk)
+                while index < last_in_part and held >= manifest.fragment_len(index):
                     size = manifest.fragment_len(index)
-                    fragment = bytes(buffer[:size])
-                    del buffer[:size]
+                    joined = b"".join(pending)
+                    fragment, rest = joined[:size], joined[size:]
+                    pending, held = ([rest] if rest else []), len(rest)
                     yield index, fragment, leaf(fragment)
                     index += 1
         if index < last_in_part:
@@ -100,7 +103,7 @@ class Reader:
         key: bytes,
         codec: Codec,
         pool: Executor,
-        depth: int = 4,
+        depth: int = 8,
         exclude: tuple[int, ...] = (),
     ):
         self.resolved, self.manifest, self.stores = resolved, resolved.manifest, stores

@@ -24,7 +24,6 @@ CONTAINER = "ocx-vault"
 TIMEOUT = httpx.Timeout(60.0, connect=10.0)
 LIST_PAGE = 1000
 MAX_SMALL = 64 * 1024 * 1024  # manifests and trees (a tree is 32 bytes per segment)
-READ_CHUNK = 256 * 1024
 
 
 class StoreError(Exception):
@@ -147,7 +146,7 @@ class Store:
 
     def _chunks(self, resp: httpx.Response) -> Iterator[bytes]:
         try:
-            yield from resp.iter_bytes(READ_CHUNK)
+            yield from resp.iter_raw()
         except httpx.HTTPError as exc:
             raise StoreError(self.landlord, "unreachable", type(exc).__name__) from exc
 

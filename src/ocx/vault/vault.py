@@ -50,6 +50,12 @@ class Entry:
     problems: tuple[Problem, ...] = ()
 
 
+def codec_workers() -> int:
+    """Threads for the C codecs: one core is left to the thread that reads, writes and
+    coordinates (on two busy cores, a second codec thread measured slower, not faster)."""
+    return max(1, min(4, (os.cpu_count() or 2) - 1))
+
+
 def cloud_store(clouds_file: Path | None) -> StoreFactory:
     """Stores reached with the customer's own ``clouds.yaml`` entries (K2K away from home)."""
 
@@ -68,8 +74,7 @@ class Vault:
         self.stores = [make_store(p, config.container) for p in config.providers]
         self.retired: list[Store] = []  # stores replaced by repair or migration
         self.codec = Codec(config.k, config.n)
-        workers = max(2, os.cpu_count() or 2)
-        self.pool = ThreadPoolExecutor(workers, thread_name_prefix="vault-codec")
+        self.pool = ThreadPoolExecutor(codec_workers(), thread_name_prefix="vault-codec")
         self.io = ThreadPoolExecutor(max(4, config.n), thread_name_prefix="vault-io")
         self.signer = config.signer
 

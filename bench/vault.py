@@ -1,0 +1,221 @@
+"""The vault's cost, in one run, against a plain single-store Swift transfer of the same file.
+
+    .venv/bin/python bench/vault.py [--quick] [--mib N]
+
+The landlords run in a child process (harvard: identity and object storage, user alice;
+mit and stor: the same, admitting harvard's users through K2K), as ``ocx up`` would run
+them; the client is this process. The vault is 2-of-3 over harvard, mit and stor with
+1 MiB segments, reached with alice's own tokens (K2K at mit and stor).
+
+Figures (best of three rounds; one with --quick):
+- raw pipeline: AES-256-GCM + Reed-Solomon (ISA-L Cauchy) + BLAKE3 of every fragment, one
+  segment after another in this thread, in memory;
+- vault pipeline: the same work as ``put`` does it (streamed segments, thread pool, bounded
+  window), in memory; goal: >= 0.5x raw;
+- vault put and get of an N MiB file to and from the live stores, against a plain Swift PUT
+  and GET of the same file at harvard alone (httpx, streamed, as the vault's own transport);
+  goal: vault get >= 0.7x plain download.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+MIB = 1024 * 1024
+
+
+def serve_landlords(root: Path) -> None:
+    from ocx import clouds, topology
+    from ocx.runner import BackgroundExchange
+
+    topo = topology.Topology.model_validate(
+        {
+            "exchange": {"base_port": 0},
+            "landlords": [
+                {"name": "harvard", "parts": ["identity", "object"], "demo_users": ["alice"]},
+                {"name": "mit", "parts": ["identity", "object"], "trusts": ["harvard"]},
+                {"name": "stor", "parts": ["identity", "object"], "trusts": ["harvard"]},
+            ],
+        }
+    )
+    with BackgroundExchange(topo, root / "data") as exchange:
+        path = clouds.write(exchange, root / "clouds.yaml")
+        print(json.dumps({"clouds": str(path), "topology": topo.model_dump_json()}), flush=True)
+        sys.stdin.read()
+
+
+def child(*args: str) -> tuple[subprocess.Popen[str], dict[str, Any]]:
+    cmd = [sys.executable, __file__, *args]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stdin=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    if not line:
+        raise RuntimeError("the landlords did not start")
+    return proc, json.loads(line)
+
+
+class Sink(io.RawIOBase):
+    """Counts what is written, keeps nothing."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        self.count += len(data)
+        return len(data)
+
+
+def duel(rounds: int, size: int, **works: Callable[[], object]) -> dict[str, float]:
+    """MiB/s of the fastest of ``rounds`` runs of each work over ``size`` bytes, the works
+    taking turns so that a busy moment of the machine does not favour one of them."""
+    times: dict[str, list[float]] = {name: [] for name in works}
+    for _ in range(rounds):
+        for name, work in works.items():
+            start = time.perf_counter()
+            work()
+            times[name].append(time.perf_counter() - start)
+    return {name: size / MIB / min(spent) for name, spent in times.items()}
+
+
+def pipeline_figures(data: bytes, rounds: int) -> tuple[float, float]:
+    from ocx.vault import crypto
+    from ocx.vault.codec import Codec, leaf
+    from ocx.vault.pipeline import Pipeline
+    from ocx.vault.vault import codec_workers
+
+    codec = Codec(2, 3)
+    cipher = crypto.SegmentCipher(crypto.new_key(), crypto.new_object_id(), 1)
+
+    def raw() -> None:
+        view = memoryview(data)
+        count = -(-len(data) // MIB)
+        for i in range(count):
+            sealed = cipher.seal(i, bytes(view[i * MIB : (i + 1) * MIB]), i == count - 1)
+            for fragment in codec.encode(sealed):
+                leaf(fragment)
+
+    pool = ThreadPoolExecutor(codec_workers())
+
+    def vault() -> None:
+        for _ in Pipeline(cipher, codec, pool).run(io.BytesIO(data), MIB):
+            pass
+
+    found = duel(rounds, len(data), raw=raw, vault=vault)
+    pool.shutdown()
+    return found["raw"], found["vault"]
+
+
+def live_figures(ready: dict[str, Any], path: Path, rounds: int) -> dict[str, float]:
+    from ocx import topology
+    from ocx.vault.config import VaultConfig
+    from ocx.vault.providers import TopologyOfferings
+    from ocx.vault.vault import Vault
+
+    clouds = Path(ready["clouds"])
+    topo = topology.Topology.model_validate_json(ready["topology"])
+    offers = TopologyOfferings(topo, clouds, "alice", "harvard").object_stores()
+    config = VaultConfig.new(2, tuple(offers), container="bench-vault")
+    figures: dict[str, float] = {}
+    with Vault.open(config, clouds) as vault:
+        vault.ls()  # log in everywhere (K2K) before the clock starts
+        figures.update(live_duel(vault, path, clouds, rounds))
+    return figures
+
+
+def live_duel(vault: Any, path: Path, clouds: Path, rounds: int) -> dict[str, float]:
+    from ocx.proxy.client import session_for_cloud
+    from ocx.vault.store import SessionAuth
+
+    size = path.stat().st_size
+    access = SessionAuth(session_for_cloud("harvard-alice", clouds), "RegionOne")(False)
+    url = f"{access.storage_url}/bench-plain"
+    headers = {"X-Auth-Token": access.token}
+    with httpx.Client(timeout=300) as client:
+        client.put(url, headers=headers).raise_for_status()
+
+        def upload() -> None:
+            with path.open("rb") as source:
+                chunks = iter(lambda: source.read(MIB), b"")
+                client.put(f"{url}/file", headers=headers, content=chunks).raise_for_status()
+
+        def download() -> None:
+            with client.stream("GET", f"{url}/file", headers=headers) as resp:
+                resp.raise_for_status()
+                for _ in resp.iter_bytes(256 * 1024):
+                    pass
+
+        found = duel(
+            rounds,
+            size,
+            **{"plain put": upload, "vault put": lambda: vault.put_file(path, "bench")},
+        )
+        found.update(
+            duel(
+                rounds,
+                size,
+                **{"plain get": download, "vault get": lambda: vault.get("bench", Sink())},
+            )
+        )
+    return found
+
+
+def report(raw: float, pipeline: float, live: dict[str, float], mib: int) -> None:
+    print(f"vault bench: {mib} MiB, 2-of-3, 1 MiB segments, ISA-L Cauchy, AES-256-GCM, BLAKE3")
+    print(f"  raw pipeline (encrypt+encode+hash, one thread)  {raw:8.1f} MiB/s")
+    ratio = pipeline / raw
+    verdict = "ok" if ratio >= 0.5 else "BELOW GOAL"
+    print(f"  vault pipeline (streamed, thread pool)          {pipeline:8.1f} MiB/s")
+    print(f"    ratio to raw: {ratio:.2f}x  (goal >= 0.5x)  {verdict}")
+    for name in ("plain put", "vault put", "plain get", "vault get"):
+        print(f"  {name:<47} {live[name]:8.1f} MiB/s")
+    ratio = live["vault get"] / live["plain get"]
+    verdict = "ok" if ratio >= 0.7 else "BELOW GOAL"
+    print(f"    vault get / plain get: {ratio:.2f}x  (goal >= 0.7x)  {verdict}")
+    print(f"    vault put / plain put: {live['vault put'] / live['plain put']:.2f}x  (no goal)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="one round, 16 MiB")
+    parser.add_argument("--mib", type=int, default=0, help="file size (default 64, quick 16)")
+    parser.add_argument("--serve-landlords", metavar="DIR", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve_landlords:
+        serve_landlords(Path(args.serve_landlords))
+        return
+    mib = args.mib or (16 if args.quick else 64)
+    rounds = 1 if args.quick else 3
+    data = os.urandom(mib * MIB)
+    raw, pipeline = pipeline_figures(data, rounds)
+    with tempfile.TemporaryDirectory(prefix="ocx-bench-vault-") as root:
+        path = Path(root) / "file"
+        path.write_bytes(data)
+        del data
+        proc, ready = child("--serve-landlords", root)
+        try:
+            live = live_figures(ready, path, rounds)
+        finally:
+            assert proc.stdin is not None
+            proc.stdin.close()
+            proc.wait(timeout=60)
+    report(raw, pipeline, live, mib)
+
+
+if __name__ == "__main__":
+    main()
