@@ -12,7 +12,7 @@ from pyeclib.ec_iface import ECDriverError
 from ocx.vault import config as vault_config
 from ocx.vault import crypto, shamir
 from ocx.vault.codec import Codec
-from ocx.vault.errors import NotEnoughShares, Problem, VaultConfigError
+from ocx.vault.errors import NotEnoughShares, Problem, ProviderFailed, VaultConfigError
 from ocx.vault.manifest import load_copy
 from ocx.vault.providers import Constraints, Offering, choose
 from ocx.vault.vault import Vault
@@ -85,6 +85,11 @@ def test_read_with_n_minus_k_providers_down(own_world: World) -> None:
         got, problems = get(vault, "doc")
         assert got == payload
         assert sorted(problems) == ["mit:unreachable", "stor:unreachable"]
+        with pytest.raises(ProviderFailed, match=r"write failed at (mit|stor): unreachable"):
+            put(vault, "doc", b"a new version while two providers are down")
+        assert get(vault, "doc")[0] == payload  # the failed write left nothing visible
+        for store in (vault.stores[0], vault.stores[3]):
+            assert len(store.list("d/")) == 1 and len(store.list("t/")) == 1
         stop(own_world, "vast")
         with pytest.raises(NotEnoughShares, match="vast: unreachable"):
             get(vault, "doc")

@@ -189,11 +189,14 @@ def get(
 ) -> None:
     """Read NAME's newest version (or a byte range of it) into FILE."""
     start, end = _range(byte_range)
-    with _opened(vault_file, clouds, wrap_key) as v, _failures("vault get"):
+    with _opened(vault_file, clouds, wrap_key) as v, _failures("vault get"), _progress() as bar:
+        task = bar.add_task("get", total=None)
         if str(file) == "-":
-            report = v.get(name, sys.stdout.buffer, start, end)
+            sink: Any = _Counting(sys.stdout.buffer, lambda size: bar.advance(task, size))
+            report = v.get(name, sink, start, end)
         else:
-            report = v.get_file(name, file or Path(Path(name).name), start, end)
+            target = file or Path(Path(name).name)
+            report = v.get_file(name, target, start, end, lambda size: bar.advance(task, size))
     _problems(report.problems)
     err.print(f"{name}: {report.bytes} bytes of version {report.manifest.version}")
 

@@ -75,11 +75,13 @@ class Store:
         self._client.close()
 
     def access(self, renew: bool = False) -> Access:
-        if self._access is None or renew:
-            try:
-                self._access = self._auth(renew)
-            except (ks_exceptions.ClientException, LookupError, OSError) as exc:
-                raise StoreError(self.landlord, "unreachable", f"cannot log in: {exc}") from exc
+        """The storage URL and a token; asked of the auth each time, which keeps a token
+        until shortly before it expires (keystoneauth1 does), so long work never holds a
+        dead one."""
+        try:
+            self._access = self._auth(renew)
+        except (ks_exceptions.ClientException, LookupError, OSError) as exc:
+            raise StoreError(self.landlord, "unreachable", f"cannot log in: {exc}") from exc
         return self._access
 
     def url(self, name: str = "") -> str:

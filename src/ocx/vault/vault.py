@@ -17,13 +17,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from ocx.proxy.client import session_for_cloud
 from ocx.vault import crypto
 from ocx.vault.codec import Codec
 from ocx.vault.config import VaultConfig
-from ocx.vault.errors import Problem, VaultNotFound
+from ocx.vault.errors import NotEnoughShares, Problem, VaultNotFound
 from ocx.vault.manifest import Forged, Manifest, load_copy
 from ocx.vault.providers import Offering
 from ocx.vault.reader import Reader
@@ -145,12 +145,20 @@ class Vault:
         count = reader.read(out, start, end)
         return Report(resolved.manifest, count, _unique(reader.problems))
 
-    def get_file(self, name: str, path: Path, start: int = 0, end: int | None = None) -> Report:
+    def get_file(
+        self,
+        name: str,
+        path: Path,
+        start: int = 0,
+        end: int | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> Report:
         """Written to a temporary name, fsynced and renamed: never half a file."""
         tmp = path.with_name(f".{path.name}.vault-{os.getpid()}")
         try:
             with tmp.open("wb") as out:
-                report = self.get(name, out, start, end)
+                sink: Any = out if progress is None else _Counted(out, progress)
+                report = self.get(name, sink, start, end)
                 out.flush()
                 os.fsync(out.fileno())
             tmp.replace(path)
@@ -173,9 +181,7 @@ class Vault:
         for name_id in sorted(self.names()):
             try:
                 resolved = self.resolver.resolve(name_id, name_id)
-            except (VaultNotFound, StoreError):
-                continue
-            except Exception:  # fewer than k good copies: not readable, not listed
+            except (VaultNotFound, NotEnoughShares):  # not readable: not listed
                 continue
             m = resolved.manifest
             name = crypto.open_small(
@@ -223,6 +229,15 @@ class Vault:
                 for part in store.list(f"d/{object_id}/"):
                     store.delete(part)
                 store.delete(tree_path(object_id, slot))
+
+
+class _Counted:
+    def __init__(self, inner: BinaryIO, tick: Callable[[int], None]):
+        self.inner, self.tick = inner, tick
+
+    def write(self, data: bytes) -> int:
+        self.tick(len(data))
+        return self.inner.write(data)
 
 
 def _unique(problems: list[Problem]) -> list[Problem]:
