@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import concurrent.futures
-from collections.abc import Iterator
+import socket
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -81,24 +84,52 @@ def test_failed_commit_removes_the_new_file(
     assert files(object_root(landlord) / "tmp") == []
 
 
-def test_client_gone_mid_upload_leaves_nothing(landlord: Landlord, box: tuple[str, str]) -> None:
-    import socket
-    from urllib.parse import urlsplit
+def until(condition: Callable[[], bool], what: str, limit: float = 60.0) -> None:
+    """Wait for a condition the server reports (the deadline only guards a broken server)."""
+    deadline = time.monotonic() + limit
+    while not condition():
+        assert time.monotonic() < deadline, f"the server never reported {what}"
+        time.sleep(0.02)
 
-    url, token = box
+
+def partial_put(url: str, token: str, name: str) -> socket.socket:
+    """A PUT promising 4 MiB that sends one: the connection is left open."""
     parts = urlsplit(url)
-    with socket.create_connection((parts.hostname, parts.port)) as sock:
-        head = (
-            f"PUT {parts.path}/box/partial HTTP/1.1\r\nHost: x\r\nX-Auth-Token: {token}\r\n"
-            f"Content-Length: {4 * MIB}\r\n\r\n"
-        )
-        sock.sendall(head.encode() + b"p" * MIB)
-    import time
+    sock = socket.create_connection((parts.hostname, parts.port))
+    head = (
+        f"PUT {parts.path}/box/{name} HTTP/1.1\r\nHost: x\r\nX-Auth-Token: {token}\r\n"
+        f"Content-Length: {4 * MIB}\r\n\r\n"
+    )
+    sock.sendall(head.encode() + b"p" * MIB)
+    return sock
 
-    deadline = time.monotonic() + 30  # generous: CI machines are busy
-    while files(object_root(landlord) / "tmp") and time.monotonic() < deadline:
-        time.sleep(0.1)
+
+def test_client_gone_mid_upload_leaves_nothing(landlord: Landlord, box: tuple[str, str]) -> None:
+    url, token = box
+    store = service(landlord).storage
+    ended = store.ended
+    partial_put(url, token, "partial").close()
+    until(lambda: store.ended > ended, "the upload's end")
+    assert store.in_progress == set()
     assert raw("HEAD", url + "/box/partial", token).status_code == 404
+    assert files(object_root(landlord) / "tmp") == []
+    assert files(object_root(landlord) / "data") == []
+
+
+def test_a_body_that_stops_arriving_times_out(landlord: Landlord, box: tuple[str, str]) -> None:
+    url, token = box
+    svc = service(landlord)
+    svc.body_timeout = 0.5
+    ended = svc.storage.ended
+    with partial_put(url, token, "stalled") as sock:
+        sock.settimeout(30)
+        answer = b""  # the server answers while the client still holds on
+        while chunk := sock.recv(65536):
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 408 ")
+    assert b"did not produce a request within the time" in answer
+    until(lambda: svc.storage.ended > ended, "the upload's end")
+    assert raw("HEAD", url + "/box/stalled", token).status_code == 404
     assert files(object_root(landlord) / "tmp") == []
     assert files(object_root(landlord) / "data") == []
 

@@ -84,6 +84,36 @@ def test_bad_manifests(segs: tuple[str, str, list[bytes]]) -> None:
     assert not_json.text == swift_fault("Bad Request", "Manifest must be valid JSON.")
 
 
+@pytest.mark.parametrize(
+    ("body", "text"),
+    [
+        ('[{"path": "/segs/obj/000", "etag": 5}]', "Index 0: etag must be a string."),
+        ('[{"path": "/segs/obj/000", "etag": true}]', "Index 0: etag must be a string."),
+        ('[{"path": "/segs/obj/000", "etag": {}}]', "Index 0: etag must be a string."),
+        ('[{"path": "/segs/obj/000", "etag": "\\ud800"}]', "Index 0: etag must be a string."),
+        ('[{"path": "/segs/obj/000", "range": 5}]', "Index 0: range must be a string."),
+        ('[{"path": "/segs/obj/000", "range": []}]', "Index 0: range must be a string."),
+        (
+            '[{"path": "/segs/obj/000", "size_bytes": true}]',
+            "Index 0: size_bytes must be an integer.",
+        ),
+        (
+            '[{"path": "/segs/\\ud800"}]',
+            "Index 0: path does not refer to an object. "
+            "Path must be of the form /container/object.",
+        ),
+        ("[" * 100_000, "Manifest must be valid JSON."),
+        ('[{"path": ' + "[" * 100_000, "Manifest must be valid JSON."),
+    ],
+)
+def test_manifests_of_the_wrong_types(
+    segs: tuple[str, str, list[bytes]], body: str, text: str
+) -> None:
+    url, token, _ = segs
+    resp = raw("PUT", url + "/c/slo?multipart-manifest=put", token, data=body.encode())
+    assert (resp.status_code, resp.text) == (400, swift_fault("Bad Request", text))
+
+
 def test_dynamic_large_object(segs: tuple[str, str, list[bytes]]) -> None:
     url, token, parts = segs
     put = raw("PUT", url + "/c/dlo", token, data=b"", headers={"X-Object-Manifest": "segs/obj/"})

@@ -189,19 +189,25 @@ def test_post_replaces_metadata_and_copy(account: tuple[str, str]) -> None:
 
 def test_expiry(account: tuple[str, str], landlord: Landlord) -> None:
     url, token = account
+    later = raw("PUT", url + "/c/later", token, data=b"x", headers={"X-Delete-After": "3600"})
+    assert later.status_code == 201
+    delete_at = int(raw("HEAD", url + "/c/later", token).headers["X-Delete-At"])
+    assert abs(delete_at - (time.time() + 3600)) < 60
     put = raw("PUT", url + "/c/soon", token, data=b"x", headers={"X-Delete-After": "1"})
     assert put.status_code == 201
-    assert "X-Delete-At" in raw("HEAD", url + "/c/soon", token).headers
     past = raw("PUT", url + "/c/late", token, data=b"x", headers={"X-Delete-At": "1000"})
     assert past.status_code == 400
     assert past.text == swift_fault("Bad Request", "X-Delete-At in past")
-    time.sleep(2.1)
-    assert raw("GET", url + "/c/soon", token).status_code == 404
+    deadline = time.monotonic() + 60  # the server says when it is gone; this guards a bug
+    while raw("GET", url + "/c/soon", token).status_code != 404:
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
     listing = raw("GET", url + "/c?format=json", token).json()
-    assert listing == []
+    assert [item["name"] for item in listing] == ["later"]
     service = landlord.exchange.running[1].service
-    assert landlord.exchange.background.call(service.service.expire()) == 1  # type: ignore[attr-defined]
-    assert raw("HEAD", url + "/c", token).headers["X-Container-Object-Count"] == "0"
+    # The service's own expirer may have been first; either way the row goes.
+    assert landlord.exchange.background.call(service.service.expire()) in (0, 1)  # type: ignore[attr-defined]
+    assert raw("HEAD", url + "/c", token).headers["X-Container-Object-Count"] == "1"
 
 
 def test_bad_names(account: tuple[str, str]) -> None:

@@ -128,13 +128,15 @@ class Mixed:
         if behaviour is not None:
             threading.Thread(target=_serve, args=(sock, behaviour), daemon=True).start()
 
-    def quick(self, fanout: float = 1.0, read: float = 2.0) -> None:
+    def quick(self, fanout: float = 1.0, read: float = 2.0, answer: float | None = None) -> None:
         """Shorter deadlines for tests where a landlord hangs."""
         svc = self.proxy
+        answer = fanout if answer is None else answer
         svc.settings = svc.settings.model_copy(
-            update={"fanout_timeout": fanout, "read_timeout": read}
+            update={"fanout_timeout": fanout, "read_timeout": read, "answer_timeout": answer}
         )
         svc.data.read_timeout = svc.data.connect_timeout = read
+        svc.data.answer_timeout = answer
 
     def close(self) -> None:
         for sock in self._broken:

@@ -7,6 +7,7 @@
     ├── Forbidden                 403
     ├── NotFound                  404
     ├── MethodNotAllowed          405
+    ├── RequestTimeout            408
     ├── Conflict                  409
     ├── LengthRequired            411
     ├── PreconditionFailed        412
@@ -70,6 +71,10 @@ class MethodNotAllowed(OCXError):
     status, title, nova_name = 405, "Method Not Allowed", "badMethod"
 
 
+class RequestTimeout(OCXError):
+    status, title, nova_name = 408, "Request Timeout", "requestTimeout"
+
+
 class Conflict(OCXError):
     status, title, nova_name = 409, "Conflict", "conflictingRequest"
 
@@ -110,6 +115,7 @@ _BY_STATUS: dict[int, type[OCXError]] = {
         Forbidden,
         NotFound,
         MethodNotAllowed,
+        RequestTimeout,
         Conflict,
         LengthRequired,
         PreconditionFailed,

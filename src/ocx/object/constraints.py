@@ -45,6 +45,14 @@ def check_raw_path(raw_path: bytes) -> None:
         raise fault(errors.PreconditionFailed, "Invalid UTF8 or contains NULL")
 
 
+def check_names(names: Mapping[str, str], raw_path: bytes | None) -> None:
+    """412 for a path whose names are not UTF-8 or hold a NUL. The server decodes the path
+    with U+FFFD for bad UTF-8, so the raw bytes decide then."""
+    for value in names.values():
+        if "\ufffd" in value or "\x00" in value:
+            check_raw_path(raw_path or b"\x00")
+
+
 def check_container_name(name: str, limits: Limits) -> None:
     size = len(name.encode("utf-8"))
     if size > limits.max_container_name_length:

@@ -19,6 +19,8 @@ TEXTS: dict[int, str] = {
     403: "Access was denied to this resource.",
     404: "The resource could not be found.",
     405: "The method is not allowed for this resource.",
+    408: "The client did not produce a request within the time that the server was prepared "
+    "to wait.",
     409: "There was a conflict when trying to complete your request.",
     411: "Length Required.",
     412: "A precondition for this request was not met.",

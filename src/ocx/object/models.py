@@ -71,7 +71,7 @@ class Object(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     container_id: Mapped[int] = mapped_column(ForeignKey("containers.id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(_name(1024))
-    file_id: Mapped[str] = mapped_column(String(64))
+    file_id: Mapped[str] = mapped_column(String(64), index=True)
     size: Mapped[int] = mapped_column(BigInteger)
     etag: Mapped[str] = mapped_column(String(64))
     content_type: Mapped[str] = mapped_column(String(256))

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import anyio.to_thread
@@ -41,21 +41,28 @@ class ObjectService:
             audience=verifier.audience,
             revocation_interval=verifier.revocation_interval,
         )
-        self._expirer: asyncio.Task[None] | None = None
+        self.body_timeout = settings.body_timeout
+        self._tasks: list[asyncio.Task[None]] = []
+        self.sweeps = 0  # sweeps done (tests wait on it)
 
     async def start(self) -> None:
         await self.db.migrate(MIGRATIONS, "alembic_version_object")
         await anyio.to_thread.run_sync(self.storage.prepare)
-        self._expirer = asyncio.create_task(self._expire_forever())
+        self._tasks = [
+            asyncio.create_task(self._forever(self.expire, self.settings.expirer_interval)),
+            asyncio.create_task(
+                self._forever(self.sweep, self.settings.sweep_interval, at_once=True)
+            ),
+        ]
         log.info(
             "object storage of %s ready at %s", self.settings.landlord, self.settings.public_url
         )
 
     async def stop(self) -> None:
-        if self._expirer is not None:
-            self._expirer.cancel()
+        for task in self._tasks:
+            task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await self._expirer
+                await task
         await self.verifier.aclose()
         await self.db.dispose()
 
@@ -74,6 +81,7 @@ class ObjectService:
         except BaseException:
             await self.storage.remove_all([written.file_id])
             raise
+        self.storage.settle(written.file_id)
         await self.storage.remove_all(replaced.file_ids)
 
     async def remove(self, container_id: int, name: str) -> Removed | None:
@@ -89,10 +97,24 @@ class ObjectService:
             await self.remove(container_id, name)
         return len(due)
 
-    async def _expire_forever(self) -> None:
+    async def sweep(self) -> int:
+        """Remove data files that no row refers to and no write holds (what crashes left
+        between a file's rename and its row's commit); how many went."""
+        orphans = await self.storage.orphans(self.store.file_ids)
+        if orphans:
+            log.warning("removing %d orphaned data files", len(orphans))
+            await self.storage.remove_all(orphans)
+        self.sweeps += 1
+        return len(orphans)
+
+    async def _forever(
+        self, job: Callable[[], Awaitable[int]], interval: float, at_once: bool = False
+    ) -> None:
+        if not at_once:
+            await asyncio.sleep(interval)
         while True:
-            await asyncio.sleep(self.settings.expirer_interval)
             try:
-                await self.expire()
+                await job()
             except Exception:
-                log.exception("expiring objects failed; trying again later")
+                log.exception("%s failed; trying again later", job.__name__)
+            await asyncio.sleep(interval)

@@ -34,3 +34,9 @@ class ObjectSettings(ServiceSettings):
     limits: Limits = Limits()
     chunk_size: int = 1024 * 1024
     expirer_interval: float = 30.0
+    # Orphaned data files (crashes between a file's rename and its row) are swept at start
+    # and then this often.
+    sweep_interval: float = 3600.0
+    # Longest silence while a request body is arriving before it is given up (408), as
+    # Swift's client_timeout.
+    body_timeout: float = 60.0

@@ -42,7 +42,7 @@ class Wanted:
 def parse_put(body: bytes, limits: Limits) -> list[Wanted]:
     try:
         doc = json.loads(body)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:  # RecursionError: absurdly deep nesting
         raise bad_request("Manifest must be valid JSON.") from exc
     if not isinstance(doc, list) or not doc:
         raise bad_request("Manifest must be a list of segments.")
@@ -55,16 +55,29 @@ def _wanted(index: int, item: Any) -> Wanted:
     if not isinstance(item, dict) or not isinstance(item.get("path"), str):
         raise bad_request(f"Index {index}: segment must be an object with a path.")
     container, _, name = item["path"].lstrip("/").partition("/")
-    if not container or not name:
+    if not container or not name or not _is_utf8(item["path"]):
         raise bad_request(
             f"Index {index}: path does not refer to an object. "
             "Path must be of the form /container/object."
         )
     size = item.get("size_bytes")
-    if size is not None and not (isinstance(size, int) and size >= 0):
+    if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size < 0):
         raise bad_request(f"Index {index}: size_bytes must be an integer.")
-    etag = item.get("etag")
-    return Wanted(container, name, etag.strip('"') if etag else None, size, item.get("range"))
+    etag, span = item.get("etag"), item.get("range")
+    if etag is not None and not (isinstance(etag, str) and _is_utf8(etag)):
+        raise bad_request(f"Index {index}: etag must be a string.")
+    if span is not None and not (isinstance(span, str) and _is_utf8(span)):
+        raise bad_request(f"Index {index}: range must be a string.")
+    return Wanted(container, name, etag.strip('"') if etag else None, size, span)
+
+
+def _is_utf8(text: str) -> bool:
+    """False for strings JSON can hold but UTF-8 cannot (lone surrogates)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 async def validate(wanted: Sequence[Wanted], lookup: Lookup) -> list[dict[str, Any]]:

@@ -4,7 +4,14 @@ Every PUT streams into a new file under ``tmp/`` and hashes it on the way; the f
 fsynced and renamed to ``data/ab/cd/<file id>`` (and that directory fsynced) before any
 database row points at it. Files are immutable once published, so a reader holding one open
 always sees one whole version, and a copy can be a hard link. A crash before the rename
-leaves only a temporary file, which :meth:`Storage.prepare` sweeps at the next start.
+leaves only a temporary file, which :meth:`Storage.prepare` sweeps at the next start; a crash
+after it leaves a data file no row refers to, which the service's sweeper removes
+(:meth:`Storage.data_files`, :meth:`Storage.orphans`).
+
+Every new file (a draft, or a link for a copy) is *in progress* from its creation until the
+row that points at it is committed or the file is removed (:meth:`Storage.settle`): the
+sweeper never touches a file in progress. ``ended`` counts uploads that ended either way,
+so tests wait for that instead of for time.
 """
 
 from __future__ import annotations
@@ -14,7 +21,7 @@ import hashlib
 import logging
 import os
 import uuid
-from collections.abc import AsyncIterable, AsyncIterator, Sequence
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -82,6 +89,17 @@ class Storage:
         self.tmp = root / "tmp"
         self.data = root / "data"
         self.chunk_size = chunk_size
+        self.in_progress: set[str] = set()
+        self.ended = 0
+
+    def _begin(self, file_id: str) -> None:
+        self.in_progress.add(file_id)
+
+    def settle(self, file_id: str) -> None:
+        """The file's write is over: its row is committed, or the file is gone."""
+        if file_id in self.in_progress:
+            self.in_progress.discard(file_id)
+            self.ended += 1
 
     def prepare(self) -> None:
         """Make the directories and sweep what a crash mid-write left behind."""
@@ -97,11 +115,13 @@ class Storage:
     async def write(self, body: AsyncIterable[bytes], max_size: int) -> Written:
         """Stream ``body`` into a new published file; nothing is left if anything fails."""
         draft = Draft(self.tmp)
+        self._begin(draft.file_id)
         try:
             await self._fill(draft, body, max_size)
             await anyio.to_thread.run_sync(self.seal_and_publish, draft)
         except BaseException:
             draft.discard()
+            self.settle(draft.file_id)
             raise
         return Written(draft.file_id, draft.size, draft.md5.hexdigest())
 
@@ -142,25 +162,60 @@ class Storage:
         """A new name for an existing file's bytes (a copy costs nothing: files never change)."""
         new_id = uuid.uuid4().hex
         target = self.path(new_id)
+        self._begin(new_id)
 
         def make() -> None:
             target.parent.mkdir(parents=True, exist_ok=True)
             os.link(self.path(file_id), target)
             _fsync_dir(target.parent)
 
-        await anyio.to_thread.run_sync(make)
+        try:
+            await anyio.to_thread.run_sync(make)
+        except BaseException:
+            self.settle(new_id)
+            raise
         return new_id
 
     def remove(self, file_id: str) -> None:
         self.path(file_id).unlink(missing_ok=True)
+        self.settle(file_id)
 
     async def remove_all(self, file_ids: Sequence[str]) -> None:
         def remove() -> None:
             for file_id in file_ids:
-                self.remove(file_id)
+                self.path(file_id).unlink(missing_ok=True)
 
         if file_ids:
-            await anyio.to_thread.run_sync(remove)
+            try:
+                await anyio.to_thread.run_sync(remove)
+            finally:
+                for file_id in file_ids:
+                    self.settle(file_id)
+
+    def data_files(self) -> list[str]:
+        """The ids of every published file (blocking: run it in a thread)."""
+        return [
+            path.name
+            for outer in sorted(self.data.iterdir())
+            for inner in sorted(outer.iterdir())
+            for path in inner.iterdir()
+        ]
+
+    async def orphans(
+        self, referred: Callable[[Sequence[str]], Awaitable[set[str]]], batch: int = 500
+    ) -> list[str]:
+        """Published files that no row refers to (``referred`` says which are) and no write
+        holds. The files are listed first and the writes in progress read before each
+        database query: a file listed but not in progress then has finished its write, so
+        its row, if it has one, is already committed and seen."""
+        found = await anyio.to_thread.run_sync(self.data_files)
+        out: list[str] = []
+        for start in range(0, len(found), batch):
+            holding = set(self.in_progress)
+            group = [f for f in found[start : start + batch] if f not in holding]
+            live = await referred(group) if group else set()
+            out += [f for f in group if f not in live]
+        return out
 
     def read_all(self, file_id: str) -> bytes:
         return self.path(file_id).read_bytes()

@@ -245,9 +245,13 @@ class Store:
         async with self.db.session() as s:
             return [(int(c), str(n)) for c, n in (await s.execute(query)).all()]
 
-    async def file_ids(self) -> set[str]:
+    async def file_ids(self, among: Sequence[str] | None = None) -> set[str]:
+        """The file ids rows refer to (only those ``among`` these, if given)."""
+        query = select(Object.file_id)
+        if among is not None:
+            query = query.where(Object.file_id.in_(among))
         async with self.db.session() as s:
-            return set((await s.scalars(select(Object.file_id))).all())
+            return set((await s.scalars(query)).all())
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,8 @@ customer's home token, with no credentials of the proxy's own (what keystoneauth
 4. rescope with the ``token`` method to one of them: a scoped token whose catalog names the
    provider's object store, and which never outlives the home token.
 
-Every step's failure is classified: the provider refusing the customer (401, 403, 404) or
+Every step's failure is classified: the provider refusing the customer (400, 401, 403, 404),
+a URL that cannot be used, or
 having no project or object store for them is :class:`~ocx.proxy.errors.Absent` (the
 landlord is simply not part of this customer's account); anything else is
 :class:`~ocx.proxy.errors.Unreachable`.
@@ -28,7 +29,9 @@ from ocx.proxy.errors import Absent, Unreachable
 from ocx.proxy.landlords import ServiceProvider, object_store_url
 
 PAOS = "application/vnd.paos+xml"
-REFUSED = (401, 403, 404)
+# A provider refusing the customer, or a request about it that can never work (400: a
+# provider registered wrongly), is "nothing there", not an outage.
+REFUSED = (400, 401, 403, 404)
 
 
 @dataclass(frozen=True)
@@ -122,6 +125,8 @@ class Federation:
             headers["X-Auth-Token"] = token
         try:
             resp = await self.client.request(method, url, headers=headers, **kwargs)
+        except (httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
+            raise Absent(sp.id, "its URL cannot be used") from exc
         except httpx.HTTPError as exc:
             raise Unreachable(sp.id, f"federation failed: {type(exc).__name__}") from exc
         if resp.status_code in REFUSED:

@@ -10,9 +10,11 @@ no project is dropped later, when the proxy federates there (:mod:`ocx.proxy.tok
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -22,6 +24,7 @@ from ocx.proxy.cache import Flights, TtlCache
 from ocx.topology import PROXY_REGION
 
 Kind = Literal["home", "federated", "direct"]
+log = logging.getLogger("ocx.proxy")
 
 
 def digest_of(token: str) -> str:
@@ -79,22 +82,59 @@ def object_store_url(catalog: Any) -> str | None:
     for service in catalog if isinstance(catalog, list) else []:
         if not isinstance(service, dict) or service.get("type") != "object-store":
             continue
-        for endpoint in service.get("endpoints", []):
+        for endpoint in service.get("endpoints") or []:
+            if not isinstance(endpoint, dict) or not isinstance(endpoint.get("url"), str):
+                continue
             if endpoint.get("interface") == "public" and endpoint.get("region") != PROXY_REGION:
                 return str(endpoint["url"])
     return None
 
 
 def from_token_body(home: str, token: dict[str, Any]) -> list[Candidate]:
-    """Home first (if it has an object store), then the service providers in token order."""
+    """Home first (if it has an object store), then the service providers in token order.
+
+    A service provider entry that cannot work (no id, a URL that is not http(s)://host) is
+    left out, with a warning: it can hold nothing, so it must not fail requests (#17 R3).
+    """
     out: list[Candidate] = []
     url = object_store_url(token.get("catalog"))
     if url is not None:
         out.append(Candidate(home, 0, "home", storage_url=url))
-    for rank, sp in enumerate(token.get("service_providers") or [], start=1):
-        provider = ServiceProvider(str(sp["id"]), str(sp["auth_url"]), str(sp["sp_url"]))
+    providers = token.get("service_providers")
+    for rank, sp in enumerate(providers if isinstance(providers, list) else [], start=1):
+        provider = usable_provider(sp)
+        if provider is None:
+            log.warning("service provider %r cannot be used; leaving it out", _id_of(sp))
+            continue
         out.append(Candidate(provider.id, rank, "federated", sp=provider))
     return out
+
+
+def usable_provider(entry: Any) -> ServiceProvider | None:
+    if not isinstance(entry, dict):
+        return None
+    sp_id, auth_url, sp_url = (entry.get(key) for key in ("id", "auth_url", "sp_url"))
+    if not (isinstance(sp_id, str) and sp_id.strip() and sp_id.isprintable()):
+        return None
+    if not (usable_url(auth_url) and usable_url(sp_url)):
+        return None
+    return ServiceProvider(sp_id, str(auth_url), str(sp_url))
+
+
+def usable_url(value: Any) -> bool:
+    """An absolute http(s) URL with a host, as a client can reach."""
+    if not isinstance(value, str) or not value.isprintable() or " " in value:
+        return False
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 (raises ValueError for a bad port)
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
+
+
+def _id_of(entry: Any) -> str:
+    return str(entry.get("id") if isinstance(entry, dict) else entry)[:64]
 
 
 class TokenLandlords:

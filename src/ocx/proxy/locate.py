@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from ocx.common import errors
-from ocx.object.errors import not_found
+from ocx.object.errors import TEXTS, not_found
 from ocx.proxy import names, placement
 from ocx.proxy.errors import Unreachable, described
 from ocx.proxy.fanout import Results
@@ -32,6 +32,9 @@ from ocx.proxy.session import Session
 from ocx.proxy.tokens import Backend
 
 PLACEMENT_META = "x-account-meta-ocx-placement"
+# What a landlord answers about a name it will not take whoever asks (Swift's length limit,
+# bad UTF-8 or NUL).
+REFUSED_AS_ASKED = (400, 412)
 
 
 @dataclass(frozen=True)
@@ -186,6 +189,10 @@ def _settle(
 ) -> Located | None:
     """The one landlord that has the container (cached), a 409 for several, else None."""
     for candidate, _, status in answers:
+        if status in REFUSED_AS_ASKED:
+            # The landlord refuses the request itself (a name it does not accept): that is
+            # the answer, not an outage.
+            raise errors.from_status(status, TEXTS.get(status))
         if status != 404 and not 200 <= status < 300:
             missing.append(Unreachable(candidate.name, f"answered {status}"))
     holders = [b for _, b, status in answers if 200 <= status < 300]

@@ -39,7 +39,10 @@ class ProxyService:
             revocation_interval=settings.verifier.revocation_interval,
         )
         self.data = Pool(
-            settings.connect_timeout, settings.read_timeout, settings.max_idle_connections
+            settings.connect_timeout,
+            settings.read_timeout,
+            settings.max_idle_connections,
+            settings.answer_timeout,
         )
         self.identity = httpx.AsyncClient(transport=transport, timeout=settings.federation_timeout)
         self.upstream = Upstream(self.data)

@@ -23,12 +23,17 @@ class ProxySettings(BaseModel):
     # The home landlord's object store, for requests without a token (temp URLs, public
     # containers): only the home account has the same path at the proxy and at the landlord.
     home_object_url: str | None = None
-    # A fan-out (listing, account HEAD/POST, finding a container) waits this long per landlord.
+    # The timeout policy (docs/proxy.md, "Timeouts"): a landlord has answer_timeout to begin
+    # answering any request without an upload, and a fan-out (listing, account HEAD/POST,
+    # finding a container) gives each landlord fanout_timeout for all its calls; the same
+    # figure, so a silent landlord costs every kind of request the same few seconds.
+    answer_timeout: float = Field(5.0, gt=0)
     fanout_timeout: float = Field(5.0, gt=0)
     # Getting a token at a landlord through federation (four calls) may take this long.
     federation_timeout: float = Field(10.0, gt=0)
     connect_timeout: float = Field(3.0, gt=0)
-    # Longest silence within one streamed request or response before the landlord counts as gone.
+    # Longest silence within a streamed body, either way (a landlord's response, or the
+    # client's upload: then 408), and the wait for a landlord's answer after an upload.
     read_timeout: float = Field(60.0, gt=0)
     # Remote tokens are dropped this long before they (or the home token) expire.
     token_margin: float = Field(30.0, ge=0)

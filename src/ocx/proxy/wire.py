@@ -127,8 +127,9 @@ class Response:
 class Connection(asyncio.BufferedProtocol):
     """One connection to a landlord, reading answers as the socket delivers them."""
 
-    def __init__(self, origin: tuple[str, str, int]):
+    def __init__(self, origin: tuple[str, str, int], pool: Pool | None = None):
         self.origin = origin
+        self.pool = pool
         self.transport: asyncio.Transport | None = None
         self.closed = False
         self.reused = False
@@ -145,6 +146,7 @@ class Connection(asyncio.BufferedProtocol):
         self.timeout = 60.0
         self._head_request = False
         self._scratch: memoryview | None = None
+        self._cut_short = False  # the request body was not sent whole: never reuse
 
     # --- asyncio.Protocol ----------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -181,6 +183,8 @@ class Connection(asyncio.BufferedProtocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self._lost()
         self._drained.set()
+        if self.pool is not None:
+            self.pool.open.discard(self)
 
     def pause_writing(self) -> None:
         self._drained.clear()
@@ -199,6 +203,7 @@ class Connection(asyncio.BufferedProtocol):
         self._chunks.clear()
         self._queued = 0
         self._error = None
+        self._cut_short = False
         self._head = asyncio.get_running_loop().create_future()
 
     @property
@@ -217,7 +222,10 @@ class Connection(asyncio.BufferedProtocol):
         assert self.transport is not None
         async for chunk in body:
             if self.answered or self.closed:
-                break  # the landlord answered early (an error): the rest is not wanted
+                # The landlord answered early (an error): the rest is not wanted, and the
+                # landlord may still be waiting for it, so this connection is done.
+                self._cut_short = True
+                break
             if chunked and chunk:
                 self.transport.write(b"%x\r\n" % len(chunk) + chunk + b"\r\n")
             elif chunk:
@@ -229,10 +237,10 @@ class Connection(asyncio.BufferedProtocol):
             if chunked and not self.closed:
                 self.transport.write(b"0\r\n\r\n")
 
-    async def head(self) -> Head:
+    async def head(self, timeout: float) -> Head:
         assert self._head is not None
         try:
-            async with asyncio.timeout(self.timeout):
+            async with asyncio.timeout(timeout):
                 return await asyncio.shield(self._head)
         except TimeoutError:
             raise WireError("timed out") from None
@@ -259,7 +267,13 @@ class Connection(asyncio.BufferedProtocol):
     @property
     def reusable(self) -> bool:
         framer = self._framer
-        return not self.closed and framer is not None and framer.done and framer.keep_alive
+        return (
+            not self.closed
+            and not self._cut_short
+            and framer is not None
+            and framer.done
+            and framer.keep_alive
+        )
 
     def close(self) -> None:
         self.closed = True
@@ -317,12 +331,14 @@ class Connection(asyncio.BufferedProtocol):
                 self._error = WireError("connection lost")
         elif self._head is not None and not self._head.done():
             self._head.set_exception(WireError("connection lost", before_answer=True))
+            self._head.exception()  # seen here: nobody may be waiting for it any more
         self._wake.set()
 
     def _fail(self, error: WireError) -> None:
         self._error = error
         if self._head is not None and not self._head.done():
             self._head.set_exception(error)
+            self._head.exception()
         self._wake.set()
         self.close()
 
@@ -339,12 +355,18 @@ class Pool:
     """Keep-alive connections per landlord origin."""
 
     def __init__(
-        self, connect_timeout: float = 3.0, read_timeout: float = 60.0, max_idle: int = 64
+        self,
+        connect_timeout: float = 3.0,
+        read_timeout: float = 60.0,
+        max_idle: int = 64,
+        answer_timeout: float = 5.0,
     ):
         self.connect_timeout = connect_timeout
         self.read_timeout = read_timeout
+        self.answer_timeout = answer_timeout
         self.max_idle = max_idle
         self._idle: dict[tuple[str, str, int], list[Connection]] = {}
+        self.open: set[Connection] = set()  # every connection not yet lost, idle or in use
         self._tls: ssl.SSLContext | None = None
 
     async def request(
@@ -359,6 +381,11 @@ class Pool:
                 conn.close()
                 if not (conn.reused and exc.before_answer and replay.replayable):
                     raise
+            except BaseException:
+                # The client's body failed (a bad chunk, a disconnect, a timeout) or the
+                # request was cancelled: the landlord must see the upload end, now.
+                conn.close()
+                raise
         raise WireError("connection lost")  # pragma: no cover (the loop returns or raises)
 
     async def _exchange(
@@ -376,7 +403,11 @@ class Pool:
         except (ConnectionError, TimeoutError) as exc:
             if not conn.answered:
                 raise WireError("connection lost", before_answer=not body.started) from exc
-        return Response(conn, await conn.head(), self)
+        # A request without a streamed body must be answered within answer_timeout; after
+        # an upload's last byte the landlord may take read_timeout (it fsyncs and commits).
+        streamed = isinstance(body.body, AsyncIterable)
+        wait = self.read_timeout if streamed else self.answer_timeout
+        return Response(conn, await conn.head(wait), self)
 
     async def _acquire(self, url: Url, fresh: bool) -> Connection:
         idle = self._idle.get(url.origin, [])
@@ -393,13 +424,20 @@ class Pool:
         try:
             async with asyncio.timeout(self.connect_timeout):
                 _, conn = await loop.create_connection(
-                    lambda: Connection(url.origin), url.host, url.port, ssl=tls
+                    lambda: Connection(url.origin, self), url.host, url.port, ssl=tls
                 )
         except TimeoutError:
             raise WireError("timed out", before_answer=True) from None
         except OSError:
             raise WireError("cannot connect", before_answer=True) from None
+        if not conn.closed:
+            self.open.add(conn)
         return conn
+
+    @property
+    def busy(self) -> int:
+        """Connections open and not idle in the pool: requests in flight."""
+        return len(self.open) - sum(len(idle) for idle in self._idle.values())
 
     def _tls_context(self) -> ssl.SSLContext:
         if self._tls is None:
@@ -448,16 +486,23 @@ def request_head(
     """The request line and headers; whether the body goes chunked."""
     lines = [f"{method} {url.path} HTTP/1.1", f"host: {url.host}:{url.port}"]
     has_length = False
+    # A streamed body keeps the client's length; otherwise the length is the body's own (a
+    # client's Content-Length for a body not sent on would leave the landlord waiting).
+    streamed = body is not None and not isinstance(body, bytes)
     for name, value in headers:
         lower = name.lower()
         if lower in ("host", "transfer-encoding", "connection"):
             continue
+        if lower == "content-length" and not streamed:
+            continue
         has_length = has_length or lower == "content-length"
         lines.append(f"{name}: {value}")
     chunked = False
-    if isinstance(body, bytes) and not has_length:
+    if isinstance(body, bytes):
         lines.append(f"content-length: {len(body)}")
-    elif body is not None and not isinstance(body, bytes) and not has_length:
+    elif body is None and method in ("PUT", "POST"):
+        lines.append("content-length: 0")  # Swift wants a length on these, even of nothing
+    elif streamed and not has_length:
         lines.append("transfer-encoding: chunked")
         chunked = True
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"), chunked

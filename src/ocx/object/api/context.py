@@ -7,7 +7,8 @@ caller with no rights on a container learns nothing about it, not even whether i
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import asyncio
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 
 from starlette.datastructures import Headers, QueryParams
@@ -133,7 +134,7 @@ class Call:
 
 
 async def begin(request: Request) -> Call:
-    _check_names(request)
+    constraints.check_names(request.path_params, request.scope.get("raw_path"))
     svc: ObjectService = request.app.state.object
     account = request.path_params["account"]
     project_id = constraints.project_of(account)
@@ -145,17 +146,25 @@ async def begin(request: Request) -> Call:
     return Call(request, svc, account, project_id, principal)
 
 
-def _check_names(request: Request) -> None:
-    # The server decodes the path with U+FFFD for bad UTF-8, so look at the raw bytes then.
-    for value in request.path_params.values():
-        if "\ufffd" in value or "\x00" in value:
-            constraints.check_raw_path(request.scope.get("raw_path") or b"\x00")
+async def body(call: Call) -> AsyncIterator[bytes]:
+    """The request's body as it arrives; 408 when it stops arriving for ``body_timeout``
+    (a client that goes quiet mid-body must not hold a connection and a file forever)."""
+    chunks = call.request.stream().__aiter__()
+    while True:
+        try:
+            async with asyncio.timeout(call.svc.body_timeout):
+                chunk = await anext(chunks)
+        except StopAsyncIteration:
+            return
+        except TimeoutError:
+            raise fault(errors.RequestTimeout) from None
+        yield chunk
 
 
 async def read_small(call: Call, limit: int) -> bytes:
     """A body that must fit in memory (manifests, bulk-delete lists): 413 past ``limit``."""
     data = bytearray()
-    async for chunk in call.request.stream():
+    async for chunk in body(call):
         data += chunk
         if len(data) > limit:
             raise fault(errors.RequestEntityTooLarge)

@@ -15,7 +15,7 @@ from starlette.responses import Response
 
 from ocx.common import errors
 from ocx.object import conditions, constraints, dlo, slo
-from ocx.object.api.context import Call, read_small, reply, swift_timestamp
+from ocx.object.api.context import Call, body, read_small, reply, swift_timestamp
 from ocx.object.api.objects import target
 from ocx.object.errors import bad_request, fault, not_found, precondition
 from ocx.object.models import Container, Object
@@ -96,7 +96,7 @@ async def _receive(call: Call, length: int | None) -> Written:
     storage = call.svc.storage
     limit = call.limits.max_file_size if length is None else length
     try:
-        written = await storage.write(call.request.stream(), limit)
+        written = await storage.write(body(call), limit)
     except TooLarge:
         raise fault(errors.RequestEntityTooLarge, "Your request is too large.") from None
     except ClientDisconnect:
@@ -189,7 +189,11 @@ async def _copy(source: Source, dest: Call, container: Container, name: str) -> 
     obj = source.obj
     raw = dest.query.get("multipart-manifest") == "get" or obj.kind == ""
     written = await _copy_bytes(source, raw)
-    row = _copied_row(source, dest, name, written, keep_kind=raw)
+    try:
+        row = _copied_row(source, dest, name, written, keep_kind=raw)
+    except BaseException:
+        await dest.svc.storage.remove_all([written.file_id])
+        raise
     await dest.svc.commit(container, written, row)
     extra = {
         "X-Copied-From": quote(f"{source.container.name}/{obj.name}"),
@@ -207,8 +211,8 @@ async def _copy_bytes(source: Source, raw: bool) -> Written:
     obj = source.obj
     if raw:
         return Written(await storage.link(obj.file_id), obj.size, obj.etag)
-    body = await source.call.svc.bodies.resolve(obj, source.call.readable)
-    return await storage.write(storage.open(body.extents).chunks(), body.size)
+    resolved = await source.call.svc.bodies.resolve(obj, source.call.readable)
+    return await storage.write(storage.open(resolved.extents).chunks(), resolved.size)
 
 
 def _copied_row(

@@ -18,7 +18,7 @@ from starlette.responses import Response
 from ocx.common import errors
 from ocx.object.errors import fault
 from ocx.proxy.api.context import hops
-from ocx.proxy.api.relay import Relay, Upload, has_body
+from ocx.proxy.api.relay import Relay, upload_of
 from ocx.proxy.errors import Unreachable, unavailable
 from ocx.proxy.service import ProxyService
 from ocx.proxy.tokens import Backend
@@ -36,7 +36,8 @@ async def relay(request: Request) -> Response:
     path = (raw_path + (b"?" + query if query else b"")).decode("latin-1")
     url = parse_url(home).with_path(path)
     backend = Backend(svc.settings.landlord, 0, home, None, math.inf, home=True)
-    body = Upload(request).chunks() if has_body(request.headers) else None
+    upload = upload_of(request, svc.settings.read_timeout)
+    body = upload.chunks() if upload is not None else None
     try:
         answer = await svc.upstream.open(
             backend, request.method, url, request.headers.items(), passed, body

@@ -13,7 +13,7 @@ from ocx.proxy import headers as h
 from ocx.proxy import locate
 from ocx.proxy.api.context import Call
 from ocx.proxy.api.forward import forward, is_ok
-from ocx.proxy.api.relay import Upload, has_body
+from ocx.proxy.api.relay import Upload, upload_of
 
 
 def _name(call: Call) -> str:
@@ -21,7 +21,7 @@ def _name(call: Call) -> str:
 
 
 def _upload(call: Call) -> Upload | None:
-    return Upload(call.request) if has_body(call.headers) else None
+    return upload_of(call.request, call.svc.settings.read_timeout)
 
 
 async def put(call: Call) -> Response:

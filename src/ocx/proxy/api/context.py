@@ -14,6 +14,7 @@ from starlette.datastructures import Headers, QueryParams
 from starlette.requests import Request
 
 from ocx.common import errors
+from ocx.object.constraints import check_names
 from ocx.object.errors import fault
 from ocx.proxy import headers as h
 from ocx.proxy.errors import LoopDetected
@@ -62,6 +63,7 @@ def token_of(request: Request) -> str | None:
 
 async def begin(request: Request) -> Call:
     svc: ProxyService = request.app.state.proxy
+    check_names(request.path_params, request.scope.get("raw_path"))
     path = hops(request.headers, svc.settings)
     token = token_of(request) or ""
     caller = await svc.caller(token)

@@ -40,7 +40,11 @@ async def forward(
     except Unreachable as exc:
         raise unavailable(exc.landlord, exc.reason, located.bare) from exc
     if answer.status_code == 404 and located.cached:
-        moved = await _moved(call, located, obj is None)
+        try:
+            moved = await _moved(call, located, obj is None)
+        except BaseException:
+            await answer.aclose()
+            raise
         if moved is not None and (upload is None or not upload.started):
             await answer.aclose()
             return await forward(call, moved, obj, headers=sent, upload=upload, extra=extra)

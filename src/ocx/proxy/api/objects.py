@@ -19,7 +19,7 @@ from ocx.proxy import locate
 from ocx.proxy.api import copying
 from ocx.proxy.api.context import Call
 from ocx.proxy.api.forward import forward
-from ocx.proxy.api.relay import Upload, has_body
+from ocx.proxy.api.relay import upload_of
 
 
 async def handle(call: Call) -> Response:
@@ -30,7 +30,7 @@ async def handle(call: Call) -> Response:
         return await copying.copy_from(call)
     container = str(call.request.path_params["container"])
     located = await locate.locate(call.session, container, call.headers.get(h.LANDLORD))
-    upload = Upload(call.request) if has_body(call.headers) else None
+    upload = upload_of(call.request, call.svc.settings.read_timeout)
     return await forward(call, located, object_name(call), upload=upload)
 
 

@@ -8,6 +8,7 @@ without the last chunk), which every client reports as an error, never as a whol
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Mapping
 
@@ -17,6 +18,7 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from ocx.common import errors
+from ocx.object.errors import fault
 from ocx.proxy import headers as h
 from ocx.proxy.wire import Response as Answer
 from ocx.proxy.wire import WireError
@@ -87,21 +89,43 @@ class Relay(Response):
 
 
 class Upload:
-    """The client's request body as an upstream body, noting whether any of it was read."""
+    """The client's request body as an upstream body, noting whether any of it was read.
 
-    def __init__(self, request: Request):
+    A client that stops sending for ``idle`` seconds gets 408; one that goes away (or sends
+    a body the server cannot parse) ends the upload. Either way the upstream connection is
+    closed (:meth:`ocx.proxy.wire.Pool.request`), so the landlord drops its upload at once.
+    """
+
+    def __init__(self, request: Request, idle: float):
         self.request = request
+        self.idle = idle
         self.started = False
 
     async def chunks(self) -> AsyncIterator[bytes]:
         self.started = True
-        try:
-            async for chunk in self.request.stream():
-                if chunk:
-                    yield chunk
-        except ClientDisconnect:
-            log.info("client went away mid-upload; the landlord's upload is abandoned")
-            raise errors.from_status(499, "Client Disconnect") from None
+        stream = self.request.stream().__aiter__()
+        while True:
+            try:
+                async with asyncio.timeout(self.idle):
+                    chunk = await anext(stream)
+            except StopAsyncIteration:
+                return
+            except TimeoutError:
+                log.info("client went quiet mid-upload; the landlord's upload is abandoned")
+                raise fault(errors.RequestTimeout) from None
+            except ClientDisconnect:
+                log.info("client went away mid-upload; the landlord's upload is abandoned")
+                raise errors.from_status(499, "Client Disconnect") from None
+            if chunk:
+                yield chunk
+
+
+def upload_of(request: Request, idle: float) -> Upload | None:
+    """The request's body as an upload, if it has one and it means something (Swift reads
+    bodies of PUT and POST only; others are not sent on)."""
+    if request.method not in ("PUT", "POST") or not has_body(request.headers):
+        return None
+    return Upload(request, idle)
 
 
 def has_body(headers: Mapping[str, str]) -> bool:

@@ -1,0 +1,152 @@
+"""What a stranger or a bad entry can hold through the proxy, and for how long (issue #17):
+abandoned and stalled uploads, silent landlords, names landlords refuse, bad service
+providers."""
+
+from __future__ import annotations
+
+import socket
+import time
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from swiftclient import client as swift
+
+from ocx.object.service import ObjectService
+from ocx.proxy import landlords
+from tests.proxy.conftest import Mixed, placed
+from tests.proxy.test_failures import spread, status_of
+
+
+def until(condition: Callable[[], bool], what: str, limit: float = 60.0) -> None:
+    """Wait for a condition the server reports (the deadline only guards a broken server)."""
+    deadline = time.monotonic() + limit
+    while not condition():
+        assert time.monotonic() < deadline, f"never saw {what}"
+        time.sleep(0.02)
+
+
+def object_service(mixed: Mixed, landlord: str) -> ObjectService:
+    return mixed.running(landlord, "object").service.service  # type: ignore[attr-defined, no-any-return]
+
+
+def send_head(url: str, token: str, path: str, extra: str) -> socket.socket:
+    parts = urlsplit(url)
+    sock = socket.create_connection((parts.hostname, parts.port))
+    sock.settimeout(60)
+    head = f"PUT {parts.path}{path} HTTP/1.1\r\nHost: x\r\nX-Auth-Token: {token}\r\n{extra}\r\n"
+    sock.sendall(head.encode())
+    return sock
+
+
+def answer_of(sock: socket.socket) -> bytes:
+    got = b""
+    while b"\r\n\r\n" not in got and (chunk := sock.recv(65536)):
+        got += chunk
+    return got
+
+
+def test_a_bad_chunk_releases_the_landlords_upload(mixed: Mixed, alice: swift.Connection) -> None:
+    placed(alice, "h", "harvard")
+    url, token = alice.get_auth()
+    store = object_service(mixed, "harvard").storage
+    pool = mixed.proxy.data
+    ended = store.ended
+    with send_head(url, token, "/h/broken", "Transfer-Encoding: chunked\r\n") as sock:
+        sock.sendall(b"5\r\nhello\r\n")
+        until(lambda: store.in_progress != set(), "the upload begin at the landlord")
+        sock.sendall(b"zz\r\nnot a chunk\r\n")
+        assert answer_of(sock).startswith(b"HTTP/1.1 400 ")
+    until(lambda: store.ended > ended, "the landlord's upload end")
+    until(lambda: pool.busy == 0, "the proxy's upstream connection released")
+    assert store.in_progress == set()
+    assert list((store.tmp).iterdir()) == []
+    assert status_of(alice.head_object, "h", "broken")[0] == 404
+
+
+def test_a_client_gone_quiet_mid_upload_gets_408(mixed: Mixed, alice: swift.Connection) -> None:
+    placed(alice, "h", "harvard")
+    mixed.quick(fanout=5.0, read=0.5)
+    url, token = alice.get_auth()
+    store = object_service(mixed, "harvard").storage
+    ended = store.ended
+    with send_head(url, token, "/h/stalled", "Content-Length: 1000\r\n") as sock:
+        sock.sendall(b"x" * 10)
+        answer = answer_of(sock)
+    assert answer.startswith(b"HTTP/1.1 408 ")
+    until(lambda: store.ended > ended, "the landlord's upload end")
+    until(lambda: mixed.proxy.data.busy == 0, "the proxy's upstream connection released")
+    assert list(store.tmp.iterdir()) == []
+
+
+def test_a_silent_landlord_costs_any_request_the_same_deadline(
+    mixed: Mixed, alice: swift.Connection
+) -> None:
+    spread(alice)
+    mixed.quick(fanout=1.0, read=30.0, answer=1.0)  # mid-body silence may last; answers not
+    mixed.replace("mit", None)  # accepts, never answers
+    for call in (alice.head_container, alice.get_container):
+        started = time.monotonic()
+        status, text = status_of(call, "m")
+        assert time.monotonic() - started < 10
+        assert status == 503
+        assert "timed out" in text or call == alice.head_container  # HEAD: no body
+    started = time.monotonic()
+    headers, _ = alice.get_account()
+    assert time.monotonic() - started < 10
+    assert headers["x-ocx-missing-landlords"] == "mit (timed out after 1s)"
+
+
+@pytest.mark.parametrize("path", ["/%00", "/bad%FFname", "/ok/%00"])
+def test_names_landlords_refuse_are_refused_not_unavailable(
+    mixed: Mixed, alice: swift.Connection, path: str
+) -> None:
+    url, token = alice.get_auth()
+    with send_head(url, token, path, "Content-Length: 0\r\n") as sock:
+        answer = answer_of(sock)
+    assert answer.startswith(b"HTTP/1.1 412 "), answer
+
+
+def test_a_name_too_long_for_the_landlords_is_their_400(
+    mixed: Mixed, alice: swift.Connection
+) -> None:
+    status, text = status_of(alice.put_container, "n" * 300)
+    assert status == 400
+    assert "Container name length of 300 longer than 256" in text
+
+
+BAD_PROVIDERS: list[dict[str, Any]] = [
+    {"id": "s1", "auth_url": "not a url", "sp_url": "not a url"},
+    {"id": "s2", "auth_url": "ftp://x/v3", "sp_url": "http://x/"},
+    {"id": "s3", "auth_url": "http://:99999/v3", "sp_url": "http://x/"},
+    {"id": "", "auth_url": "http://x/v3", "sp_url": "http://x/"},
+    {"auth_url": "http://x/v3"},
+    "s5",
+]
+
+
+def test_bad_service_providers_fail_nobody(
+    mixed: Mixed, alice: swift.Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = landlords.TokenLandlords._validate
+
+    async def with_bad(self: landlords.TokenLandlords, token: str) -> dict[str, Any]:
+        found = await real(self, token)
+        found["service_providers"] = [*found.get("service_providers", []), *BAD_PROVIDERS]
+        return found
+
+    monkeypatch.setattr(landlords.TokenLandlords, "_validate", with_bad)
+    placed(alice, "fresh")  # a new bare name is placed: every landlord that exists answered
+    headers, _ = alice.get_account()
+    assert "x-ocx-missing-landlords" not in headers
+    assert headers["x-ocx-landlords"] == "harvard, mit, stor"
+    alice.put_object("fresh", "o", b"fine")
+    assert alice.get_object("fresh", "o")[1] == b"fine"
+
+
+def test_usable_urls() -> None:
+    assert landlords.usable_url("http://mit.example:5000/v3")
+    assert landlords.usable_url("https://x/")
+    for bad in ("not a url", "ftp://x/", "http://", "http://x:99999/", "http://x y/", 5, None):
+        assert not landlords.usable_url(bad), bad
