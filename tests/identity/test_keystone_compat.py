@@ -129,3 +129,53 @@ def test_unscoped_token_has_no_catalog(admin: Admin) -> None:
     assert not access.has_service_catalog()
     scoped = admin.user_session("cy", project["id"]).auth.get_access(ks_session.Session())
     assert scoped.has_service_catalog()
+
+
+def test_implied_roles(admin: Admin, conn: Connection) -> None:
+    boss = conn.identity.create_role(name="boss")
+    worker = conn.identity.create_role(name="worker")
+    path = f"/roles/{boss.id}/implies/{worker.id}"
+    made = admin.call("PUT", path, ok=201)["role_inference"]
+    assert (made["prior_role"]["name"], made["implies"]["name"]) == ("boss", "worker")
+    assert admin.session.head(admin.url + path).status_code == 204
+    listed = admin.call("GET", f"/roles/{boss.id}/implies", ok=200)["role_inference"]
+    assert [r["name"] for r in listed["implies"]] == ["worker"]
+    rules = admin.call("GET", "/role_inferences", ok=200)["role_inferences"]
+    assert {(r["prior_role"]["name"], r["implies"][0]["name"]) for r in rules} >= {
+        ("boss", "worker"),
+        ("admin", "member"),
+    }
+    resp = admin.session.put(admin.url + f"/roles/{worker.id}/implies/{boss.id}", raise_exc=False)
+    assert resp.status_code == 400  # no cycles
+    # A token of a boss holds worker too.
+    project, _user = admin.customer("dee", role="boss")
+    roles = (
+        admin.user_session("dee", project["id"]).auth.get_access(ks_session.Session()).role_names
+    )
+    assert set(roles) == {"boss", "worker"}
+    admin.call("DELETE", path, ok=204)
+    assert admin.session.head(admin.url + path, raise_exc=False).status_code == 404
+
+
+def test_effective_assignments_include_inherited_ones(admin: Admin) -> None:
+    project, user = admin.customer("eli")
+    role = admin.role_id("reader")
+    path = f"/OS-INHERIT/domains/default/users/{user['id']}/roles/{role}/inherited_to_projects"
+    admin.call("PUT", path, ok=204)
+    query = f"/role_assignments?effective&user.id={user['id']}&scope.project.id={project['id']}"
+    rows = admin.call("GET", query, ok=200)["role_assignments"]
+    assert {(r["role"]["id"], r["scope"]["project"]["id"]) for r in rows} >= {(role, project["id"])}
+
+
+def test_endpoint_enabled_must_be_a_real_boolean(admin: Admin, conn: Connection) -> None:
+    service = conn.identity.create_service(type="thing", name="thing")
+    body = {
+        "endpoint": {
+            "service_id": service.id,
+            "interface": "public",
+            "url": "http://thing.example",
+            "enabled": "True",
+        }
+    }
+    resp = admin.session.post(admin.url + "/endpoints", json=body, raise_exc=False)
+    assert resp.status_code == 400

@@ -331,3 +331,23 @@ def test_operator_domain_admins_are_landlord_admins_and_customers_cannot_enter(
     assert as_user(admin, domain_admin, "POST", "/projects", body)[0] == 403
     path = f"/projects/{staff_project['id']}/users/{user['id']}/roles/{role}"
     assert as_user(admin, domain_admin, "PUT", path)[0] == 403
+
+
+def test_a_member_in_the_operator_domain_is_an_ordinary_user(
+    exchange_factory,  # type: ignore[no-untyped-def]
+) -> None:
+    exchange = exchange_factory({"harvard": {"parts": ["identity"], "operator_domain": "ops"}})
+    admin = Admin(exchange)
+    ops = admin.call("GET", "/domains?name=ops", ok=200)["domains"][0]
+    body = {"project": {"name": "staff", "domain_id": ops["id"]}}
+    project = admin.call("POST", "/projects", body, ok=201)["project"]
+    body = {"user": {"name": "mo", "password": "mo-pw", "domain_id": ops["id"]}}
+    user = admin.call("POST", "/users", body, ok=201)["user"]
+    admin.grant(project["id"], user["id"], "member")
+    sess = ks_session.Session(
+        auth=v3.Password(
+            auth_url=admin.url, user_id=user["id"], password="mo-pw", project_id=project["id"]
+        )
+    )
+    assert as_user(admin, sess, "GET", "/users")[0] == 403
+    assert as_user(admin, sess, "GET", "/projects")[0] == 403

@@ -194,7 +194,10 @@ async def list_assignments(session: AsyncSession, f: AssignmentFilter) -> Sequen
     query = select(Assignment)
     if f.role_id:
         query = query.where(Assignment.role_id == f.role_id)
-    if f.project_id:
+    if f.project_id and f.effective:
+        # Grants inherited from the project's domain or ancestors hold on it too.
+        query = query.where(or_(*await _target_clauses(session, Target.project(f.project_id))))
+    elif f.project_id:
         query = query.where(Assignment.target_type == PROJECT, Assignment.target_id == f.project_id)
     if f.domain_id:
         query = query.where(Assignment.target_type == DOMAIN, Assignment.target_id == f.domain_id)
@@ -221,7 +224,23 @@ async def list_assignments(session: AsyncSession, f: AssignmentFilter) -> Sequen
     )
     if not f.effective:
         return rows
+    if f.project_id:
+        rows = [_on_project(row, f.project_id) for row in rows]
     return await _expand_groups(session, rows, only_user=f.user_id)
+
+
+def _on_project(row: Assignment, project_id: str) -> Assignment:
+    """An inherited grant, shown as Keystone shows effective ones: on the project itself."""
+    if not row.inherited:
+        return row
+    return Assignment(
+        actor_type=row.actor_type,
+        actor_id=row.actor_id,
+        target_type=PROJECT,
+        target_id=project_id,
+        role_id=row.role_id,
+        inherited=False,
+    )
 
 
 async def _expand_groups(

@@ -5,7 +5,8 @@
   customer's project does *not* make its holder a landlord administrator: Keystone's old
   "admin anywhere is admin everywhere" (bug 968696) is exactly what a shared cloud cannot have.
 - A landlord may name an *operator domain* (``operator_domain`` in the topology) for its own
-  staff: ``admin`` on any project of that domain is a landlord administrator too. Only
+  staff: ``admin`` on any project of that domain is a landlord administrator too (a member
+  or reader there is an ordinary user). Only
   landlord administrators (and admins of that domain, whom only they can appoint) can make
   projects or grants there, so no customer can enter it. Tempest's dynamic admins use it.
 - ``reader`` (or ``member``) on the system or on the admin project reads everything.
@@ -28,20 +29,24 @@ class Policy:
     operator_domain_id: str | None = None
 
     def _landlord_scope(self, p: Principal) -> bool:
-        if p.system or (p.project_id is not None and p.project_id == self.admin_project_id):
-            return True
+        return p.system or (p.project_id is not None and p.project_id == self.admin_project_id)
+
+    def _staff_admin(self, p: Principal) -> bool:
+        """Admin on a project of the operator domain (members there are plain members)."""
         operators = self.operator_domain_id
         return (
             operators is not None
             and p.project_id is not None
-            and (p.project_domain_id == operators)
+            and p.project_domain_id == operators
+            and p.has_role("admin")
         )
 
     def is_admin(self, p: Principal) -> bool:
-        return self._landlord_scope(p) and p.has_role("admin")
+        return (self._landlord_scope(p) and p.has_role("admin")) or self._staff_admin(p)
 
     def is_reader(self, p: Principal) -> bool:
-        return self._landlord_scope(p) and p.has_role("admin", "member", "reader")
+        landlord = self._landlord_scope(p) and p.has_role("admin", "member", "reader")
+        return landlord or self._staff_admin(p)
 
     def is_domain_admin(self, p: Principal, domain_id: str | None) -> bool:
         return self.is_admin(p) or (

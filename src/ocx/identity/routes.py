@@ -4,11 +4,22 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from ocx.identity.api import appcreds, auth, catalog, market, resources, roles, users
+from ocx.identity.api import (
+    appcreds,
+    auth,
+    catalog,
+    implied_roles,
+    market,
+    resources,
+    roles,
+    users,
+)
 from ocx.identity.assignments import DOMAIN, GROUP, PROJECT, SYSTEM, USER
 from ocx.identity.federation.routes import routes as federation_routes
 from ocx.identity.oidc.routes import routes as oidc_routes
 from ocx.identity.routes_base import route
+
+IMPLIES = "/v3/roles/{prior_role_id}/implies/{implied_role_id}"
 
 
 def _grant_routes() -> list[BaseRoute]:
@@ -104,6 +115,12 @@ def routes() -> list[BaseRoute]:
         route("/v3/roles/{role_id}", roles.update_role, "PATCH"),
         route("/v3/roles/{role_id}", roles.delete_role, "DELETE"),
         route("/v3/role_assignments", roles.list_role_assignments, "GET"),
+        route("/v3/role_inferences", implied_roles.list_all, "GET"),
+        route("/v3/roles/{prior_role_id}/implies", implied_roles.list_for, "GET"),
+        route(IMPLIES, implied_roles.create, "PUT"),
+        route(IMPLIES, implied_roles.show, "GET"),
+        route(IMPLIES, implied_roles.check, "HEAD"),
+        route(IMPLIES, implied_roles.delete, "DELETE"),
         *_grant_routes(),
         route("/v3/regions", catalog.create_region, "POST"),
         route("/v3/regions", catalog.list_regions, "GET"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import Depends, Request, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from ocx.common import errors
 from ocx.common.auth import Principal
@@ -55,7 +55,7 @@ class EndpointIn(BaseModel):
     url: str = Field(min_length=1)
     region_id: str | None = None
     region: str | None = None
-    enabled: bool = True
+    enabled: StrictBool = True  # Keystone refuses "True" and 1
 
 
 class EndpointPatch(BaseModel):
@@ -65,7 +65,7 @@ class EndpointPatch(BaseModel):
     url: str | None = Field(None, min_length=1)
     region_id: str | None = None
     region: str | None = None
-    enabled: bool | None = None
+    enabled: StrictBool | None = None
 
 
 class RegionBody(BaseModel):
@@ -284,6 +284,13 @@ def _interface(value: str | None) -> None:
         raise errors.ValidationError(f"interface must be one of {', '.join(INTERFACES)}.")
 
 
+async def _legacy_region(session: Any, region_id: str) -> None:
+    """Keystone's legacy ``region`` field on an endpoint makes the region it names."""
+    if await session.get(Region, region_id) is None:
+        session.add(Region(id=region_id, description=""))
+        await session.flush()
+
+
 async def create_endpoint(
     body: EndpointBody,
     request: Request,
@@ -300,10 +307,8 @@ async def create_endpoint(
         await store.get(session, Service, e.service_id, "service")
         if e.region_id:
             await store.get(session, Region, e.region_id, "region")
-        elif e.region and await session.get(Region, e.region) is None:
-            # Keystone's legacy ``region`` field makes the region it names.
-            session.add(Region(id=e.region, description=""))
-            await session.flush()
+        elif e.region:
+            await _legacy_region(session, e.region)
         row = Endpoint(
             id=store.new_id(),
             service_id=e.service_id,
@@ -364,8 +369,10 @@ async def update_endpoint(
         row = await store.get(session, Endpoint, endpoint_id, "endpoint")
         if "service_id" in changes:
             await store.get(session, Service, changes["service_id"], "service")
-        if changes.get("region_id"):
-            await store.get(session, Region, changes["region_id"], "region")
+        if body.endpoint.region_id:
+            await store.get(session, Region, body.endpoint.region_id, "region")
+        elif body.endpoint.region:
+            await _legacy_region(session, body.endpoint.region)
         apply(row, changes)
     return {"endpoint": views.endpoint(base_url(request), row)}
 

@@ -1,0 +1,81 @@
+"""Implied roles ("role inferences"): holding the prior role gives the implied one too.
+
+Plain functions over a session, used by the HTTP handlers and callable without a server.
+Tokens carry roles already expanded, so a rule added or removed applies to tokens issued
+after it.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ocx.common import errors
+from ocx.identity import store
+from ocx.identity.models import ImpliedRole, Role
+
+
+async def pair(session: AsyncSession, prior_id: str, implied_id: str) -> tuple[Role, Role]:
+    prior = await store.get(session, Role, prior_id, "role")
+    implied = await store.get(session, Role, implied_id, "role")
+    return prior, implied
+
+
+async def add(session: AsyncSession, prior_id: str, implied_id: str) -> tuple[Role, Role]:
+    prior, implied = await pair(session, prior_id, implied_id)
+    if prior.id == implied.id:
+        raise errors.ValidationError("A role cannot imply itself.")
+    if prior.id in await closure(session, implied.id):
+        raise errors.ValidationError(
+            f"Role {implied.name} already implies {prior.name}: no cycles of implied roles."
+        )
+    if await session.get(ImpliedRole, (prior.id, implied.id)) is None:
+        session.add(ImpliedRole(prior_role_id=prior.id, implied_role_id=implied.id))
+        await session.flush()
+    return prior, implied
+
+
+async def get(session: AsyncSession, prior_id: str, implied_id: str) -> tuple[Role, Role]:
+    prior, implied = await pair(session, prior_id, implied_id)
+    if await session.get(ImpliedRole, (prior.id, implied.id)) is None:
+        raise errors.NotFound(f"{prior.id} does not imply {implied.id}.")
+    return prior, implied
+
+
+async def remove(session: AsyncSession, prior_id: str, implied_id: str) -> None:
+    prior, implied = await get(session, prior_id, implied_id)
+    row = await session.get(ImpliedRole, (prior.id, implied.id))
+    await session.delete(row)
+
+
+async def implied_by(session: AsyncSession, prior_id: str) -> tuple[Role, list[Role]]:
+    prior = await store.get(session, Role, prior_id, "role")
+    query = (
+        select(Role)
+        .join(ImpliedRole, ImpliedRole.implied_role_id == Role.id)
+        .where(ImpliedRole.prior_role_id == prior.id)
+        .order_by(Role.name)
+    )
+    return prior, list(await session.scalars(query))
+
+
+async def every(session: AsyncSession) -> list[tuple[Role, list[Role]]]:
+    priors = select(ImpliedRole.prior_role_id).distinct()
+    query = select(Role).where(Role.id.in_(priors)).order_by(Role.name)
+    return [await implied_by(session, r.id) for r in await session.scalars(query)]
+
+
+async def closure(session: AsyncSession, role_id: str) -> set[str]:
+    """Every role ``role_id`` implies, directly or not."""
+    rules = (await session.execute(select(ImpliedRole))).scalars().all()
+    implies: dict[str, list[str]] = {}
+    for rule in rules:
+        implies.setdefault(rule.prior_role_id, []).append(rule.implied_role_id)
+    found: set[str] = set()
+    todo = [role_id]
+    while todo:
+        for nxt in implies.get(todo.pop(), ()):
+            if nxt not in found:
+                found.add(nxt)
+                todo.append(nxt)
+    return found
