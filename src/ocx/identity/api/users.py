@@ -1,22 +1,22 @@
-"""Users, passwords, groups and group membership."""
+"""Users, passwords, groups and group membership over HTTP: parse, call, render.
+
+The rules live in :mod:`ocx.identity.users`.
+"""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import Depends, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
 
-from ocx.common import errors
 from ocx.common.auth import Principal
 from ocx.common.pagination import Page
-from ocx.identity import assignments, store, tokens
+from ocx.identity import users as domain
 from ocx.identity.api import views
-from ocx.identity.api.crud import apply, domain_scope, extras, list_rows
+from ocx.identity.api.crud import domain_scope, extras, list_rows
 from ocx.identity.api.deps import base_url, caller, collection, page, service
-from ocx.identity.models import Domain, Group, Membership, Project, User
+from ocx.identity.models import Group, User
 from ocx.identity.service import IdentityService
 
 PASSWORD = Field(min_length=1, max_length=4096)
@@ -90,12 +90,16 @@ class GroupPatchBody(BaseModel):
     group: GroupPatch
 
 
-def _now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
+Svc = Depends(service)
+Who = Depends(caller)
 
 
-def _domain_of(who: Principal, given: str | None) -> str:
-    return given or who.domain_id or who.project_domain_id or who.user_domain_id
+def _user_doc(request: Request, row: User) -> dict[str, Any]:
+    return {"user": views.user(base_url(request), row)}
+
+
+def _group_doc(request: Request, row: Group) -> dict[str, Any]:
+    return {"group": views.group(base_url(request), row)}
 
 
 # --- users ---------------------------------------------------------------------------------
@@ -105,39 +109,27 @@ async def create_user(
     body: UserBody,
     request: Request,
     response: Response,
-    svc: IdentityService = Depends(service),
-    who: Principal = Depends(caller),
+    svc: IdentityService = Svc,
+    who: Principal = Who,
 ) -> dict[str, Any]:
     u = body.user
-    domain_id = _domain_of(who, u.domain_id)
-    svc.policy.require_domain_admin(who, domain_id, "identity:create_user")
-    hashed = await svc.hasher.hash(u.password) if u.password else None
-    async with svc.db.session() as session:
-        await store.get(session, Domain, domain_id, "domain")
-        if u.default_project_id:
-            await store.get(session, Project, u.default_project_id, "project")
-        row = User(
-            id=store.new_id(),
-            name=u.name,
-            domain_id=domain_id,
-            enabled=u.enabled,
-            password_hash=hashed,
-            default_project_id=u.default_project_id,
-            description=u.description,
-            email=u.email,
-            extra=extras(u),
-            created_at=_now(),
-        )
-        await store.add_unique(session, row, f"user {u.name} in domain {domain_id}")
+    fields = domain.UserFields(
+        name=u.name,
+        domain_id=u.domain_id,
+        password=u.password,
+        enabled=u.enabled,
+        default_project_id=u.default_project_id,
+        description=u.description,
+        email=u.email,
+        extra=extras(u),
+    )
+    row = await domain.create_user(svc, who, fields)
     response.status_code = 201
-    return {"user": views.user(base_url(request), row)}
+    return _user_doc(request, row)
 
 
 async def list_users(
-    request: Request,
-    pg: Page = Depends(page),
-    svc: IdentityService = Depends(service),
-    who: Principal = Depends(caller),
+    request: Request, pg: Page = Depends(page), svc: IdentityService = Svc, who: Principal = Who
 ) -> dict[str, Any]:
     where = domain_scope(svc, who, User.domain_id, "identity:list_users")
     async with svc.db.session() as session:
@@ -154,107 +146,54 @@ async def list_users(
 
 
 async def get_user(
-    user_id: str,
-    request: Request,
-    svc: IdentityService = Depends(service),
-    who: Principal = Depends(caller),
+    user_id: str, request: Request, svc: IdentityService = Svc, who: Principal = Who
 ) -> dict[str, Any]:
-    async with svc.db.session() as session:
-        row = await store.get(session, User, user_id, "user")
-    svc.policy.require_self_or_reader(who, row.id, row.domain_id, "identity:get_user")
-    return {"user": views.user(base_url(request), row)}
+    return _user_doc(request, await domain.get_user(svc, who, user_id))
 
 
 async def update_user(
     user_id: str,
     body: UserPatchBody,
     request: Request,
-    svc: IdentityService = Depends(service),
-    who: Principal = Depends(caller),
+    svc: IdentityService = Svc,
+    who: Principal = Who,
 ) -> dict[str, Any]:
-    extra = extras(body.user, user_id)
-    changes = body.user.model_dump(exclude_none=True, exclude={"options", "password", *extra})
-    changes.pop("id", None)
-    hashed = await svc.hasher.hash(body.user.password) if body.user.password else None
-    async with svc.db.session() as session:
-        row = await store.get(session, User, user_id, "user")
-        svc.policy.require_domain_admin(who, row.domain_id, "identity:update_user")
-        changed = apply(row, changes)
-        if extra:
-            row.extra = {**(row.extra or {}), **extra}
-        if hashed is not None:
-            row.password_hash = hashed
-            changed.append("password")
-        await store.flush_unique(session, f"user {row.name}")
-        if "password" in changed or ("enabled" in changed and not row.enabled):
-            await tokens.record_revocation(session, user_id=row.id)
-    svc.revoked_something()
-    return {"user": views.user(base_url(request), row)}
+    u = body.user
+    fields = domain.UserFields(
+        name=u.name,
+        password=u.password,
+        enabled=u.enabled,
+        default_project_id=u.default_project_id,
+        description=u.description,
+        email=u.email,
+        extra=extras(u, user_id),
+    )
+    return _user_doc(request, await domain.update_user(svc, who, user_id, fields))
 
 
-async def delete_user(
-    user_id: str, svc: IdentityService = Depends(service), who: Principal = Depends(caller)
-) -> Response:
-    async with svc.db.session() as session:
-        row = await store.get(session, User, user_id, "user")
-        svc.policy.require_domain_admin(who, row.domain_id, "identity:delete_user")
-        if row.id == who.user_id:
-            raise errors.Forbidden("You cannot delete your own user.")
-        await assignments.remove_for(session, actor_id=row.id)
-        await session.delete(row)
-        await tokens.record_revocation(session, user_id=row.id)
-    svc.revoked_something()
+async def delete_user(user_id: str, svc: IdentityService = Svc, who: Principal = Who) -> Response:
+    await domain.delete_user(svc, who, user_id)
     return Response(status_code=204)
 
 
-async def change_password(
-    user_id: str, body: PasswordBody, svc: IdentityService = Depends(service)
-) -> Response:
+async def change_password(user_id: str, body: PasswordBody, svc: IdentityService = Svc) -> Response:
     # Keystone takes this call without a token: the original password is the credential.
-    async with svc.db.session() as session:
-        row = await store.get(session, User, user_id, "user")
-        if not row.enabled or not await svc.hasher.verify(
-            row.password_hash, body.user.original_password
-        ):
-            raise errors.Unauthorized("The original password is not correct.")
-        row.password_hash = await svc.hasher.hash(body.user.password)
-        await tokens.record_revocation(session, user_id=row.id)
-    svc.revoked_something()
+    await domain.change_password(svc, user_id, body.user.original_password, body.user.password)
     return Response(status_code=204)
 
 
 async def user_projects(
-    user_id: str,
-    request: Request,
-    svc: IdentityService = Depends(service),
-    who: Principal = Depends(caller),
+    user_id: str, request: Request, svc: IdentityService = Svc, who: Principal = Who
 ) -> dict[str, Any]:
-    async with svc.db.session() as session:
-        row = await store.get(session, User, user_id, "user")
-        svc.policy.require_self_or_reader(who, row.id, row.domain_id, "identity:list_user_projects")
-        projects = await assignments.projects_of(session, row.id)
+    projects = await domain.projects_of_user(svc, who, user_id)
     base = base_url(request)
     return collection(request, "projects", [views.project(base, p) for p in projects])
 
 
 async def user_groups(
-    user_id: str,
-    request: Request,
-    svc: IdentityService = Depends(service),
-    who: Principal = Depends(caller),
+    user_id: str, request: Request, svc: IdentityService = Svc, who: Principal = Who
 ) -> dict[str, Any]:
-    async with svc.db.session() as session:
-        row = await store.get(session, User, user_id, "user")
-        svc.policy.require_self_or_reader(
-            who, row.id, row.domain_id, "identity:list_groups_for_user"
-        )
-        query = (
-            select(Group)
-            .join(Membership, Membership.group_id == Group.id)
-            .where(Membership.user_id == row.id)
-            .order_by(Group.name)
-        )
-        groups = list(await session.scalars(query))
+    groups = await domain.groups_of_user(svc, who, user_id)
     base = base_url(request)
     return collection(request, "groups", [views.group(base, g) for g in groups])
 
@@ -266,31 +205,17 @@ async def create_group(
     body: GroupBody,
     request: Request,
     response: Response,
-    svc: IdentityService = Depends(service),
-    who: Principal = Depends(caller),
+    svc: IdentityService = Svc,
+    who: Principal = Who,
 ) -> dict[str, Any]:
     g = body.group
-    domain_id = _domain_of(who, g.domain_id)
-    svc.policy.require_domain_admin(who, domain_id, "identity:create_group")
-    async with svc.db.session() as session:
-        await store.get(session, Domain, domain_id, "domain")
-        row = Group(
-            id=store.new_id(),
-            name=g.name,
-            domain_id=domain_id,
-            description=g.description,
-            extra=extras(g),
-        )
-        await store.add_unique(session, row, f"group {g.name} in domain {domain_id}")
+    row = await domain.create_group(svc, who, g.name, g.domain_id, g.description, extras(g))
     response.status_code = 201
-    return {"group": views.group(base_url(request), row)}
+    return _group_doc(request, row)
 
 
 async def list_groups(
-    request: Request,
-    pg: Page = Depends(page),
-    svc: IdentityService = Depends(service),
-    who: Principal = Depends(caller),
+    request: Request, pg: Page = Depends(page), svc: IdentityService = Svc, who: Principal = Who
 ) -> dict[str, Any]:
     where = domain_scope(svc, who, Group.domain_id, "identity:list_groups")
     async with svc.db.session() as session:
@@ -307,122 +232,52 @@ async def list_groups(
 
 
 async def get_group(
-    group_id: str,
-    request: Request,
-    svc: IdentityService = Depends(service),
-    who: Principal = Depends(caller),
+    group_id: str, request: Request, svc: IdentityService = Svc, who: Principal = Who
 ) -> dict[str, Any]:
-    async with svc.db.session() as session:
-        row = await store.get(session, Group, group_id, "group")
-        member = await session.get(Membership, (row.id, who.user_id))
-    if member is None:
-        svc.policy.require_domain_reader(who, row.domain_id, "identity:get_group")
-    return {"group": views.group(base_url(request), row)}
+    return _group_doc(request, await domain.get_group(svc, who, group_id))
 
 
 async def update_group(
     group_id: str,
     body: GroupPatchBody,
     request: Request,
-    svc: IdentityService = Depends(service),
-    who: Principal = Depends(caller),
+    svc: IdentityService = Svc,
+    who: Principal = Who,
 ) -> dict[str, Any]:
-    async with svc.db.session() as session:
-        row = await store.get(session, Group, group_id, "group")
-        svc.policy.require_domain_admin(who, row.domain_id, "identity:update_group")
-        extra = extras(body.group, group_id)
-        changes = body.group.model_dump(exclude_none=True, exclude={"id", *extra})
-        apply(row, changes)
-        if extra:
-            row.extra = {**(row.extra or {}), **extra}
-        await store.flush_unique(session, f"group {row.name}")
-    return {"group": views.group(base_url(request), row)}
+    extra = extras(body.group, group_id)
+    changes = body.group.model_dump(exclude_none=True, exclude={"id", *extra})
+    return _group_doc(request, await domain.update_group(svc, who, group_id, changes, extra))
 
 
-async def delete_group(
-    group_id: str, svc: IdentityService = Depends(service), who: Principal = Depends(caller)
-) -> Response:
-    async with svc.db.session() as session:
-        row = await store.get(session, Group, group_id, "group")
-        svc.policy.require_domain_admin(who, row.domain_id, "identity:delete_group")
-        members = list(await session.scalars(select(Membership.user_id).filter_by(group_id=row.id)))
-        await assignments.remove_for(session, actor_id=row.id)
-        await session.delete(row)
-        for member in members:
-            await tokens.record_revocation(session, user_id=member)
-    svc.revoked_something()
+async def delete_group(group_id: str, svc: IdentityService = Svc, who: Principal = Who) -> Response:
+    await domain.delete_group(svc, who, group_id)
     return Response(status_code=204)
 
 
 async def group_members(
-    group_id: str,
-    request: Request,
-    svc: IdentityService = Depends(service),
-    who: Principal = Depends(caller),
+    group_id: str, request: Request, svc: IdentityService = Svc, who: Principal = Who
 ) -> dict[str, Any]:
-    async with svc.db.session() as session:
-        row = await store.get(session, Group, group_id, "group")
-        svc.policy.require_domain_reader(who, row.domain_id, "identity:list_users_in_group")
-        query = (
-            select(User)
-            .join(Membership, Membership.user_id == User.id)
-            .where(Membership.group_id == row.id)
-            .order_by(User.name)
-        )
-        users = list(await session.scalars(query))
+    found = await domain.members(svc, who, group_id)
     base = base_url(request)
-    return collection(request, "users", [views.user(base, u) for u in users])
-
-
-async def _group_and_user(session: Any, group_id: str, user_id: str) -> tuple[Group, User]:
-    return (
-        await store.get(session, Group, group_id, "group"),
-        await store.get(session, User, user_id, "user"),
-    )
+    return collection(request, "users", [views.user(base, u) for u in found])
 
 
 async def add_member(
-    group_id: str,
-    user_id: str,
-    svc: IdentityService = Depends(service),
-    who: Principal = Depends(caller),
+    group_id: str, user_id: str, svc: IdentityService = Svc, who: Principal = Who
 ) -> Response:
-    async with svc.db.session() as session:
-        group, user = await _group_and_user(session, group_id, user_id)
-        svc.policy.require_domain_admin(who, group.domain_id, "identity:add_user_to_group")
-        if await session.get(Membership, (group.id, user.id)) is None:
-            session.add(Membership(group_id=group.id, user_id=user.id))
+    await domain.add_member(svc, who, group_id, user_id)
     return Response(status_code=204)
 
 
 async def check_member(
-    group_id: str,
-    user_id: str,
-    svc: IdentityService = Depends(service),
-    who: Principal = Depends(caller),
+    group_id: str, user_id: str, svc: IdentityService = Svc, who: Principal = Who
 ) -> Response:
-    async with svc.db.session() as session:
-        group, user = await _group_and_user(session, group_id, user_id)
-        if who.user_id != user.id:
-            svc.policy.require_domain_reader(who, group.domain_id, "identity:check_user_in_group")
-        if await session.get(Membership, (group.id, user.id)) is None:
-            raise errors.NotFound(f"User {user.id} is not a member of group {group.id}.")
+    await domain.check_member(svc, who, group_id, user_id)
     return Response(status_code=204)
 
 
 async def remove_member(
-    group_id: str,
-    user_id: str,
-    svc: IdentityService = Depends(service),
-    who: Principal = Depends(caller),
+    group_id: str, user_id: str, svc: IdentityService = Svc, who: Principal = Who
 ) -> Response:
-    async with svc.db.session() as session:
-        group, user = await _group_and_user(session, group_id, user_id)
-        svc.policy.require_domain_admin(who, group.domain_id, "identity:remove_user_from_group")
-        member = await session.get(Membership, (group.id, user.id))
-        if member is None:
-            raise errors.NotFound(f"User {user.id} is not a member of group {group.id}.")
-        await session.delete(member)
-        await tokens.record_revocation(session, user_id=user.id)
-    svc.revoked_something()
+    await domain.remove_member(svc, who, group_id, user_id)
     return Response(status_code=204)
