@@ -22,7 +22,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute
 
 from ocx.common import errors
-from ocx.common.bodies import CLIENT_GONE, BodyLimits
+from ocx.common.bodies import CLIENT_GONE, MAX_BODY, BodyLimits
 from ocx.common.logs import RequestContext
 
 log = logging.getLogger("ocx.app")
@@ -37,12 +37,13 @@ def create_app(
     routes: Sequence[BaseRoute],
     lifespan: Lifespan | None = None,
     state: dict[str, Any] | None = None,
+    max_body: int = MAX_BODY,
 ) -> FastAPI:
     middleware = [
         Middleware(RequestContext, service=service),
     ]
     if family is not errors.Family.SWIFT:  # Swift bodies are data, streamed by the part itself
-        middleware.append(Middleware(BodyLimits, family=family))
+        middleware.append(Middleware(BodyLimits, family=family, max_body=max_body))
 
     async def healthz() -> dict[str, str]:
         return {"status": "ok", "service": service}

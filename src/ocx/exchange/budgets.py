@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ocx.common import errors
 from ocx.exchange import events, money
-from ocx.exchange.models import Budget, UsageRecord
+from ocx.exchange.models import Budget, UsageTotal
 
 WARN_AT = 0.8
 
@@ -27,8 +27,8 @@ def period_of(ts: float) -> str:
 
 
 async def spent(session: AsyncSession, customer: str, period: str) -> int:
-    query = select(func.coalesce(func.sum(UsageRecord.cost_nanos), 0)).where(
-        UsageRecord.customer == customer, UsageRecord.period == period
+    query = select(func.coalesce(func.sum(UsageTotal.cost_nanos), 0)).where(
+        UsageTotal.customer == customer, UsageTotal.period == period
     )
     return int(await session.scalar(query) or 0)
 

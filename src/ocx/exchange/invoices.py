@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ocx.common import errors
 from ocx.exchange import money
-from ocx.exchange.models import Invoice, Offering, UsageRecord
+from ocx.exchange.models import Invoice, Offering, UsageRecord, UsageTotal
 
 CURRENCY = "USD"
 
@@ -74,32 +74,38 @@ class Line:
 
 
 async def _lines(session: AsyncSession, where: list[Any], by_customer: bool = False) -> list[Line]:
-    keys = [
-        UsageRecord.landlord,
-        UsageRecord.offering_id,
-        UsageRecord.metric,
-        UsageRecord.unit,
-        UsageRecord.unit_price_nanos,
-    ]
+    """Invoice lines from the running totals (one row per line, whatever the record count)."""
+    t = UsageTotal
+    keys: list[Any] = [t.landlord, t.offering_id, t.metric, t.unit, t.unit_price_nanos]
     if by_customer:
-        keys.append(UsageRecord.customer)
-    query = (
-        select(
-            *keys,
-            func.sum(UsageRecord.quantity_nanos),
-            func.sum(UsageRecord.cost_nanos),
-            func.count(),
-        )
-        .where(*where)
-        .group_by(*keys)
-        .order_by(*keys)
+        keys.append(t.customer)
+    query = select(
+        *keys, func.sum(t.quantity_nanos), func.sum(t.cost_nanos), func.sum(t.records)
+    ).where(*where)
+    return _to_lines(await session.execute(query.group_by(*keys).order_by(*keys)), by_customer)
+
+
+async def _late_lines(
+    session: AsyncSession, customer: str, period: str, after: float
+) -> list[Line]:
+    """Lines of the records that arrived after ``after`` (an issued invoice's amendment)."""
+    r = UsageRecord
+    keys: list[Any] = [r.landlord, r.offering_id, r.metric, r.unit, r.unit_price_nanos]
+    query = select(*keys, func.sum(r.quantity_nanos), func.sum(r.cost_nanos), func.count()).where(
+        r.customer == customer, r.period == period, r.ingested_at > after
     )
+    return _to_lines(await session.execute(query.group_by(*keys).order_by(*keys)), False)
+
+
+def _to_lines(result: Any, by_customer: bool) -> list[Line]:
     lines = []
-    for row in (await session.execute(query)).all():
+    for row in result.all():
         values: tuple[Any, ...] = tuple(row)
         landlord, offering_id, metric, unit, price = values[:5]
         quantity, cost, count = values[-3:]
-        line = Line(landlord, offering_id, metric, unit, price, int(quantity), int(cost), count)
+        line = Line(
+            landlord, offering_id, metric, unit, price, int(quantity), int(cost), int(count)
+        )
         if by_customer:
             line.customer = values[5]
         lines.append(line)
@@ -117,7 +123,7 @@ async def _names(session: AsyncSession, lines: list[Line]) -> dict[str, tuple[st
 
 async def invoice(session: AsyncSession, customer: str, period: str) -> dict[str, Any]:
     check_period(period)
-    where = [UsageRecord.customer == customer, UsageRecord.period == period]
+    where = [UsageTotal.customer == customer, UsageTotal.period == period]
     lines = await _lines(session, where)
     names = await _names(session, lines)
     total = sum(line.cost_nanos for line in lines)
@@ -138,7 +144,7 @@ async def invoice(session: AsyncSession, customer: str, period: str) -> dict[str
         "status": "open",
     }
     if issued is not None:
-        late = await _lines(session, [*where, UsageRecord.ingested_at > issued.issued_at])
+        late = await _late_lines(session, customer, period, issued.issued_at)
         doc.update(
             id=issued.id,
             status="issued",
@@ -163,10 +169,13 @@ async def issue(session: AsyncSession, customer: str, period: str) -> Invoice:
     )
     if found is not None:
         raise errors.Conflict(f"Invoice {found.id} for {period} was already issued.")
-    where = [UsageRecord.customer == customer, UsageRecord.period == period]
+    where = [UsageTotal.customer == customer, UsageTotal.period == period]
     total, count = (
         await session.execute(
-            select(func.coalesce(func.sum(UsageRecord.cost_nanos), 0), func.count()).where(*where)
+            select(
+                func.coalesce(func.sum(UsageTotal.cost_nanos), 0),
+                func.coalesce(func.sum(UsageTotal.records), 0),
+            ).where(*where)
         )
     ).one()
     row = Invoice(
@@ -183,7 +192,7 @@ async def issue(session: AsyncSession, customer: str, period: str) -> Invoice:
 
 async def settlement(session: AsyncSession, landlord: str, period: str) -> dict[str, Any]:
     check_period(period)
-    where = [UsageRecord.landlord == landlord, UsageRecord.period == period]
+    where = [UsageTotal.landlord == landlord, UsageTotal.period == period]
     lines = await _lines(session, where, by_customer=True)
     names = await _names(session, lines)
     return {

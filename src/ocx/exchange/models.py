@@ -51,7 +51,11 @@ class Landlord(Base):
 
 class Offering(Base):
     __tablename__ = "offerings"
-    __table_args__ = (UniqueConstraint("landlord", "name"),)
+    # Browsing walks one type's listed offerings in price order and stops at a page's end.
+    __table_args__ = (
+        UniqueConstraint("landlord", "name"),
+        Index("ix_offerings_browse", "status", "service_type", "sort_price_nanos", "id"),
+    )
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     landlord: Mapped[str] = mapped_column(String(64), index=True)
     name: Mapped[str] = mapped_column(String(128))
@@ -146,6 +150,24 @@ class UsageRecord(Base):
     ingested_at: Mapped[float] = mapped_column(Float)
 
 
+class UsageTotal(Base):
+    """Rated usage summed per invoice line, kept in step with ``usage_records`` at ingest (in
+    the same transaction), so an invoice or a settlement reads lines, not every record."""
+
+    __tablename__ = "usage_totals"
+    __table_args__ = (Index("ix_usage_totals_landlord_period", "landlord", "period"),)
+    customer: Mapped[str] = mapped_column(String(64), primary_key=True)
+    period: Mapped[str] = mapped_column(String(7), primary_key=True)
+    landlord: Mapped[str] = mapped_column(String(64), primary_key=True)
+    offering_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    metric: Mapped[str] = mapped_column(String(128), primary_key=True)
+    unit: Mapped[str] = mapped_column(String(32), primary_key=True)
+    unit_price_nanos: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    quantity_nanos: Mapped[int] = mapped_column(BigInteger)
+    cost_nanos: Mapped[int] = mapped_column(BigInteger)
+    records: Mapped[int] = mapped_column(Integer)
+
+
 class Invoice(Base):
     """An issued invoice: its total is frozen; later records show up as an amendment."""
 
@@ -164,7 +186,8 @@ class Budget(Base):
     customer: Mapped[str] = mapped_column(String(64), primary_key=True)
     monthly_cap_nanos: Mapped[int] = mapped_column(BigInteger)
     refuse_over: Mapped[bool] = mapped_column(Boolean, default=False)
-    warned_period: Mapped[str] = mapped_column(String(7), default="")
+    # The month last warned about: "2026-11" at 80 %, "2026-11!" once over the cap.
+    warned_period: Mapped[str] = mapped_column(String(16), default="")
     updated_at: Mapped[float] = mapped_column(Float)
 
 

@@ -30,7 +30,7 @@ def parse_decimal(text: object, what: str) -> Decimal:
 
 
 def to_nanos(value: Decimal) -> int:
-    return int((value / NANO).to_integral_value(ROUND_HALF_EVEN))
+    return int(value.scaleb(9).to_integral_value(ROUND_HALF_EVEN))
 
 
 def price_nanos(text: object, what: str) -> int:

@@ -34,6 +34,7 @@ from ocx.exchange.signing import LandlordKeys, MarketSigner
 log = logging.getLogger("ocx.exchange")
 
 MIGRATIONS = "ocx.exchange:migrations"
+PROBES_IN_FLIGHT = 4
 
 
 class ExchangeService:
@@ -62,8 +63,8 @@ class ExchangeService:
         await self.db.migrate(MIGRATIONS, "alembic_version_exchange")
         self.signer = await signing.load_signer(self.db, self.settings.public_url)
         self._tasks = [
-            asyncio.create_task(self._every(self.settings.probe_interval, self.probe_all)),
-            asyncio.create_task(self._every(self.settings.lease_interval, self.tick_leases)),
+            asyncio.create_task(self._every("probe_interval", self.probe_all)),
+            asyncio.create_task(self._every("lease_interval", self.tick_leases)),
         ]
         log.info("exchange %s ready at %s", self.settings.landlord, self.settings.public_url)
 
@@ -76,9 +77,10 @@ class ExchangeService:
         await self.http.aclose()
         await self.db.dispose()
 
-    async def _every(self, interval: float, work: Callable[[], Awaitable[Any]]) -> None:
+    async def _every(self, interval: str, work: Callable[[], Awaitable[Any]]) -> None:
+        """Run ``work`` every ``settings.<interval>`` seconds (read anew each time)."""
         while True:
-            await asyncio.sleep(interval)
+            await asyncio.sleep(getattr(self.settings, interval))
             try:
                 await work()
             except Exception:
@@ -153,10 +155,16 @@ class ExchangeService:
         return verdict
 
     async def probe_all(self) -> None:
+        """Check every offering, a few at a time, so probing never starves the API."""
         async with self.db.session() as session:
             ids = list(await session.scalars(select(Offering.id)))
-        for offering_id in ids:
-            await self.check_offering(offering_id)
+        gate = asyncio.Semaphore(PROBES_IN_FLIGHT)
+
+        async def one(offering_id: str) -> None:
+            async with gate:
+                await self.check_offering(offering_id)
+
+        await asyncio.gather(*(one(i) for i in ids))
 
     # --- subscriptions -------------------------------------------------------------------
 

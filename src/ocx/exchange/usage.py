@@ -12,19 +12,19 @@ A record that arrives after its month's invoice was issued amends that invoice.
 from __future__ import annotations
 
 import bisect
+import functools
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select, tuple_
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ocx.common import errors
-from ocx.exchange import budgets, events, money
-from ocx.exchange.models import Invoice, Lease, Offer, Price, Subscription, UsageRecord
+from ocx.exchange import budgets, bulk, events, money
+from ocx.exchange.models import Invoice, Lease, Offer, Price, Subscription
 
 MAX_RECORDS = 10_000
 MAX_QUANTITY = Decimal(10**9)
@@ -41,16 +41,25 @@ class Ingested:
     over_budget: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class _Price:
+    valid_from: float
+    valid_until: float | None
+    unit: str
+    nanos: int
+
+
 class _Prices:
-    """Unit prices by (offering, metric), searchable by time."""
+    """Unit prices by (offering, metric), searchable by time (plain values: no ORM per row)."""
 
     def __init__(self, rows: Iterable[Price]):
-        self._by: dict[tuple[str, str], list[Price]] = {}
+        self._by: dict[tuple[str, str], list[_Price]] = {}
         for row in rows:
-            self._by.setdefault((row.offering_id, row.metric), []).append(row)
+            price = _Price(row.valid_from, row.valid_until, row.unit, row.unit_price_nanos)
+            self._by.setdefault((row.offering_id, row.metric), []).append(price)
         self._starts = {k: [p.valid_from for p in v] for k, v in self._by.items()}
 
-    def at(self, offering_id: str, metric: str, ts: float) -> Price | None:
+    def at(self, offering_id: str, metric: str, ts: float) -> _Price | None:
         rows = self._by.get((offering_id, metric))
         if not rows:
             return None
@@ -59,6 +68,19 @@ class _Prices:
             return None
         row = rows[i]
         return row if row.valid_until is None or ts < row.valid_until else None
+
+
+@dataclass(frozen=True)
+class _Contract:
+    """What rating needs of a subscription or lease, read once per batch."""
+
+    kind: str
+    landlord: str
+    offering_id: str
+    customer: str
+    begins: float
+    ends: float | None
+    lease_prices: dict[str, str] | None = None
 
 
 def _problem(index: int, text: str) -> errors.UnprocessableEntity:
@@ -83,39 +105,46 @@ def _check_shape(index: int, record: object) -> dict[str, Any]:
     return record
 
 
-async def _contracts(
-    session: AsyncSession, ids: set[str]
-) -> tuple[dict[str, Subscription], dict[str, tuple[Lease, Offer]]]:
+async def _contracts(session: AsyncSession, ids: set[str]) -> dict[str, _Contract]:
     sub_ids = [i for i in ids if i.startswith("sub-")]
     lease_ids = [i for i in ids if i.startswith("lease-")]
-    subs = {
-        s.id: s
-        for s in await session.scalars(select(Subscription).where(Subscription.id.in_(sub_ids)))
-    }
-    leases: dict[str, tuple[Lease, Offer]] = {}
+    found: dict[str, _Contract] = {}
+    if sub_ids:
+        for s in await session.scalars(select(Subscription).where(Subscription.id.in_(sub_ids))):
+            found[s.id] = _Contract(
+                "subscription", s.landlord, s.offering_id, s.customer, s.created_at, s.cancelled_at
+            )
     if lease_ids:
         query = select(Lease, Offer).join(Offer, Offer.id == Lease.offer_id)
         for lease, offer in (await session.execute(query.where(Lease.id.in_(lease_ids)))).all():
-            leases[lease.id] = (lease, offer)
-    return subs, leases
+            found[lease.id] = _Contract(
+                "lease",
+                lease.landlord,
+                offer.id,
+                lease.customer,
+                lease.start,
+                lease.end + offer.grace_seconds,
+                offer.prices,
+            )
+    return found
 
 
 async def ingest(session: AsyncSession, landlord: str, records: object) -> Ingested:
     if not isinstance(records, list) or not 0 < len(records) <= MAX_RECORDS:
         raise errors.BadRequest(f"A usage batch holds 1 to {MAX_RECORDS} records.")
     checked = [_check_shape(i, r) for i, r in enumerate(records)]
-    subs, leases = await _contracts(session, {r["contract_id"] for r in checked})
-    offering_ids = {s.offering_id for s in subs.values()}
+    contracts = await _contracts(session, {r["contract_id"] for r in checked})
+    offering_ids = {c.offering_id for c in contracts.values() if c.kind == "subscription"}
     prices = _Prices(
         await session.scalars(
             select(Price).where(Price.offering_id.in_(offering_ids)).order_by(Price.valid_from)
         )
     )
     now = time.time()
-    rows = [_rated(i, r, landlord, subs, leases, prices, now) for i, r in enumerate(checked)]
-    before = await _count(session, landlord, [r["record_id"] for r in rows])
-    await session.execute(_insert_ignoring(session), rows)
-    accepted = await _count(session, landlord, [r["record_id"] for r in rows]) - before
+    rows = [_rated(i, r, landlord, contracts, prices, now) for i, r in enumerate(checked)]
+    new = set(await bulk.insert_new(session, rows))
+    accepted = len(new)
+    await bulk.add_totals(session, [r for r in rows if r["record_id"] in new])
     amended = await _amended(session, rows) if accepted else ()
     customers = {r["customer"] for r in rows}
     over: list[str] = []
@@ -129,47 +158,42 @@ def _rated(
     index: int,
     r: dict[str, Any],
     landlord: str,
-    subs: dict[str, Subscription],
-    leases: dict[str, tuple[Lease, Offer]],
+    contracts: dict[str, _Contract],
     prices: _Prices,
     now: float,
 ) -> dict[str, Any]:
-    contract = r["contract_id"]
+    contract_id = r["contract_id"]
     quantity = money.parse_decimal(r["quantity"], f"record {index} quantity")
     if quantity > MAX_QUANTITY:
         raise _problem(index, f"quantity is over {MAX_QUANTITY} for one record.")
     start = float(r["start"])
-    if contract in subs:
-        sub = subs[contract]
-        if sub.landlord != landlord:
-            raise _problem(index, f"subscription {contract} is not with {landlord}.")
-        if start < sub.created_at:
-            raise _problem(index, f"use before subscription {contract} began is not billable.")
-        if sub.cancelled_at is not None and start >= sub.cancelled_at:
-            raise _problem(index, f"subscription {contract} was cancelled before this use.")
-        offering_id, customer = sub.offering_id, sub.customer
-        price = prices.at(offering_id, r["metric"], start)
+    contract = contracts.get(contract_id)
+    if contract is None:
+        raise _problem(index, f"no subscription or lease {contract_id!r} at this exchange.")
+    if contract.landlord != landlord:
+        raise _problem(index, f"{contract.kind} {contract_id} is not with {landlord}.")
+    offering_id, customer, metric = contract.offering_id, contract.customer, r["metric"]
+    if contract.lease_prices is None:
+        if start < contract.begins:
+            raise _problem(index, f"use before subscription {contract_id} began is not billable.")
+        if contract.ends is not None and start >= contract.ends:
+            raise _problem(index, f"subscription {contract_id} was cancelled before this use.")
+        price = prices.at(offering_id, metric, start)
         if price is None:
-            raise _problem(index, f"offering {offering_id} has no price for {r['metric']!r} then.")
+            raise _problem(index, f"offering {offering_id} has no price for {metric!r} then.")
         if price.unit != r["unit"]:
-            raise _problem(index, f"{r['metric']} is priced per {price.unit!r}, not {r['unit']!r}.")
-        unit_nanos = price.unit_price_nanos
-    elif contract in leases:
-        lease, offer = leases[contract]
-        if lease.landlord != landlord:
-            raise _problem(index, f"lease {contract} is not with {landlord}.")
-        offering_id, customer = offer.id, lease.customer
-        if not lease.start <= start < lease.end + offer.grace_seconds:
-            raise _problem(index, f"use outside lease {contract}'s window is not billable.")
-        if r["metric"] not in offer.prices:
-            raise _problem(index, f"offer {offer.id} has no price for {r['metric']!r}.")
-        unit_nanos = money.price_nanos(offer.prices[r["metric"]], "offer price")
+            raise _problem(index, f"{metric} is priced per {price.unit!r}, not {r['unit']!r}.")
+        unit_nanos = price.nanos
     else:
-        raise _problem(index, f"no subscription or lease {contract!r} at this exchange.")
+        if not contract.begins <= start < (contract.ends or 0.0):
+            raise _problem(index, f"use outside lease {contract_id}'s window is not billable.")
+        if metric not in contract.lease_prices:
+            raise _problem(index, f"offer {offering_id} has no price for {metric!r}.")
+        unit_nanos = money.price_nanos(contract.lease_prices[metric], "offer price")
     return {
         "landlord": landlord,
         "record_id": r["record_id"],
-        "contract_id": contract,
+        "contract_id": contract_id,
         "offering_id": offering_id,
         "customer": customer,
         "user_id": str(r.get("user_id", ""))[:64],
@@ -181,26 +205,18 @@ def _rated(
         "unit": r["unit"],
         "unit_price_nanos": unit_nanos,
         "cost_nanos": money.cost_nanos(quantity, unit_nanos),
-        "period": budgets.period_of(start),
+        "period": _period(start),
         "ingested_at": now,
     }
 
 
-def _insert_ignoring(session: AsyncSession) -> Any:
-    if session.get_bind().dialect.name == "postgresql":
-        return postgresql.insert(UsageRecord).on_conflict_do_nothing()
-    return sqlite.insert(UsageRecord).on_conflict_do_nothing()
+@functools.lru_cache(maxsize=4096)
+def _month_of_hour(hour: int) -> str:
+    return budgets.period_of(hour * 3600.0)
 
 
-async def _count(session: AsyncSession, landlord: str, record_ids: list[str]) -> int:
-    total = 0
-    for i in range(0, len(record_ids), 900):
-        chunk = record_ids[i : i + 900]
-        query = select(func.count()).where(
-            UsageRecord.landlord == landlord, UsageRecord.record_id.in_(chunk)
-        )
-        total += int(await session.scalar(query) or 0)
-    return total
+def _period(start: float) -> str:
+    return _month_of_hour(int(start // 3600))
 
 
 async def _amended(session: AsyncSession, rows: list[dict[str, Any]]) -> tuple[str, ...]:
