@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -15,11 +16,11 @@ from tests.conftest import _fresh_pg_database, make_topology
 from tests.vault.helpers import LANDLORDS, World, write_clouds
 
 
-def _world(path: Path) -> Iterator[World]:
+def world_of(path: Path, landlords: dict[str, Any] = LANDLORDS) -> Iterator[World]:
     url, drop = None, None
     if os.environ.get("OCX_TEST_DATABASE", "sqlite") == "postgresql":
         url, drop = _fresh_pg_database()
-    bg = BackgroundExchange(make_topology(LANDLORDS), path, url)
+    bg = BackgroundExchange(make_topology(landlords), path, url)
     try:
         exchange = bg.__enter__()
         exchange.background = bg  # type: ignore[attr-defined]
@@ -32,10 +33,10 @@ def _world(path: Path) -> Iterator[World]:
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    yield from _world(tmp_path_factory.mktemp("vault"))
+    yield from world_of(tmp_path_factory.mktemp("vault"))
 
 
 @pytest.fixture
 def own_world(tmp_path: Path) -> Iterator[World]:
     """An exchange of this test alone (it may stop a landlord)."""
-    yield from _world(tmp_path / "exchange")
+    yield from world_of(tmp_path / "exchange")

@@ -19,7 +19,14 @@ from ocx.common.errors import OCXError
 from ocx.proxy.client import clouds_file as default_clouds_file
 from ocx.vault import config, maintenance
 from ocx.vault.errors import Problem, VaultConfigError
-from ocx.vault.providers import Constraints, Offering, TopologyOfferings, choose
+from ocx.vault.providers import (
+    Constraints,
+    ExchangeOfferings,
+    Offering,
+    OfferingSource,
+    TopologyOfferings,
+    choose,
+)
 from ocx.vault.vault import Vault
 
 app = typer.Typer(
@@ -38,6 +45,14 @@ VaultFile = Annotated[
 CloudsFile = Annotated[
     Path | None,
     typer.Option("--clouds-file", envvar="OS_CLIENT_CONFIG_FILE", help="clouds.yaml"),
+]
+ExchangeUrl = Annotated[
+    str | None,
+    typer.Option(
+        "--exchange",
+        envvar="OCX_EXCHANGE_URL",
+        help="The exchange whose catalogue to choose from (default: the topology's stores).",
+    ),
 ]
 WrapKey = Annotated[
     Path | None,
@@ -110,6 +125,7 @@ def init(
     user: Annotated[str, typer.Option("--user", help="Your user at home.")] = "alice",
     home: Annotated[str, typer.Option("--home", help="Your home landlord.")] = "harvard",
     topology_file: Annotated[Path | None, typer.Option("--topology", exists=True)] = None,
+    exchange: ExchangeUrl = None,
     max_price: Annotated[float | None, typer.Option("--max-price")] = None,
     min_availability: Annotated[float | None, typer.Option("--min-availability")] = None,
     region: Annotated[list[str] | None, typer.Option("--region")] = None,
@@ -125,8 +141,7 @@ def init(
     with _failures("vault init"):
         if vault_file.exists() and not force:
             raise VaultConfigError(f"{vault_file} exists (--force replaces it)")
-        topo = topology.load(topology_file)
-        source = TopologyOfferings(topo, clouds or default_clouds_file(), user, home)
+        source = _source(exchange, topology_file, clouds, user, home)
         limits = Constraints(max_price, min_availability, tuple(region or ()))
         choice = choose(source.object_stores(), n, limits)
         cfg = config.VaultConfig.new(
@@ -138,6 +153,14 @@ def init(
     _providers_table(f"vault {k}-of-{n} at {vault_file}", cfg.providers)
     for reason in choice.reasons:
         out.print(f"  {reason}")
+
+
+def _source(
+    exchange: str | None, topo: Path | None, clouds: Path | None, user: str, home: str
+) -> OfferingSource:
+    if exchange:
+        return ExchangeOfferings(exchange, clouds or default_clouds_file(), user, home)
+    return TopologyOfferings(topology.load(topo), clouds or default_clouds_file(), user, home)
 
 
 def _providers_table(title: str, providers: tuple[Offering, ...]) -> None:
@@ -275,9 +298,13 @@ TopologyFile = Annotated[
 
 
 def _replacement(
-    v: Vault, landlord: str | None, user: str, home: str, clouds: Path | None, topo: Path | None
+    v: Vault,
+    landlord: str | None,
+    who: tuple[str, str, Path | None, str | None],
+    clouds: Path | None,
 ) -> Offering:
-    source = TopologyOfferings(topology.load(topo), clouds or default_clouds_file(), user, home)
+    user, home, topo, exchange = who
+    source = _source(exchange, topo, clouds, user, home)
     current = v.config.providers
     limits = Constraints(
         exclude_owners=tuple(p.owner for p in current),
@@ -298,12 +325,21 @@ def repair(
     user: Annotated[str, typer.Option("--user")] = "alice",
     home: Annotated[str, typer.Option("--home")] = "harvard",
     topology_file: TopologyFile = None,
+    exchange: ExchangeUrl = None,
     vault_file: VaultFile = DEFAULT_VAULT,
     clouds: CloudsFile = None,
     wrap_key: WrapKey = None,
 ) -> None:
     """Rebuild LANDLORD's share of every name at a new provider of a new owner."""
-    _move(landlord, to, (user, home, topology_file), vault_file, clouds, wrap_key, migrate=False)
+    _move(
+        landlord,
+        to,
+        (user, home, topology_file, exchange),
+        vault_file,
+        clouds,
+        wrap_key,
+        migrate=False,
+    )
 
 
 @app.command()
@@ -313,18 +349,27 @@ def migrate(
     user: Annotated[str, typer.Option("--user")] = "alice",
     home: Annotated[str, typer.Option("--home")] = "harvard",
     topology_file: TopologyFile = None,
+    exchange: ExchangeUrl = None,
     vault_file: VaultFile = DEFAULT_VAULT,
     clouds: CloudsFile = None,
     wrap_key: WrapKey = None,
 ) -> None:
     """Move LANDLORD's share to TO, then empty it at LANDLORD."""
-    _move(landlord, to, (user, home, topology_file), vault_file, clouds, wrap_key, migrate=True)
+    _move(
+        landlord,
+        to,
+        (user, home, topology_file, exchange),
+        vault_file,
+        clouds,
+        wrap_key,
+        migrate=True,
+    )
 
 
 def _move(
     landlord: str,
     to: str | None,
-    who: tuple[str, str, Path | None],
+    who: tuple[str, str, Path | None, str | None],
     vault_file: Path,
     clouds: Path | None,
     wrap_key: Path | None,
@@ -332,7 +377,7 @@ def _move(
 ) -> None:
     what = "vault migrate" if migrate else "vault repair"
     with _opened(vault_file, clouds, wrap_key) as v, _failures(what), _progress() as bar:
-        offer = _replacement(v, to, who[0], who[1], clouds, who[2])
+        offer = _replacement(v, to, who, clouds)
         task = bar.add_task(what, total=None)
         tick = lambda size: bar.advance(task, size)  # noqa: E731
         if migrate:

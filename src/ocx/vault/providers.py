@@ -3,9 +3,11 @@
 The owner (the legal operator) is the unit of non-collusion: two landlords of one owner
 count as one, so never hold two shares. The choice is the exchange's broker's
 (:mod:`ocx.exchange.broker`, policy ``non-colluding`` with ``distinct_owners`` n). The
-offerings come from an :class:`OfferingSource`: for now the topology (a landlord's ``owner``
-if the topology names one, else the landlord itself), with the customer's ``clouds.yaml``
-entries saying how to reach each store; the exchange's signed catalogue is the next source.
+offerings come from an :class:`OfferingSource`: the exchange's catalogue
+(:class:`ExchangeOfferings`: signed offerings, owners from the landlords' enrolments, prices,
+SLAs), or without an exchange the topology (:class:`TopologyOfferings`: a landlord's
+``owner`` if the topology names one, else the landlord itself). Either way the customer's
+``clouds.yaml`` says how to reach each store; stores it cannot reach are not offered.
 """
 
 from __future__ import annotations
@@ -14,15 +16,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
+import httpx
 import yaml
 
 from ocx.exchange import broker
 from ocx.topology import Topology
 from ocx.vault.errors import VaultConfigError
 
-METRIC = "gib-month"
+METRIC = "object.gib_hours"  # what an object store's storage is priced by at the exchange
 
 
 @dataclass(frozen=True)
@@ -31,7 +34,7 @@ class Offering:
     owner: str
     cloud: str  # the clouds.yaml entry that reaches this store as the customer
     region: str | None = None  # the store's catalog region (None: the entry's own)
-    price: float = 0.0  # per GiB-month, when the source knows it
+    price: float = 0.0  # per GiB-hour stored, when the source knows it
     availability: float = 0.0  # SLA, when the source knows it
 
 
@@ -54,6 +57,88 @@ class OfferingSource(Protocol):
     def object_stores(self) -> list[Offering]: ...
 
 
+def cloud_entry(landlord: str, user: str, home: str) -> str:
+    """The ``clouds.yaml`` entry that reaches ``landlord`` as ``user`` of ``home``."""
+    return f"{landlord}-{user}" if landlord == home else f"{user}-{landlord}-k2k"
+
+
+def _clouds(path: Path) -> dict[str, object]:
+    doc = yaml.safe_load(path.read_text()) or {}
+    return dict(doc.get("clouds") or {})
+
+
+class ExchangeOfferings:
+    """The exchange's catalogue: the object-store offerings listed there (signed by their
+    landlords, owners from their enrolments, prices and SLAs), those this customer can reach."""
+
+    def __init__(
+        self,
+        exchange_url: str,
+        clouds_file: Path,
+        user: str,
+        home: str,
+        token: str | None = None,
+        timeout: float = 30.0,
+    ):
+        self.url, self.clouds_file, self.user, self.home = exchange_url, clouds_file, user, home
+        self.token, self.timeout = token, timeout
+
+    def object_stores(self) -> list[Offering]:
+        clouds = _clouds(self.clouds_file)
+        best: dict[str, Offering] = {}
+        for doc in self._listed():
+            cloud = cloud_entry(str(doc["landlord"]), self.user, self.home)
+            if cloud not in clouds:
+                continue
+            offer = Offering(
+                landlord=str(doc["landlord"]),
+                owner=str(doc["owner"]),
+                cloud=cloud,
+                region=str(doc.get("region") or "") or None,
+                price=_storage_price(doc.get("prices") or []),
+                availability=float(
+                    doc.get("measured_availability")
+                    or (doc.get("sla") or {}).get("availability")
+                    or 0
+                ),
+            )
+            held = best.get(offer.landlord)
+            if held is None or offer.price < held.price:  # a landlord's cheapest offering
+                best[offer.landlord] = offer
+        return list(best.values())
+
+    def _listed(self) -> list[dict[str, Any]]:
+        headers = {"X-Auth-Token": self.token} if self.token else {}
+        found: list[dict[str, Any]] = []
+        offset: int | None = 0
+        url = f"{self.url.rstrip('/')}/v1/offerings"
+        with httpx.Client(timeout=self.timeout) as client:
+            while offset is not None:
+                params: dict[str, str | int] = {
+                    "service_type": "object-store",
+                    "limit": 100,
+                    "offset": offset,
+                }
+                try:
+                    resp = client.get(url, params=params, headers=headers)
+                except httpx.HTTPError as exc:
+                    raise VaultConfigError(f"the exchange does not answer: {exc}") from exc
+                if resp.status_code != 200:
+                    answer = resp.text[:200]
+                    raise VaultConfigError(f"the exchange answered {resp.status_code}: {answer}")
+                page = resp.json()
+                found += list(page.get("offerings") or [])
+                offset = page.get("next_offset")
+        return found
+
+
+def _storage_price(prices: list[dict[str, Any]]) -> float:
+    for price in prices:
+        if price.get("metric") == METRIC:
+            return float(price["price"])
+    return float(prices[0]["price"]) if prices else 0.0
+
+
 class TopologyOfferings:
     """The topology's object stores that this customer has a ``clouds.yaml`` entry for."""
 
@@ -61,16 +146,12 @@ class TopologyOfferings:
         self.topology, self.clouds_file, self.user, self.home = topology, clouds_file, user, home
 
     def object_stores(self) -> list[Offering]:
-        doc = yaml.safe_load(self.clouds_file.read_text()) or {}
-        clouds = doc.get("clouds") or {}
+        clouds = _clouds(self.clouds_file)
         found = []
         for landlord in self.topology.landlords:
             if "object" not in landlord.parts:
                 continue
-            if landlord.name == self.home:
-                cloud = f"{landlord.name}-{self.user}"
-            else:
-                cloud = f"{self.user}-{landlord.name}-k2k"
+            cloud = cloud_entry(landlord.name, self.user, self.home)
             if cloud in clouds:
                 owner = str(getattr(landlord, "owner", None) or landlord.name)
                 region = self.topology.exchange.region
