@@ -196,23 +196,35 @@ class TokenVerifier:
             raise errors.Unauthorized("The token has been revoked.")
         return principal
 
-    async def _verified_claims(self, token: str) -> dict[str, Any]:
+    async def verify_typed(self, token: str, typ: str, audience: str) -> Principal:
+        """Like :meth:`verify`, for another kind of token (``typ``) meant for ``audience``
+        (a constrained delegation for one service: see :mod:`ocx.common.delegation`)."""
+        claims = await self._verified_claims(token, typ)
+        self._check_claims(claims, audience)
+        principal = principal_from_claims(claims)
+        await self._refresh_revocations()
+        if self._revocations.revokes(principal):
+            raise errors.Unauthorized("The token has been revoked.")
+        return principal
+
+    async def _verified_claims(self, token: str, typ: str = jws.TYP_TOKEN) -> dict[str, Any]:
         try:
             unverified = jws.split(token)
             kid = str(unverified.header.get("kid"))
             if kid not in self._keys:
                 await self._refresh_keys()
-            return jws.verify(unverified, self._keys)
+            return jws.verify(unverified, self._keys, typ)
         except jws.JWSError as exc:
             raise errors.Unauthorized(f"The token is not valid: {exc}.") from exc
 
-    def _check_claims(self, claims: dict[str, Any]) -> None:
+    def _check_claims(self, claims: dict[str, Any], expected: str | None = None) -> None:
+        expected = expected or self.audience
         if claims.get("iss") != self.issuer:
             raise errors.Unauthorized("The token was issued by another identity service.")
         audience = claims.get("aud")
         audiences = audience if isinstance(audience, list) else [audience]
-        if self.audience not in audiences:
-            raise errors.Unauthorized(f"The token is for another landlord, not {self.audience!r}.")
+        if expected not in audiences:
+            raise errors.Unauthorized(f"The token is for another landlord, not {expected!r}.")
         exp = claims.get("exp")
         if not isinstance(exp, int | float) or exp <= time.time():
             raise errors.Unauthorized("The token has expired.")

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import delete, select
 
 from ocx.common import errors
@@ -43,10 +44,21 @@ class Target:
     landlord: str
     url: str
     token: str
+    # Set for another landlord's volume: the token is a delegation bound to this key.
+    proof_key: Ed25519PrivateKey | None = None
 
 
 class Attacher:
-    def __init__(self, db: Database, servers: Servers, guests: Guests, runtime: Path, host_ip: str):
+    def __init__(
+        self,
+        db: Database,
+        servers: Servers,
+        guests: Guests,
+        runtime: Path,
+        host_ip: str,
+        presenter: Ed25519PrivateKey,
+    ):
+        self.presenter = presenter
         self.db = db
         self.servers = servers
         self.guests = guests
@@ -95,7 +107,7 @@ class Attacher:
                     f"Invalid volume: volume {volume_id} is already attached to {server_id}."
                 )
             dev = _device(device, [a.device for a in current])
-            cinder = Cinder(target.url, target.token, self._http())
+            cinder = Cinder(target.url, target.token, self._http(), target.proof_key)
             await cinder.volume(volume_id)
             connector = {"ip": self.host_ip, "host": server.host or "", "initiator": "ocx-nbd",
                          "platform": "x86_64", "os_type": "linux", "multipath": False,
@@ -138,7 +150,9 @@ class Attacher:
             tag=tag,
             delete_on_termination=delete_on_termination,
             attachment_id=made["id"],
-            connection={"url": target.url},
+            connection={"url": target.url, "delegation": target.token}
+            if target.proof_key is not None
+            else {"url": target.url},
             created_at=time.time(),
         )
         async with self.db.session() as session:
@@ -161,11 +175,20 @@ class Attacher:
                 return row
         raise errors.NotFound(f"Volume {volume_id} is not attached to server {server_id}.")
 
-    async def detach(self, who: Principal, server_id: str, volume_id: str, token: str) -> None:
+    def _cinder(self, row: VolumeAttachment, token: str, fresh: str | None = None) -> Cinder:
+        """The Cinder of the attachment's landlord, with the credentials it accepts."""
+        stored = row.connection.get("delegation")
+        if stored is None:
+            return Cinder(row.connection["url"], token, self._http())
+        return Cinder(row.connection["url"], fresh or stored, self._http(), self.presenter)
+
+    async def detach(
+        self, who: Principal, server_id: str, volume_id: str, token: str, fresh: str | None = None
+    ) -> None:
         async with self._lock(server_id):
             row = await self.find(who, server_id, volume_id)
             await self._let_go(row)
-            cinder = Cinder(row.connection["url"], token, self._http())
+            cinder = self._cinder(row, token, fresh)
             await cinder.detach(volume_id, row.attachment_id or "")
             async with self.db.session() as session:
                 await session.execute(delete(VolumeAttachment).where(VolumeAttachment.id == row.id))
@@ -180,7 +203,7 @@ class Attacher:
         """On server deletion: end every attachment; delete volumes marked so."""
         for row in await self.list(who, server_id):
             await self._let_go(row)
-            cinder = Cinder(row.connection["url"], token, self._http())
+            cinder = self._cinder(row, token)
             try:
                 await cinder.detach(row.volume_id, row.attachment_id or "")
                 if row.delete_on_termination:

@@ -10,20 +10,31 @@ import contextlib
 from typing import Any
 
 import httpx
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from ocx.common import errors
+from ocx.common import delegation, errors
 
 VERSION = "volume 3.54"
 
 
 class Cinder:
-    def __init__(self, url: str, token: str, client: httpx.AsyncClient):
+    def __init__(
+        self,
+        url: str,
+        token: str,
+        client: httpx.AsyncClient,
+        proof_key: Ed25519PrivateKey | None = None,
+    ):
         self.url = url.rstrip("/")
         self.token = token
         self.client = client
+        self.proof_key = proof_key
 
     async def _call(self, method: str, path: str, json: Any = None) -> httpx.Response:
         headers = {"X-Auth-Token": self.token, "OpenStack-API-Version": VERSION}
+        if self.proof_key is not None:  # a delegation: prove we are the compute it names
+            proof = delegation.make_proof(self.proof_key, self.token, method, self.url + path)
+            headers[delegation.PROOF_HEADER] = proof
         try:
             return await self.client.request(method, self.url + path, json=json, headers=headers)
         except httpx.HTTPError as exc:

@@ -39,6 +39,7 @@ def routes() -> list[BaseRoute]:
         _r(V + "/os-keypairs", keypairs.create, "POST"),
         _r(V + "/os-keypairs/{name}", keypairs.show, "GET"),
         _r(V + "/os-keypairs/{name}", keypairs.delete, "DELETE"),
+        _r(V + "/os-ocx-presenter", attachments.presenter, "GET"),
         _r(V + "/limits", limits.limits, "GET"),
         _r(V + "/os-quota-sets/{project_id}", limits.quota_set, "GET"),
         _r(V + "/os-quota-sets/{project_id}", limits.update_quota, "PUT"),

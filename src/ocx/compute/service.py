@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import anyio.to_thread
 
 from ocx.common import errors
 from ocx.common.auth import Principal, TokenVerifier
 from ocx.common.db import Database, schema_name
+from ocx.compute import presenter
 from ocx.compute.attach import Attacher, Target
 from ocx.compute.console import Consoles
 from ocx.compute.flavors import Flavors
@@ -63,6 +65,7 @@ class ComputeService:
             self.guests,
             settings.data_dir / "compute" / "nbd",
             settings.host_ip,
+            presenter.load_or_create(settings.data_dir / "compute" / "presenter.pem"),
         )
         verifier = settings.verifier
         self.verifier = TokenVerifier(
@@ -97,6 +100,20 @@ class ComputeService:
         if self.settings.volume_url is None:
             raise errors.NotFound(f"Volume {volume_id} could not be found.")
         return Target(self.settings.landlord, self.settings.volume_url, token)
+
+    def other_volumes(self, args: dict[str, Any]) -> Target | None:
+        """Another landlord's volume, named by the OCX extension keys of an attach request."""
+        token = args.get("ocx:delegation")
+        if token is None:
+            return None
+        landlord, url = args.get("ocx:landlord"), args.get("ocx:volume_url")
+        if not isinstance(token, str) or not isinstance(landlord, str) or not isinstance(url, str):
+            raise errors.BadRequest(
+                "ocx:delegation needs ocx:landlord and ocx:volume_url (strings) beside it."
+            )
+        if not url.startswith(("http://", "https://")) or len(url) > 1024:
+            raise errors.BadRequest("ocx:volume_url must be the volume landlord's Cinder URL.")
+        return Target(landlord, url, token, self.attacher.presenter)
 
     async def delete_server(self, who: Principal, server_id: str, token: str) -> None:
         """Delete a server: its volumes detached, its row and room, then guest and console."""

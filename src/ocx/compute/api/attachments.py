@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import Request, Response
 
-from ocx.common import errors
+from ocx.common import delegation, errors
 from ocx.compute import views
 from ocx.compute.api.deps import Caller, Service, Ver, body
 
@@ -46,7 +46,7 @@ async def create(
         who,
         server_id,
         volume_id,
-        svc.own_volumes(volume_id, token),
+        svc.other_volumes(args) or svc.own_volumes(volume_id, token),
         device=device,
         tag=tag,
         delete_on_termination=keep,
@@ -57,5 +57,17 @@ async def create(
 async def delete(
     request: Request, server_id: str, volume_id: str, svc: Service, who: Caller
 ) -> Response:
-    await svc.attacher.detach(who, server_id, volume_id, request.headers.get("x-auth-token", ""))
+    token = request.headers.get("x-auth-token", "")
+    fresh = request.headers.get("ocx-delegation")
+    await svc.attacher.detach(who, server_id, volume_id, token, fresh)
     return Response(status_code=202)
+
+
+async def presenter(svc: Service) -> dict[str, Any]:
+    """The public key another landlord's delegation must name for this compute (no token)."""
+    return {
+        "presenter": {
+            "landlord": svc.settings.landlord,
+            "jwk": delegation.public_jwk(svc.attacher.presenter.public_key()),
+        }
+    }

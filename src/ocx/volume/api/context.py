@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 
 from ocx.common import errors
 from ocx.common.auth import principal
+from ocx.volume import delegated
 from ocx.volume.caller import Caller
 from ocx.volume.microversion import MIN, Version
 from ocx.volume.service import VolumeService
@@ -27,7 +28,11 @@ class Call:
 
 
 async def call(request: Request) -> Call:
-    found = await principal(request)
+    svc_: VolumeService = request.app.state.volume
+    if delegated.is_delegation(request.headers.get("x-auth-token")):
+        found = await delegated.admit(request, svc_.verifier, svc_.settings.landlord, svc_.db)
+    else:
+        found = await principal(request)
     if not found.project_id:
         raise errors.Forbidden("Block storage needs a project-scoped token.")
     svc: VolumeService = request.app.state.volume
