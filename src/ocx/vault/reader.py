@@ -113,6 +113,13 @@ class Reader:
         self.leaves: dict[int, list[bytes]] = {}
         self.spares = [s for s in resolved.good_slots if s not in exclude]
         self.active: dict[int, ShareReader] = {}
+        self.prefetched: dict[int, Future[list[bytes] | Problem]] = {}
+
+    def prefetch(self, io: Executor) -> None:
+        """Load the trees of the first k shares at once rather than one after the other."""
+        for slot in self.spares[: self.manifest.k]:
+            args = (self.stores[slot], self.manifest, slot)
+            self.prefetched[slot] = io.submit(load_leaves, *args)
 
     def read(self, out: BinaryIO, start: int = 0, end: int | None = None) -> int:
         """Write bytes ``start`` .. ``end`` - 1 of the version to ``out``; how many."""
@@ -174,7 +181,8 @@ class Reader:
                 raise NotEnoughShares(f"segment {index}", self.problems)
             slot = self.spares.pop(0)
             store = self.stores[slot]
-            leaves = load_leaves(store, self.manifest, slot)
+            pending = self.prefetched.pop(slot, None)
+            leaves = pending.result() if pending else load_leaves(store, self.manifest, slot)
             if isinstance(leaves, Problem):
                 self.problems.append(leaves)
                 continue

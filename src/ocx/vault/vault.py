@@ -142,6 +142,7 @@ class Vault:
         resolved = self.resolve(name)
         key = data_key(resolved, self.wrap_key)
         reader = Reader(resolved, self.stores, key, self.codec, self.pool)
+        reader.prefetch(self.io)
         count = reader.read(out, start, end)
         return Report(resolved.manifest, count, _unique(reader.problems))
 
