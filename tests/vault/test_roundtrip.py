@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import random
 import tracemalloc
 from pathlib import Path
@@ -100,3 +101,29 @@ def test_300_mib_round_trip_in_bounded_memory(world: World, tmp_path: Path) -> N
     assert _sha(tmp_path / "back.bin") == want
     assert put_peak < 64 * 1024 * 1024, put_peak
     assert get_peak < 64 * 1024 * 1024, get_peak
+
+
+@pytest.mark.parametrize("delta", [-1, 0, 1])
+def test_default_segment_boundaries(world: World, delta: int) -> None:
+    size = vault_config.DEFAULT_SEGMENT + delta
+    payload = data(size, seed=delta + 2)
+    cfg = world.config(segment_size=vault_config.DEFAULT_SEGMENT)
+    with world.vault(cfg) as vault:
+        manifest = vault.put("edge", io.BytesIO(payload))
+        assert manifest.segments == (1 if delta <= 0 else 2)
+        assert get(vault, "edge") == (payload, [])
+
+
+def test_the_customer_api(world: World, tmp_path: Path) -> None:
+    from ocx.clients import vault as api
+
+    path = tmp_path / "vault.json"
+    api.save_config(world.config(), path)
+    (tmp_path / "in.txt").write_bytes(b"through ocx.clients.vault")
+    with api.Vault.open(api.load_config(path), world.clouds_file) as vault:
+        vault.put_file(tmp_path / "in.txt")
+        report = vault.get_file("in.txt", tmp_path / "out.txt")
+        assert [e.name for e in vault.ls()] == ["in.txt"]
+        assert [c.problems for c in api.verify(vault)] == [()]
+    assert report.problems == [] and report.bytes == 25
+    assert (tmp_path / "out.txt").read_bytes() == b"through ocx.clients.vault"
