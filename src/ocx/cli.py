@@ -15,6 +15,7 @@ from rich.table import Table
 
 from ocx import __version__, clouds, topology
 from ocx.common import logs
+from ocx.compute import cli as compute_cli
 from ocx.exchange import cli as market_cli
 from ocx.identity.federation import mapping_cli
 from ocx.proxy import cli as proxy_cli
@@ -34,6 +35,7 @@ app.add_typer(identity_app, name="identity")
 app.add_typer(proxy_cli.app, name="proxy")
 app.add_typer(market_cli.app, name="market")
 app.add_typer(vault_cli.app, name="vault")
+app.add_typer(compute_cli.app, name="compute")
 
 DEFAULT_DATA_DIR = Path(platformdirs.user_data_dir("ocx"))
 
