@@ -44,6 +44,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/object.py
 	$(BIN)/python bench/proxy.py
 	$(BIN)/python bench/vault.py
+	$(BIN)/python bench/volume.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

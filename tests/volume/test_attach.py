@@ -16,10 +16,12 @@ CONNECTOR = {"ip": "127.0.0.1", "host": "compute-1", "mountpoint": "/dev/vdb"}
 
 def attach(api: Api, volume_id: str, server: str | None = None) -> dict[str, Any]:
     """reserve → connect → complete, as a compute does; returns the attachment."""
+    before = api.ok("GET", f"/volumes/{volume_id}")["volume"]["status"]
     body = {"volume_uuid": volume_id, "instance_uuid": server or str(uuid.uuid4())}
     att = api.ok("POST", "/attachments", {"attachment": body})["attachment"]
     assert att["status"] == "reserved" and att["connection_info"] is None
-    assert api.ok("GET", f"/volumes/{volume_id}")["volume"]["status"] == "reserved"
+    after = api.ok("GET", f"/volumes/{volume_id}")["volume"]["status"]
+    assert after == ("reserved" if before == "available" else before)
     doc = {"attachment": {"connector": CONNECTOR}}
     att = api.ok("PUT", f"/attachments/{att['id']}", doc)["attachment"]
     assert att["status"] == "attaching"
@@ -129,3 +131,20 @@ def test_other_project_cannot_touch(api: Api, bob: Customer) -> None:
         assert theirs(method, path, body).status_code == 404, (method, path)
     assert theirs.ok("GET", "/attachments")["attachments"] == []
     assert api.ok("GET", f"/attachments/{att['id']}")["attachment"]["status"] == "attached"
+
+
+def test_multiattach_type(stor: Landlord, api: Api, tmp_path: Path) -> None:
+    operator = Api(stor.admin_customer())
+    specs = {"multiattach": "<is> True"}
+    operator.ok("POST", "/types", {"volume_type": {"name": "shared", "extra_specs": specs}})
+    vol = api.volume(1, volume_type="shared")
+    assert vol["multiattach"] is True
+    first, second = attach(api, vol["id"]), attach(api, vol["id"])
+    for each in (first, second):
+        assert nbdinfo(uri(each["connection_info"], tmp_path), "--size").returncode == 0
+    api.ok("POST", f"/volumes/{vol['id']}/action", {"os-begin_detaching": None}, status=202)
+    api.ok("DELETE", f"/attachments/{first['id']}")
+    shown = api.ok("GET", f"/volumes/{vol['id']}")["volume"]
+    assert shown["status"] == "in-use" and len(shown["attachments"]) == 1
+    assert nbdinfo(uri(first["connection_info"], tmp_path), "--size").returncode != 0
+    assert nbdinfo(uri(second["connection_info"], tmp_path), "--size").returncode == 0

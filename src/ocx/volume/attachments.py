@@ -80,6 +80,11 @@ async def create(svc: VolumeService, caller: Caller, body: dict[str, Any]) -> At
                 f"status is {volume.status}."
                 + ("" if volume.multiattach else " Its type does not allow multiattach.")
             )
+        if len(live) >= svc.settings.max_attachments_per_volume:
+            raise invalid_volume(
+                f"Volume {volume.id} already has {len(live)} attachments, the most this "
+                "landlord allows."
+            )
         if mode == "rw" and volume.read_only:
             raise invalid_volume(f"Volume {volume.id} is read-only; attach it with mode 'ro'.")
         row = Attachment(
@@ -116,6 +121,10 @@ async def connect(
             )
         volume = await session.get(Volume, row.volume_id)
         assert volume is not None
+        if row.nbd_port is None and len(svc.exports.running()) >= svc.settings.max_exports:
+            raise errors.ServiceUnavailable(
+                "This landlord serves as many volume exports as it can; try again later."
+            )
         identity, key = new_psk()
         spec = ExportSpec(
             attachment_id=row.id,

@@ -41,6 +41,9 @@ class VolumeSettings(ServiceSettings):
     # Allow only the connector's address at the export (nbdkit's ip filter). Off by default:
     # Debian's nbdkit 1.32.5 refuses every address rule ("don't know how to parse rule").
     consumer_ip_filter: bool = False
+    # Live attachments of one (multiattach) volume, and exports (nbdkit processes) in all.
+    max_attachments_per_volume: int = 8
+    max_exports: int = 512
     availability_zone: str = "nova"
     quotas: Quotas = Quotas()
     types: tuple[TypeSeed, ...] = ()

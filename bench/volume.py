@@ -1,0 +1,228 @@
+"""Block storage: the NBD data path of an attachment against its peers, and control-plane
+latency, in one run.
+
+    .venv/bin/python bench/volume.py [--size-gib 1] [--rounds 3] [--samples 20]
+
+Starts a landlord (identity + volume, SQLite, ephemeral ports), makes a 1 GiB volume and
+attaches it (its own nbdkit with TLS-PSK, as a compute would get it). Then ``nbdcopy`` writes
+1 GiB of random bytes into it and reads them back (to ``null:``) three ways, taking turns on
+every round:
+
+- ``attachment (TLS)`` — the attachment's ``nbds://`` URI with its PSK;
+- ``nbdkit plain``     — the same nbdkit build, same filters, on the same file, without TLS;
+- ``local file``       — nbdcopy on the volume's file itself (the physical baseline).
+
+Prints MiB/s (best of the rounds) and the ratios, then the p50 of volume create → available
+and of attach (reserve + connector) → connection info. Goal: read through the attachment
+>= 0.7x plaintext nbdkit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import requests
+from keystoneauth1 import session as ks_session
+from keystoneauth1.identity import v3
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "src"))
+
+from ocx import clouds, topology  # noqa: E402
+from ocx.runner import BackgroundExchange, Exchange  # noqa: E402
+
+MIB = 1024 * 1024
+VERSION = {"OpenStack-API-Version": "volume 3.67"}
+
+
+def start(data: Path) -> tuple[BackgroundExchange, Exchange]:
+    doc = {
+        "exchange": {
+            "base_port": 0,
+            "password_hash": {"time_cost": 1, "memory_kib": 1024, "parallelism": 1},
+        },
+        "landlords": [{"name": "stor", "parts": ["identity", "volume"]}],
+    }
+    bg = BackgroundExchange(topology.Topology.model_validate(doc), data)
+    return bg, bg.__enter__()
+
+
+class Cinder:
+    def __init__(self, exchange: Exchange):
+        auth = clouds.entries(exchange)["clouds"]["stor"]["auth"]
+        session = ks_session.Session(auth=v3.Password(**auth))
+        self.token = session.get_token()
+        self.project_id = session.get_project_id()
+        self.base = exchange.landlords["stor"].base_urls["volume"] + "/v3"
+        self.http = requests.Session()
+        self.http.headers.update({"X-Auth-Token": str(self.token), **VERSION})
+
+    def call(self, method: str, path: str, body: Any = None, ok: int = 200) -> Any:
+        resp = self.http.request(method, self.base + path, json=body, timeout=60)
+        if resp.status_code != ok:
+            raise RuntimeError(f"{method} {path}: {resp.status_code} {resp.text}")
+        return resp.json() if resp.content else None
+
+    def volume(self, size: int) -> str:
+        vol = self.call("POST", "/volumes", {"volume": {"size": size}}, ok=202)["volume"]
+        while vol["status"] != "available":
+            if vol["status"] == "error":
+                raise RuntimeError("volume went to error")
+            vol = self.call("GET", f"/volumes/{vol['id']}")["volume"]
+        return str(vol["id"])
+
+    def attach(self, volume_id: str) -> dict[str, Any]:
+        body = {"volume_uuid": volume_id, "connector": {"host": "bench", "ip": "127.0.0.1"}}
+        return dict(self.call("POST", "/attachments", {"attachment": body})["attachment"])
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def plain_nbdkit(path: Path, export: str) -> tuple[subprocess.Popen[bytes], str]:
+    """The same nbdkit and filters as an attachment's export, without TLS."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [
+            "nbdkit", "-f", "-p", str(port), "-i", "127.0.0.1", "--exit-with-parent",
+            "--filter=limit", "--filter=exportname", "file", str(path), "limit=8",
+            f"exportname={export}", "exportname-strict=true", f"default-export={export}",
+        ]
+    )  # fmt: skip
+    uri = f"nbd://127.0.0.1:{port}/{export}"
+    for _ in range(500):
+        if subprocess.run(["nbdinfo", "--size", uri], capture_output=True).returncode == 0:
+            return proc, uri
+        time.sleep(0.01)
+    proc.kill()
+    raise RuntimeError("plaintext nbdkit did not start")
+
+
+def timed(args: list[str]) -> float:
+    began = time.perf_counter()
+    done = subprocess.run(args, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(args)}: {done.stderr}")
+    return time.perf_counter() - began
+
+
+def p50(samples: list[float]) -> float:
+    return statistics.median(samples) * 1000
+
+
+def latency(cinder: Cinder, samples: int) -> tuple[float, float]:
+    creates, attaches, made = [], [], []
+    for _ in range(samples):
+        began = time.perf_counter()
+        volume_id = cinder.volume(1)
+        creates.append(time.perf_counter() - began)
+        began = time.perf_counter()
+        att = cinder.attach(volume_id)
+        if att["connection_info"]["driver_volume_type"] != "nbd":
+            raise RuntimeError("no connection info")
+        attaches.append(time.perf_counter() - began)
+        made.append((volume_id, att["id"]))
+    for volume_id, attachment_id in made:
+        cinder.call("DELETE", f"/attachments/{attachment_id}")
+        cinder.call("DELETE", f"/volumes/{volume_id}", ok=202)
+    return p50(creates), p50(attaches)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--size-gib", type=int, default=1)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--samples", type=int, default=20)
+    args = parser.parse_args()
+    size = args.size_gib * 1024 * MIB
+    with tempfile.TemporaryDirectory(prefix="ocx-bench-volume-") as tmp:
+        root = Path(tmp)
+        bg, exchange = start(root / "data")
+        try:
+            run(exchange, root, size, args)
+        finally:
+            bg.__exit__(None, None, None)
+
+
+def run(exchange: Exchange, root: Path, size: int, args: argparse.Namespace) -> None:
+    cinder = Cinder(exchange)
+    unlimited = {"quota_set": {"volumes": -1, "gigabytes": -1}}
+    cinder.call("PUT", f"/os-quota-sets/{cinder.project_id}", unlimited)
+    volume_id = cinder.volume(args.size_gib)
+    att = cinder.attach(volume_id)
+    data = att["connection_info"]["data"]
+    psk = root / "att.psk"
+    psk.write_text(f"{data['psk_identity']}:{data['psk_key']}\n")
+    psk.chmod(0o600)
+    tls_uri = f"{data['uri']}?tls-psk-file={psk}"
+    volume_file = root / "data" / "stor" / "volume" / "volumes" / f"{volume_id}.img"
+    payload = root / "payload.raw"
+    with open(payload, "wb") as handle:
+        for _ in range(size // (64 * MIB)):
+            handle.write(os.urandom(64 * MIB))
+    plain, plain_uri = plain_nbdkit(volume_file, volume_id)
+    targets: dict[str, str] = {
+        "attachment (TLS)": tls_uri,
+        "nbdkit plain": plain_uri,
+        "local file": str(volume_file),
+    }
+    best: dict[tuple[str, str], float] = {}
+    try:
+        for _ in range(args.rounds):
+            for name, target in targets.items():
+                for op, cmd in (
+                    ("write", ["nbdcopy", str(payload), target]),
+                    ("read", ["nbdcopy", target, "null:"]),
+                ):
+                    rate = size / MIB / timed(cmd)
+                    best[(name, op)] = max(best.get((name, op), 0.0), rate)
+    finally:
+        plain.terminate()
+        plain.wait(timeout=10)
+    cinder.call("DELETE", f"/attachments/{att['id']}")
+    report_copies(best, size, args.rounds)
+    create_p50, attach_p50 = latency(cinder, args.samples)
+    report_latency(best, create_p50, attach_p50, args.samples)
+
+
+def ratio(best: dict[tuple[str, str], float], a: str, b: str, op: str) -> float:
+    return best[(a, op)] / best[(b, op)]
+
+
+def report_copies(best: dict[tuple[str, str], float], size: int, rounds: int) -> None:
+    print(f"\nnbdcopy of a {size // MIB} MiB volume, MiB/s (best of {rounds}), loopback")
+    print(f"{'path':<18} {'write':>9} {'read':>9}")
+    for name in ("attachment (TLS)", "nbdkit plain", "local file"):
+        print(f"{name:<18} {best[(name, 'write')]:>9.0f} {best[(name, 'read')]:>9.0f}")
+    for op in ("write", "read"):
+        print(
+            f"{op:<5} TLS/plain {ratio(best, 'attachment (TLS)', 'nbdkit plain', op):.2f}x   "
+            f"TLS/local {ratio(best, 'attachment (TLS)', 'local file', op):.2f}x",
+            flush=True,
+        )
+
+
+def report_latency(
+    best: dict[tuple[str, str], float], create_p50: float, attach_p50: float, samples: int
+) -> None:
+    print(f"\nvolume create -> available p50: {create_p50:.1f} ms ({samples} volumes)")
+    print(f"attach (reserve + connector) -> connection info p50: {attach_p50:.1f} ms")
+    goal = ratio(best, "attachment (TLS)", "nbdkit plain", "read")
+    verdict = "met" if goal >= 0.7 else "NOT met"
+    print(f"\nread through the attachment goal (>= 0.70x plaintext nbdkit): {goal:.2f}x, {verdict}")
+
+
+if __name__ == "__main__":
+    main()
