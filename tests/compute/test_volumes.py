@@ -104,3 +104,29 @@ def test_attach_refusals(cloud: Cloud, alice: User, bob: User, image_id: str) ->
     # deleting the server ends the attachment at Cinder: the volume is free again
     assert nova.call("DELETE", f"/servers/{server['id']}").status_code == 204
     conn.block_storage.wait_for_status(conn.block_storage.get_volume(vol.id), "available")
+
+
+def test_a_restarted_compute_reconnects_its_guests(
+    cloud: Cloud, alice: User, image_id: str
+) -> None:
+    from ocx.compute.service import ComputeService
+
+    nova = Nova(cloud, alice)
+    server = nova.boot("s3", image_id, user_data=base64.b64encode(b"write vdb 0 kept\n").decode())
+    nova.wait(server["id"], "ACTIVE")
+    conn = alice.connect()
+    vol = conn.block_storage.create_volume(size=1, name="kept")
+    conn.block_storage.wait_for_status(vol, "available")
+    path = f"/servers/{server['id']}/os-volume_attachments"
+    assert nova.call("POST", path, {"volumeAttachment": {"volumeId": vol.id}}).status_code == 200
+    running = next(r.service for r in cloud.exchange.running if r.part == "compute")
+    settings = running.service.settings  # type: ignore[attr-defined]
+    again = ComputeService(settings)
+    call = cloud.exchange.background.call  # type: ignore[attr-defined]
+    call(again.start())
+    try:
+        assert len(again.attacher.disks) == 1
+        disk = next(iter(again.attacher.disks.values()))
+        assert call(disk.pread(4, 0)) == b"kept"
+    finally:
+        call(again.stop())

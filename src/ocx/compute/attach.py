@@ -150,14 +150,34 @@ class Attacher:
             tag=tag,
             delete_on_termination=delete_on_termination,
             attachment_id=made["id"],
-            connection={"url": target.url, "delegation": target.token}
-            if target.proof_key is not None
-            else {"url": target.url},
+            connection={
+                "url": target.url,
+                # kept so a restart can reconnect the guest (the key dies at detach anyway)
+                "nbd": made.get("connection_info") or {},
+                **({"delegation": target.token} if target.proof_key is not None else {}),
+            },
             created_at=time.time(),
         )
         async with self.db.session() as session:
             session.add(row)
         return row
+
+    async def restore(self) -> int:
+        """After a restart, reconnect every guest to the volumes it had attached."""
+        async with self.db.session() as session:
+            rows = list(await session.scalars(select(VolumeAttachment)))
+        restored = 0
+        for row in rows:
+            try:
+                disk = await NbdDisk.connect(row.connection.get("nbd") or {}, self.runtime)
+            except errors.OCXError as exc:
+                log.warning("volume %s of server %s is unreachable: %s", row.volume_id,
+                            row.server_id, exc.message)  # fmt: skip
+                continue
+            self.disks[row.id] = disk
+            await self.guests.attach(row.server_id, row.device.rsplit("/", 1)[-1], disk)
+            restored += 1
+        return restored
 
     async def list(self, who: Principal, server_id: str) -> list[VolumeAttachment]:
         await self.servers.get(who, server_id)

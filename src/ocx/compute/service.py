@@ -82,6 +82,7 @@ class ComputeService:
         await self.servers.load()
         self.hypervisor.start()
         await self.hypervisor.resume()
+        await self.attacher.restore()
         log.info("compute of %s ready at %s", self.settings.landlord, self.settings.public_url)
 
     async def stop(self) -> None:
