@@ -8,7 +8,7 @@ from __future__ import annotations
 import queue
 import threading
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Generator
 from concurrent.futures import Executor, Future
 from typing import BinaryIO
 
@@ -36,7 +36,9 @@ def load_leaves(store: Store, manifest: Manifest, slot: int) -> list[bytes] | Pr
     return leaves
 
 
-def fragments(store: Store, manifest: Manifest, slot: int, first: int, end: int) -> Iterator[Item]:
+def fragments(
+    store: Store, manifest: Manifest, slot: int, first: int, end: int
+) -> Generator[Item, None, None]:
     """Fragments ``first`` .. ``end`` - 1 of a share, with their leaves, read in parts."""
     index = first
     while index < end:
@@ -81,6 +83,8 @@ class ShareReader:
             self._put(Problem(exc.landlord, exc.kind, exc.detail))
         except Exception as exc:
             self._put(Problem(self.store.landlord, "unreachable", repr(exc)))
+        finally:
+            self._source.close()  # ends the HTTP stream now, not at garbage collection
 
     def _put(self, item: Item) -> bool:
         while not self._stop.is_set():

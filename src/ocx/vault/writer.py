@@ -33,6 +33,7 @@ class ShareSink:
         self.queue: queue.Queue[bytes | None] = queue.Queue(QUEUE_FRAGMENTS)
         self.error: StoreError | None = None
         self.leaves: list[bytes] = []
+        self._end_seen = threading.Event()  # the producer's last None was taken
         self.thread = threading.Thread(target=self._run, daemon=True, name=f"vault-put-{slot}")
         self.thread.start()
 
@@ -49,23 +50,24 @@ class ShareSink:
         try:
             part = 0
             while (first := self.queue.get()) is not None:
-                ended = threading.Event()
-                self.store.put(part_path(self.object_id, self.slot, part), self._part(first, ended))
-                if ended.is_set():
+                self.store.put(part_path(self.object_id, self.slot, part), self._part(first))
+                if self._end_seen.is_set():
                     return
                 part += 1
+            self._end_seen.set()
         except Exception as exc:
             failed = exc if isinstance(exc, StoreError) else None
             self.error = failed or StoreError(self.store.landlord, "unreachable", repr(exc))
-            while self.queue.get() is not None:  # keep the producer moving
-                pass
+            while not self._end_seen.is_set():  # keep the producer moving
+                if self.queue.get() is None:
+                    self._end_seen.set()
 
-    def _part(self, first: bytes, ended: threading.Event) -> Iterator[bytes]:
+    def _part(self, first: bytes) -> Iterator[bytes]:
         yield first
         for _ in range(self.per_part - 1):
             item = self.queue.get()
             if item is None:
-                ended.set()
+                self._end_seen.set()
                 return
             yield item
 
