@@ -110,12 +110,27 @@ def plain_nbdkit(path: Path, export: str) -> tuple[subprocess.Popen[bytes], str]
     raise RuntimeError("plaintext nbdkit did not start")
 
 
-def timed(args: list[str]) -> float:
-    began = time.perf_counter()
-    done = subprocess.run(args, capture_output=True, text=True)
-    if done.returncode != 0:
-        raise RuntimeError(f"{' '.join(args)}: {done.stderr}")
-    return time.perf_counter() - began
+def cpu_of(pid: int | None) -> float:
+    """User + system CPU seconds a live process has used so far (0 for none)."""
+    if pid is None:
+        return 0.0
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def timed(args: list[str], server: int | None) -> tuple[float, float]:
+    """Wall seconds, and CPU seconds of client and server together."""
+    began, served = time.perf_counter(), cpu_of(server)
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - began
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    stderr = proc.stderr.read().decode() if proc.stderr else ""
+    if proc.stderr:
+        proc.stderr.close()
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(args)}: {stderr}")
+    return wall, usage.ru_utime + usage.ru_stime + cpu_of(server) - served
 
 
 def p50(samples: list[float]) -> float:
@@ -173,39 +188,55 @@ def run(exchange: Exchange, root: Path, size: int, args: argparse.Namespace) -> 
         for _ in range(size // (64 * MIB)):
             handle.write(os.urandom(64 * MIB))
     plain, plain_uri = plain_nbdkit(volume_file, volume_id)
-    targets: dict[str, str] = {
-        "attachment (TLS)": tls_uri,
-        "nbdkit plain": plain_uri,
-        "local file": str(volume_file),
+    export_pid = next(iter(exchange_exports(exchange).running().values()))
+    targets: dict[str, tuple[str, int | None]] = {
+        "attachment (TLS)": (tls_uri, export_pid),
+        "nbdkit plain": (plain_uri, plain.pid),
+        "local file": (str(volume_file), None),
     }
     best: dict[tuple[str, str], float] = {}
+    cpu: dict[tuple[str, str], float] = {}
     try:
         for _ in range(args.rounds):
-            for name, target in targets.items():
+            for name, (target, server) in targets.items():
                 for op, cmd in (
                     ("write", ["nbdcopy", str(payload), target]),
                     ("read", ["nbdcopy", target, "null:"]),
                 ):
-                    rate = size / MIB / timed(cmd)
+                    wall, used = timed(cmd, server)
+                    rate = size / MIB / wall
                     best[(name, op)] = max(best.get((name, op), 0.0), rate)
+                    per_gib = used / (size / (1024 * MIB))
+                    cpu[(name, op)] = min(cpu.get((name, op), per_gib), per_gib)
     finally:
         plain.terminate()
         plain.wait(timeout=10)
     cinder.call("DELETE", f"/attachments/{att['id']}")
-    report_copies(best, size, args.rounds)
+    report_copies(best, cpu, size, args.rounds)
     create_p50, attach_p50 = latency(cinder, args.samples)
     report_latency(best, create_p50, attach_p50, args.samples)
+
+
+def exchange_exports(exchange: Exchange) -> Any:
+    run = next(r for r in exchange.running if r.part == "volume")
+    return run.service.service.exports  # type: ignore[attr-defined]
 
 
 def ratio(best: dict[tuple[str, str], float], a: str, b: str, op: str) -> float:
     return best[(a, op)] / best[(b, op)]
 
 
-def report_copies(best: dict[tuple[str, str], float], size: int, rounds: int) -> None:
-    print(f"\nnbdcopy of a {size // MIB} MiB volume, MiB/s (best of {rounds}), loopback")
-    print(f"{'path':<18} {'write':>9} {'read':>9}")
+def report_copies(
+    best: dict[tuple[str, str], float], cpu: dict[tuple[str, str], float], size: int, rounds: int
+) -> None:
+    print(f"\nnbdcopy of a {size // MIB} MiB volume, MiB/s (best of {rounds}), loopback;")
+    print("CPU s/GiB: nbdcopy + the serving nbdkit, user + system (the load-independent cost)")
+    print(f"{'path':<18} {'write':>9} {'read':>9} {'cpu w':>7} {'cpu r':>7}")
     for name in ("attachment (TLS)", "nbdkit plain", "local file"):
-        print(f"{name:<18} {best[(name, 'write')]:>9.0f} {best[(name, 'read')]:>9.0f}")
+        print(
+            f"{name:<18} {best[(name, 'write')]:>9.0f} {best[(name, 'read')]:>9.0f} "
+            f"{cpu[(name, 'write')]:>7.2f} {cpu[(name, 'read')]:>7.2f}"
+        )
     for op in ("write", "read"):
         print(
             f"{op:<5} TLS/plain {ratio(best, 'attachment (TLS)', 'nbdkit plain', op):.2f}x   "
@@ -222,6 +253,7 @@ def report_latency(
     goal = ratio(best, "attachment (TLS)", "nbdkit plain", "read")
     verdict = "met" if goal >= 0.7 else "NOT met"
     print(f"\nread through the attachment goal (>= 0.70x plaintext nbdkit): {goal:.2f}x, {verdict}")
+    print(f"(machine load average now: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)")
 
 
 if __name__ == "__main__":
