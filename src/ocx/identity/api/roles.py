@@ -6,18 +6,22 @@ from typing import Any
 
 from fastapi import Depends, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
 
 from ocx.common import errors
 from ocx.common.auth import Principal
 from ocx.common.pagination import Page
-from ocx.identity import assignments, store, tokens
+from ocx.identity import assignments, grants, store
 from ocx.identity.api import views
 from ocx.identity.api.crud import apply, list_rows
 from ocx.identity.api.deps import base_url, caller, collection, flag, page, service
-from ocx.identity.assignments import USER, AssignmentFilter, Target
-from ocx.identity.models import Assignment, Domain, Group, Membership, Project, Role, User
+from ocx.identity.assignments import USER, AssignmentFilter
+from ocx.identity.models import Assignment, Domain, Role
 from ocx.identity.service import IdentityService
+
+Svc = IdentityService
+Who = Principal
+SVC = Depends(service)
+WHO = Depends(caller)
 
 
 class RoleIn(BaseModel):
@@ -113,72 +117,11 @@ async def update_role(
 async def delete_role(
     role_id: str, svc: IdentityService = Depends(service), who: Principal = Depends(caller)
 ) -> Response:
-    svc.policy.require_admin(who, "identity:delete_role")
-    async with svc.db.session() as session:
-        row = await store.get(session, Role, role_id, "role")
-        holders = await session.scalars(select(Assignment).filter_by(role_id=row.id))
-        for grant in list(holders):
-            for user_id in await _users_of(session, grant.actor_type, grant.actor_id):
-                await tokens.record_revocation(session, user_id=user_id)
-        await session.delete(row)
-    svc.revoked_something()
+    await grants.delete_role(svc, who, role_id)
     return Response(status_code=204)
 
 
-async def _users_of(session: Any, actor_type: str, actor_id: str) -> list[str]:
-    if actor_type == USER:
-        return [actor_id]
-    return list(await session.scalars(select(Membership.user_id).filter_by(group_id=actor_id)))
-
-
 # --- grants --------------------------------------------------------------------------------
-
-
-async def _resolve(
-    session: Any,
-    svc: IdentityService,
-    who: Principal,
-    target_type: str,
-    target_id: str,
-    actor_type: str,
-    actor_id: str,
-    role_id: str | None,
-    action: str,
-    *,
-    write: bool,
-) -> tuple[Target, str | None]:
-    if target_type == assignments.PROJECT:
-        domain_id: str | None = (await store.get(session, Project, target_id, "project")).domain_id
-    elif target_type == assignments.DOMAIN:
-        domain_id = (await store.get(session, Domain, target_id, "domain")).id
-    else:
-        domain_id, target_id = None, assignments.SYSTEM_ALL
-    actor_model: type[User] | type[Group] = User if actor_type == USER else Group
-    await store.get(session, actor_model, actor_id, actor_type)
-    if role_id is not None:
-        await store.get(session, Role, role_id, "role")
-    if write or who.user_id != actor_id:
-        allowed = (
-            svc.policy.is_domain_admin(who, domain_id)
-            if write
-            else svc.policy.is_domain_reader(who, domain_id)
-        )
-        if domain_id is None:
-            allowed = svc.policy.is_admin(who) if write else svc.policy.is_reader(who)
-        if not allowed:
-            raise errors.Forbidden(
-                f"You are not authorized to perform the requested action: {action}."
-            )
-    return Target(target_type, target_id), domain_id
-
-
-def _no_grant(
-    role_id: str, actor_type: str, actor_id: str, target_type: str, target_id: str
-) -> errors.NotFound:
-    return errors.NotFound(
-        f"Could not find role assignment with role: {role_id}, "
-        f"{actor_type}: {actor_id}, {target_type}: {target_id}."
-    )
 
 
 def _target_id(request: Request) -> str:
@@ -189,129 +132,43 @@ def _target_id(request: Request) -> str:
 def grant_handlers(target_type: str, actor_type: str, inherited: bool = False) -> dict[str, Any]:
     """PUT/HEAD/DELETE .../{target}/{actors}/{actor}/roles/{role} and GET .../roles."""
 
+    def grantee(request: Request, actor_id: str) -> grants.Grantee:
+        return grants.Grantee(target_type, _target_id(request), actor_type, actor_id, inherited)
+
     async def put(
         actor_id: str,
         role_id: str,
         request: Request,
-        svc: IdentityService = Depends(service),
-        who: Principal = Depends(caller),
+        svc: Svc = Depends(service),
+        who: Who = Depends(caller),
     ) -> Response:
-        target_id = _target_id(request)
-        async with svc.db.session() as session:
-            target, _ = await _resolve(
-                session,
-                svc,
-                who,
-                target_type,
-                target_id,
-                actor_type,
-                actor_id,
-                role_id,
-                "identity:create_grant",
-                write=True,
-            )
-            await assignments.grant(session, actor_type, actor_id, target, role_id, inherited)
+        await grants.put(svc, who, grantee(request, actor_id), role_id)
         return Response(status_code=204)
 
     async def check(
         actor_id: str,
         role_id: str,
         request: Request,
-        svc: IdentityService = Depends(service),
-        who: Principal = Depends(caller),
+        svc: Svc = Depends(service),
+        who: Who = Depends(caller),
     ) -> Response:
-        target_id = _target_id(request)
-        async with svc.db.session() as session:
-            target, _ = await _resolve(
-                session,
-                svc,
-                who,
-                target_type,
-                target_id,
-                actor_type,
-                actor_id,
-                role_id,
-                "identity:check_grant",
-                write=False,
-            )
-            if not await assignments.has_grant(
-                session, actor_type, actor_id, target, role_id, inherited
-            ):
-                raise _no_grant(role_id, actor_type, actor_id, target_type, target_id)
+        await grants.check(svc, who, grantee(request, actor_id), role_id)
         return Response(status_code=204)
 
     async def remove(
         actor_id: str,
         role_id: str,
         request: Request,
-        svc: IdentityService = Depends(service),
-        who: Principal = Depends(caller),
+        svc: Svc = Depends(service),
+        who: Who = Depends(caller),
     ) -> Response:
-        target_id = _target_id(request)
-        async with svc.db.session() as session:
-            target, _ = await _resolve(
-                session,
-                svc,
-                who,
-                target_type,
-                target_id,
-                actor_type,
-                actor_id,
-                role_id,
-                "identity:revoke_grant",
-                write=True,
-            )
-            if not await assignments.revoke(
-                session, actor_type, actor_id, target, role_id, inherited
-            ):
-                raise _no_grant(role_id, actor_type, actor_id, target_type, target_id)
-            for user_id in await _users_of(session, actor_type, actor_id):
-                scope = (
-                    {"project_id": target.id}
-                    if target.type == assignments.PROJECT
-                    else {"domain_id": target.id}
-                    if target.type == assignments.DOMAIN
-                    else {}
-                )
-                await tokens.record_revocation(
-                    session, user_id=user_id, **({} if inherited else scope)
-                )
-        svc.revoked_something()
+        await grants.remove(svc, who, grantee(request, actor_id), role_id)
         return Response(status_code=204)
 
     async def listing(
-        actor_id: str,
-        request: Request,
-        svc: IdentityService = Depends(service),
-        who: Principal = Depends(caller),
+        actor_id: str, request: Request, svc: Svc = SVC, who: Who = WHO
     ) -> dict[str, Any]:
-        target_id = _target_id(request)
-        async with svc.db.session() as session:
-            target, _ = await _resolve(
-                session,
-                svc,
-                who,
-                target_type,
-                target_id,
-                actor_type,
-                actor_id,
-                None,
-                "identity:list_grants",
-                write=False,
-            )
-            query = (
-                select(Role)
-                .join(Assignment, Assignment.role_id == Role.id)
-                .where(
-                    Assignment.actor_type == actor_type,
-                    Assignment.actor_id == actor_id,
-                    Assignment.target_type == target.type,
-                    Assignment.target_id == target.id,
-                    Assignment.inherited.is_(inherited),
-                )
-                .order_by(Role.name)
-            )
-            roles = list(await session.scalars(query))
+        roles = await grants.roles_held(svc, who, grantee(request, actor_id))
         base = base_url(request)
         return collection(request, "roles", [views.role(base, r) for r in roles])
 
@@ -345,64 +202,19 @@ async def list_role_assignments(
     request: Request, svc: IdentityService = Depends(service), who: Principal = Depends(caller)
 ) -> dict[str, Any]:
     f = _assignment_filter(request)
-    if f.effective and f.group_id:
-        raise errors.BadRequest("effective and group.id cannot be combined.")
-    if not svc.policy.is_reader(who):
-        if f.domain_id and svc.policy.is_domain_reader(who, f.domain_id):
-            pass
-        elif f.user_id in (None, who.user_id):
-            f = AssignmentFilter(**{**f.__dict__, "user_id": who.user_id})
-        else:
-            raise errors.Forbidden("You may list only your own role assignments.")
     names = "include_names" in request.query_params and flag(request.query_params["include_names"])
+    rows = await grants.listing(svc, who, f, bool(names))
     base = base_url(request)
-    async with svc.db.session() as session:
-        rows = await assignments.list_assignments(session, f)
-        namer = _Namer(session) if names else None
-        docs = [await _assignment_doc(base, row, namer) for row in rows]
-    return collection(request, "role_assignments", docs)
+    return collection(request, "role_assignments", [_assignment_doc(base, r, n) for r, n in rows])
 
 
-class _Namer:
-    """Looks names up once per id while rendering ``include_names``."""
-
-    def __init__(self, session: Any):
-        self.session = session
-        self.cache: dict[tuple[Any, str], Any] = {}
-
-    async def row(self, model: Any, ident: str) -> Any:
-        key = (model, ident)
-        if key not in self.cache:
-            self.cache[key] = await self.session.get(model, ident)
-        return self.cache[key]
-
-    async def named(self, model: Any, ident: str, with_domain: bool = True) -> dict[str, Any]:
-        row = await self.row(model, ident)
-        doc: dict[str, Any] = {"id": ident}
-        if row is None:
-            return doc
-        doc["name"] = row.name
-        if with_domain and getattr(row, "domain_id", None):
-            domain = await self.row(Domain, row.domain_id)
-            doc["domain"] = {"id": row.domain_id, "name": domain.name if domain else None}
-        return doc
-
-
-async def _assignment_doc(base: str, row: Assignment, namer: _Namer | None) -> dict[str, Any]:
-    actor_model = User if row.actor_type == USER else Group
-    target_model = Project if row.target_type == assignments.PROJECT else Domain
-    if namer is None:
+def _assignment_doc(base: str, row: Assignment, named: grants.Named | None) -> dict[str, Any]:
+    if named is None:
         actor: dict[str, Any] = {"id": row.actor_id}
         target: dict[str, Any] = {"id": row.target_id}
         role: dict[str, Any] = {"id": row.role_id}
     else:
-        actor = await namer.named(actor_model, row.actor_id)
-        target = (
-            await namer.named(target_model, row.target_id, row.target_type == "project")
-            if row.target_type != assignments.SYSTEM
-            else {"all": True}
-        )
-        role = await namer.named(Role, row.role_id)
+        actor, target, role = named.actor, named.target, named.role
     if row.target_type == assignments.SYSTEM:
         target = {"all": True}
     scope: dict[str, Any] = {row.target_type: target}
