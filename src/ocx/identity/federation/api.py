@@ -1,8 +1,7 @@
-"""OS-FEDERATION administration: identity providers, mappings, protocols, service providers.
+"""OS-FEDERATION administration over HTTP: parse, call :mod:`.access`, render.
 
-Reads need a landlord reader; writes a landlord admin. Everything that ends trust (disabling
-or deleting an IdP or protocol, deleting a mapping) also revokes the tokens of the users who
-came in through it, so access ends at once rather than when tokens expire.
+Identity providers, mappings, protocols and service providers; the rules (who may, what
+ends whose access) are in :mod:`ocx.identity.federation.access`.
 """
 
 from __future__ import annotations
@@ -10,41 +9,23 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import Depends, Request, Response
-from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import delete, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from pydantic import BaseModel, ConfigDict
 
-from ocx.common import errors
 from ocx.common.auth import Principal
-from ocx.identity import checks, store, tokens
-from ocx.identity.api.crud import apply
 from ocx.identity.api.deps import base_url, caller, collection, filters, service
-from ocx.identity.federation import mapping as engine
+from ocx.identity.federation import access
+from ocx.identity.federation.access import IdpIn, MappingIn, ProtocolIn, SpIn
 from ocx.identity.federation.models import (
-    ExpiringMembership,
-    FederatedUser,
     FederationProtocol,
     IdentityProvider,
-    IdpRemoteId,
     Mapping,
     ServiceProvider,
 )
-from ocx.identity.models import Domain
 from ocx.identity.service import IdentityService
 
 FED = "/v3/OS-FEDERATION"
-
-
-class IdpIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    domain_id: str | None = None
-    description: str | None = None
-    enabled: bool | None = None
-    remote_ids: list[str] | None = None
-    authorization_ttl: int | None = Field(None, ge=0, le=60 * 24 * 30)
-    jwks_uri: str | None = None
-    saml_certificate: str | None = None
-    saml_accept_sha1: bool | None = None
+SVC = Depends(service)
+WHO = Depends(caller)
 
 
 class IdpBody(BaseModel):
@@ -52,37 +33,14 @@ class IdpBody(BaseModel):
     identity_provider: IdpIn
 
 
-class MappingIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    rules: list[dict[str, Any]]
-    schema_version: str | None = None
-
-
 class MappingBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
     mapping: MappingIn
 
 
-class ProtocolIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    mapping_id: str | None = None
-    remote_id_attribute: str | None = None
-    enabled: bool | None = None
-
-
 class ProtocolBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
     protocol: ProtocolIn
-
-
-class SpIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    auth_url: str | None = None
-    sp_url: str | None = None
-    description: str | None = None
-    enabled: bool | None = None
-    relay_state_prefix: str | None = None
-    audience: str | None = None
 
 
 class SpBody(BaseModel):
@@ -142,38 +100,11 @@ def sp_view(base: str, row: ServiceProvider) -> dict[str, Any]:
     }
 
 
-# --- revocation when trust ends ------------------------------------------------------------
-
-
-async def end_access_through(session: AsyncSession, idp_id: str) -> None:
-    """Revoke the tokens and lapse the memberships of every user who came in via ``idp_id``."""
-    users = list(await session.scalars(select(FederatedUser.user_id).filter_by(idp_id=idp_id)))
-    for user_id in users:
-        await tokens.record_revocation(session, user_id=user_id)
-    await session.execute(delete(ExpiringMembership).where(ExpiringMembership.idp_id == idp_id))
+def _idp_doc(request: Request, found: access.Idp) -> dict[str, Any]:
+    return {"identity_provider": idp_view(base_url(request), *found)}
 
 
 # --- identity providers ----------------------------------------------------------------------
-
-
-async def _set_remote_ids(session: AsyncSession, idp_id: str, remote_ids: list[str]) -> None:
-    await session.execute(delete(IdpRemoteId).where(IdpRemoteId.idp_id == idp_id))
-    await session.flush()
-    for remote_id in dict.fromkeys(remote_ids):
-        clash = await session.get(IdpRemoteId, remote_id)
-        if clash is not None:
-            raise errors.Conflict(f"Duplicate remote ID: {remote_id} belongs to {clash.idp_id}.")
-        session.add(IdpRemoteId(remote_id=remote_id, idp_id=idp_id))
-    await session.flush()
-
-
-def _checked_idp(data: IdpIn) -> IdpIn:
-    if data.jwks_uri is not None:
-        checks.http_url(data.jwks_uri, "jwks_uri")
-    if data.saml_certificate is not None:
-        checks.saml_certificate(data.saml_certificate)
-    checks.remote_ids(data.remote_ids or [])
-    return data
 
 
 async def create_idp(
@@ -181,123 +112,44 @@ async def create_idp(
     body: IdpBody,
     request: Request,
     response: Response,
-    svc: IdentityService = Depends(service),
-    who: Principal = Depends(caller),
+    svc: IdentityService = SVC,
+    who: Principal = WHO,
 ) -> dict[str, Any]:
-    svc.policy.require_admin(who, "identity:create_identity_provider")
-    data = _checked_idp(body.identity_provider)
-    async with svc.db.session() as session:
-        if await session.get(IdentityProvider, idp_id) is not None:
-            raise errors.Conflict(
-                f"Conflict occurred attempting to store identity_provider {idp_id}."
-            )
-        domain_id = data.domain_id or await _idp_domain(session, idp_id)
-        await store.get(session, Domain, domain_id, "domain")
-        row = IdentityProvider(
-            id=idp_id,
-            domain_id=domain_id,
-            description=data.description or "",
-            enabled=data.enabled if data.enabled is not None else True,
-            authorization_ttl=data.authorization_ttl,
-            jwks_uri=data.jwks_uri,
-            saml_certificate=data.saml_certificate,
-            saml_accept_sha1=bool(data.saml_accept_sha1),
-        )
-        await store.add_unique(session, row, f"identity_provider {idp_id}")
-        await _set_remote_ids(session, idp_id, data.remote_ids or [])
+    found = await access.create_idp(svc, who, idp_id, body.identity_provider)
     response.status_code = 201
-    return {"identity_provider": idp_view(base_url(request), row, data.remote_ids or [])}
-
-
-async def _idp_domain(session: AsyncSession, idp_id: str) -> str:
-    """Keystone gives every IdP without a domain a new one of its own for its shadow users."""
-    domain = Domain(
-        id=store.new_id(),
-        name=f"{idp_id}-federated"[:255],
-        description=f"Users of identity provider {idp_id}",
-    )
-    await store.add_unique(session, domain, f"domain {domain.name}")
-    return domain.id
+    return _idp_doc(request, found)
 
 
 async def list_idps(
-    request: Request, svc: IdentityService = Depends(service), who: Principal = Depends(caller)
+    request: Request, svc: IdentityService = SVC, who: Principal = WHO
 ) -> dict[str, Any]:
-    svc.policy.require_reader(who, "identity:list_identity_providers")
+    found = await access.list_idps(svc, who, filters(request, "enabled"))
     base = base_url(request)
-    async with svc.db.session() as session:
-        query = select(IdentityProvider).order_by(IdentityProvider.id)
-        query = query.filter_by(**filters(request, "enabled"))
-        rows = list(await session.scalars(query))
-        items = [idp_view(base, r, await _remote_ids(session, r.id)) for r in rows]
-    return collection(request, "identity_providers", items)
-
-
-async def _remote_ids(session: AsyncSession, idp_id: str) -> list[str]:
-    return sorted(await session.scalars(select(IdpRemoteId.remote_id).filter_by(idp_id=idp_id)))
+    return collection(request, "identity_providers", [idp_view(base, *f) for f in found])
 
 
 async def get_idp(
-    idp_id: str,
-    request: Request,
-    svc: IdentityService = Depends(service),
-    who: Principal = Depends(caller),
+    idp_id: str, request: Request, svc: IdentityService = SVC, who: Principal = WHO
 ) -> dict[str, Any]:
-    svc.policy.require_reader(who, "identity:get_identity_provider")
-    async with svc.db.session() as session:
-        row = await store.get(session, IdentityProvider, idp_id, "identity_provider")
-        return {
-            "identity_provider": idp_view(
-                base_url(request), row, await _remote_ids(session, idp_id)
-            )
-        }
+    return _idp_doc(request, await access.get_idp(svc, who, idp_id))
 
 
 async def update_idp(
-    idp_id: str,
-    body: IdpBody,
-    request: Request,
-    svc: IdentityService = Depends(service),
-    who: Principal = Depends(caller),
+    idp_id: str, body: IdpBody, request: Request, svc: IdentityService = SVC, who: Principal = WHO
 ) -> dict[str, Any]:
-    svc.policy.require_admin(who, "identity:update_identity_provider")
-    data = _checked_idp(body.identity_provider)
-    if data.domain_id is not None:
-        raise errors.ValidationError("An identity provider's domain cannot be changed.")
-    async with svc.db.session() as session:
-        row = await store.get(session, IdentityProvider, idp_id, "identity_provider")
-        changed = apply(row, data.model_dump(exclude_none=True, exclude={"remote_ids"}))
-        if data.remote_ids is not None:
-            await _set_remote_ids(session, idp_id, data.remote_ids)
-        if "enabled" in changed and not row.enabled:
-            await end_access_through(session, idp_id)
-        view = idp_view(base_url(request), row, await _remote_ids(session, idp_id))
-    svc.revoked_something()
-    return {"identity_provider": view}
+    return _idp_doc(request, await access.update_idp(svc, who, idp_id, body.identity_provider))
 
 
-async def delete_idp(
-    idp_id: str, svc: IdentityService = Depends(service), who: Principal = Depends(caller)
-) -> Response:
-    svc.policy.require_admin(who, "identity:delete_identity_provider")
-    async with svc.db.session() as session:
-        row = await store.get(session, IdentityProvider, idp_id, "identity_provider")
-        await end_access_through(session, idp_id)
-        await session.delete(row)
-    svc.revoked_something()
+async def delete_idp(idp_id: str, svc: IdentityService = SVC, who: Principal = WHO) -> Response:
+    await access.delete_idp(svc, who, idp_id)
     return Response(status_code=204)
 
 
 # --- mappings ------------------------------------------------------------------------------
 
 
-def _checked_rules(data: MappingIn) -> tuple[dict[str, Any], str]:
-    rules, version = {"rules": data.rules}, data.schema_version or "1.0"
-    try:
-        engine.validate_rules(rules, version)
-    except engine.MappingError as exc:
-        raise errors.ValidationError(f"Invalid mapping rules: {exc}") from exc
-    return rules, version
+def _mapping_doc(request: Request, row: Mapping) -> dict[str, Any]:
+    return {"mapping": mapping_view(base_url(request), row)}
 
 
 async def create_mapping(
@@ -305,81 +157,50 @@ async def create_mapping(
     body: MappingBody,
     request: Request,
     response: Response,
-    svc: IdentityService = Depends(service),
-    who: Principal = Depends(caller),
+    svc: IdentityService = SVC,
+    who: Principal = WHO,
 ) -> dict[str, Any]:
-    svc.policy.require_admin(who, "identity:create_mapping")
-    rules, version = _checked_rules(body.mapping)
-    row = Mapping(id=mapping_id, rules=rules, schema_version=version)
-    async with svc.db.session() as session:
-        await store.add_unique(session, row, f"mapping {mapping_id}")
+    row = await access.create_mapping(svc, who, mapping_id, body.mapping)
     response.status_code = 201
-    return {"mapping": mapping_view(base_url(request), row)}
+    return _mapping_doc(request, row)
 
 
 async def list_mappings(
-    request: Request, svc: IdentityService = Depends(service), who: Principal = Depends(caller)
+    request: Request, svc: IdentityService = SVC, who: Principal = WHO
 ) -> dict[str, Any]:
-    svc.policy.require_reader(who, "identity:list_mappings")
+    rows = await access.list_mappings(svc, who)
     base = base_url(request)
-    async with svc.db.session() as session:
-        rows = list(await session.scalars(select(Mapping).order_by(Mapping.id)))
     return collection(request, "mappings", [mapping_view(base, r) for r in rows])
 
 
 async def get_mapping(
-    mapping_id: str,
-    request: Request,
-    svc: IdentityService = Depends(service),
-    who: Principal = Depends(caller),
+    mapping_id: str, request: Request, svc: IdentityService = SVC, who: Principal = WHO
 ) -> dict[str, Any]:
-    svc.policy.require_reader(who, "identity:get_mapping")
-    async with svc.db.session() as session:
-        row = await store.get(session, Mapping, mapping_id, "mapping")
-    return {"mapping": mapping_view(base_url(request), row)}
+    return _mapping_doc(request, await access.get_mapping(svc, who, mapping_id))
 
 
 async def update_mapping(
     mapping_id: str,
     body: MappingBody,
     request: Request,
-    svc: IdentityService = Depends(service),
-    who: Principal = Depends(caller),
+    svc: IdentityService = SVC,
+    who: Principal = WHO,
 ) -> dict[str, Any]:
-    svc.policy.require_admin(who, "identity:update_mapping")
-    rules, version = _checked_rules(body.mapping)
-    async with svc.db.session() as session:
-        row = await store.get(session, Mapping, mapping_id, "mapping")
-        row.rules, row.schema_version = rules, version
-        for idp_id in await _idps_using(session, mapping_id):
-            await end_access_through(session, idp_id)
-    svc.revoked_something()
-    return {"mapping": mapping_view(base_url(request), row)}
-
-
-async def _idps_using(session: AsyncSession, mapping_id: str) -> list[str]:
-    query = select(FederationProtocol.idp_id).filter_by(mapping_id=mapping_id).distinct()
-    return list(await session.scalars(query))
+    return _mapping_doc(request, await access.update_mapping(svc, who, mapping_id, body.mapping))
 
 
 async def delete_mapping(
-    mapping_id: str, svc: IdentityService = Depends(service), who: Principal = Depends(caller)
+    mapping_id: str, svc: IdentityService = SVC, who: Principal = WHO
 ) -> Response:
-    svc.policy.require_admin(who, "identity:delete_mapping")
-    async with svc.db.session() as session:
-        row = await store.get(session, Mapping, mapping_id, "mapping")
-        for idp_id in await _idps_using(session, mapping_id):
-            await end_access_through(session, idp_id)
-        # Protocols that used the mapping go with it: no protocol may run without one.
-        await session.execute(
-            delete(FederationProtocol).where(FederationProtocol.mapping_id == mapping_id)
-        )
-        await session.delete(row)
-    svc.revoked_something()
+    await access.delete_mapping(svc, who, mapping_id)
     return Response(status_code=204)
 
 
 # --- protocols -----------------------------------------------------------------------------
+
+
+def _protocol_doc(request: Request, row: FederationProtocol) -> dict[str, Any]:
+    return {"protocol": protocol_view(base_url(request), row)}
 
 
 async def create_protocol(
@@ -388,60 +209,30 @@ async def create_protocol(
     body: ProtocolBody,
     request: Request,
     response: Response,
-    svc: IdentityService = Depends(service),
-    who: Principal = Depends(caller),
+    svc: IdentityService = SVC,
+    who: Principal = WHO,
 ) -> dict[str, Any]:
-    svc.policy.require_admin(who, "identity:create_protocol")
-    data = body.protocol
-    if not data.mapping_id:
-        raise errors.ValidationError("A protocol needs a mapping_id.")
-    async with svc.db.session() as session:
-        await store.get(session, IdentityProvider, idp_id, "identity_provider")
-        await store.get(session, Mapping, data.mapping_id, "mapping")
-        row = FederationProtocol(
-            idp_id=idp_id,
-            id=protocol_id,
-            mapping_id=data.mapping_id,
-            remote_id_attribute=data.remote_id_attribute,
-            enabled=data.enabled if data.enabled is not None else True,
-        )
-        await store.add_unique(session, row, f"protocol {protocol_id}")
+    row = await access.create_protocol(svc, who, idp_id, protocol_id, body.protocol)
     response.status_code = 201
-    return {"protocol": protocol_view(base_url(request), row)}
+    return _protocol_doc(request, row)
 
 
 async def list_protocols(
-    idp_id: str,
-    request: Request,
-    svc: IdentityService = Depends(service),
-    who: Principal = Depends(caller),
+    idp_id: str, request: Request, svc: IdentityService = SVC, who: Principal = WHO
 ) -> dict[str, Any]:
-    svc.policy.require_reader(who, "identity:list_protocols")
+    rows = await access.list_protocols(svc, who, idp_id)
     base = base_url(request)
-    async with svc.db.session() as session:
-        await store.get(session, IdentityProvider, idp_id, "identity_provider")
-        rows = list(await session.scalars(select(FederationProtocol).filter_by(idp_id=idp_id)))
     return collection(request, "protocols", [protocol_view(base, r) for r in rows])
-
-
-async def _protocol(session: AsyncSession, idp_id: str, protocol_id: str) -> FederationProtocol:
-    row = await session.get(FederationProtocol, (idp_id, protocol_id))
-    if row is None:
-        raise errors.NotFound(f"Could not find federated protocol: {protocol_id}.")
-    return row
 
 
 async def get_protocol(
     idp_id: str,
     protocol_id: str,
     request: Request,
-    svc: IdentityService = Depends(service),
-    who: Principal = Depends(caller),
+    svc: IdentityService = SVC,
+    who: Principal = WHO,
 ) -> dict[str, Any]:
-    svc.policy.require_reader(who, "identity:get_protocol")
-    async with svc.db.session() as session:
-        row = await _protocol(session, idp_id, protocol_id)
-    return {"protocol": protocol_view(base_url(request), row)}
+    return _protocol_doc(request, await access.get_protocol(svc, who, idp_id, protocol_id))
 
 
 async def update_protocol(
@@ -449,46 +240,25 @@ async def update_protocol(
     protocol_id: str,
     body: ProtocolBody,
     request: Request,
-    svc: IdentityService = Depends(service),
-    who: Principal = Depends(caller),
+    svc: IdentityService = SVC,
+    who: Principal = WHO,
 ) -> dict[str, Any]:
-    svc.policy.require_admin(who, "identity:update_protocol")
-    async with svc.db.session() as session:
-        row = await _protocol(session, idp_id, protocol_id)
-        if body.protocol.mapping_id:
-            await store.get(session, Mapping, body.protocol.mapping_id, "mapping")
-        changed = apply(row, body.protocol.model_dump(exclude_none=True))
-        if changed:
-            await end_access_through(session, idp_id)
-    svc.revoked_something()
-    return {"protocol": protocol_view(base_url(request), row)}
+    row = await access.update_protocol(svc, who, idp_id, protocol_id, body.protocol)
+    return _protocol_doc(request, row)
 
 
 async def delete_protocol(
-    idp_id: str,
-    protocol_id: str,
-    svc: IdentityService = Depends(service),
-    who: Principal = Depends(caller),
+    idp_id: str, protocol_id: str, svc: IdentityService = SVC, who: Principal = WHO
 ) -> Response:
-    svc.policy.require_admin(who, "identity:delete_protocol")
-    async with svc.db.session() as session:
-        row = await _protocol(session, idp_id, protocol_id)
-        await end_access_through(session, idp_id)
-        await session.delete(row)
-    svc.revoked_something()
+    await access.delete_protocol(svc, who, idp_id, protocol_id)
     return Response(status_code=204)
 
 
 # --- service providers ---------------------------------------------------------------------
 
 
-def _checked_sp(data: SpIn) -> SpIn:
-    """Every client taking a token to this provider follows these URLs: they must work."""
-    if data.auth_url is not None:
-        checks.http_url(data.auth_url, "auth_url")
-    if data.sp_url is not None:
-        checks.http_url(data.sp_url, "sp_url")
-    return data
+def _sp_doc(request: Request, row: ServiceProvider) -> dict[str, Any]:
+    return {"service_provider": sp_view(base_url(request), row)}
 
 
 async def create_sp(
@@ -496,68 +266,34 @@ async def create_sp(
     body: SpBody,
     request: Request,
     response: Response,
-    svc: IdentityService = Depends(service),
-    who: Principal = Depends(caller),
+    svc: IdentityService = SVC,
+    who: Principal = WHO,
 ) -> dict[str, Any]:
-    svc.policy.require_admin(who, "identity:create_service_provider")
-    data = _checked_sp(body.service_provider)
-    if not data.auth_url or not data.sp_url:
-        raise errors.ValidationError("A service provider needs auth_url and sp_url.")
-    row = ServiceProvider(
-        id=sp_id,
-        auth_url=data.auth_url,
-        sp_url=data.sp_url,
-        description=data.description or "",
-        enabled=data.enabled if data.enabled is not None else True,
-        relay_state_prefix=data.relay_state_prefix or "ss:mem:",
-        audience=data.audience,
-    )
-    async with svc.db.session() as session:
-        await store.add_unique(session, row, f"service_provider {sp_id}")
+    row = await access.create_sp(svc, who, sp_id, body.service_provider)
     response.status_code = 201
-    return {"service_provider": sp_view(base_url(request), row)}
+    return _sp_doc(request, row)
 
 
 async def list_sps(
-    request: Request, svc: IdentityService = Depends(service), who: Principal = Depends(caller)
+    request: Request, svc: IdentityService = SVC, who: Principal = WHO
 ) -> dict[str, Any]:
-    svc.policy.require_reader(who, "identity:list_service_providers")
+    rows = await access.list_sps(svc, who)
     base = base_url(request)
-    async with svc.db.session() as session:
-        rows = list(await session.scalars(select(ServiceProvider).order_by(ServiceProvider.id)))
     return collection(request, "service_providers", [sp_view(base, r) for r in rows])
 
 
 async def get_sp(
-    sp_id: str,
-    request: Request,
-    svc: IdentityService = Depends(service),
-    who: Principal = Depends(caller),
+    sp_id: str, request: Request, svc: IdentityService = SVC, who: Principal = WHO
 ) -> dict[str, Any]:
-    svc.policy.require_reader(who, "identity:get_service_provider")
-    async with svc.db.session() as session:
-        row = await store.get(session, ServiceProvider, sp_id, "service_provider")
-    return {"service_provider": sp_view(base_url(request), row)}
+    return _sp_doc(request, await access.get_sp(svc, who, sp_id))
 
 
 async def update_sp(
-    sp_id: str,
-    body: SpBody,
-    request: Request,
-    svc: IdentityService = Depends(service),
-    who: Principal = Depends(caller),
+    sp_id: str, body: SpBody, request: Request, svc: IdentityService = SVC, who: Principal = WHO
 ) -> dict[str, Any]:
-    svc.policy.require_admin(who, "identity:update_service_provider")
-    async with svc.db.session() as session:
-        row = await store.get(session, ServiceProvider, sp_id, "service_provider")
-        apply(row, _checked_sp(body.service_provider).model_dump(exclude_none=True))
-    return {"service_provider": sp_view(base_url(request), row)}
+    return _sp_doc(request, await access.update_sp(svc, who, sp_id, body.service_provider))
 
 
-async def delete_sp(
-    sp_id: str, svc: IdentityService = Depends(service), who: Principal = Depends(caller)
-) -> Response:
-    svc.policy.require_admin(who, "identity:delete_service_provider")
-    async with svc.db.session() as session:
-        await session.delete(await store.get(session, ServiceProvider, sp_id, "service_provider"))
+async def delete_sp(sp_id: str, svc: IdentityService = SVC, who: Principal = WHO) -> Response:
+    await access.delete_sp(svc, who, sp_id)
     return Response(status_code=204)
