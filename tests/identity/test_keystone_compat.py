@@ -179,3 +179,28 @@ def test_endpoint_enabled_must_be_a_real_boolean(admin: Admin, conn: Connection)
     }
     resp = admin.session.post(admin.url + "/endpoints", json=body, raise_exc=False)
     assert resp.status_code == 400
+
+
+def test_project_tags(admin: Admin) -> None:
+    project, _ = admin.customer("fox")
+    base = f"/projects/{project['id']}/tags"
+    assert admin.session.put(admin.url + base + "/blue", json={}).status_code == 201
+    assert admin.session.get(admin.url + base + "/blue").status_code == 204
+    replaced = admin.call("PUT", base, {"tags": ["a", "b", "c"]}, ok=200)["tags"]
+    assert sorted(replaced) == ["a", "b", "c"]
+    assert sorted(admin.call("GET", base, ok=200)["tags"]) == ["a", "b", "c"]
+    assert admin.call("GET", f"/projects/{project['id']}", ok=200)["project"]["tags"] == [
+        "a",
+        "b",
+        "c",
+    ]
+    admin.call("DELETE", base + "/a", ok=204)
+    assert admin.session.get(admin.url + base + "/a", raise_exc=False).status_code == 404
+    resp = admin.session.put(admin.url + base, json={"tags": ["x,y"]}, raise_exc=False)
+    assert resp.status_code == 400
+    admin.call("DELETE", base, ok=204)
+    assert admin.call("GET", base, ok=200)["tags"] == []
+    # A member of the project reads its tags but cannot change them.
+    member = admin.user_session("fox", project["id"])
+    assert member.get(admin.url + base).status_code == 200
+    assert member.put(admin.url + base + "/mine", json={}, raise_exc=False).status_code == 403

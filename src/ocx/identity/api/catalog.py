@@ -9,11 +9,10 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from ocx.common import errors
 from ocx.common.auth import Principal
-from ocx.common.pagination import Page
 from ocx.identity import checks, store
 from ocx.identity.api import views
-from ocx.identity.api.crud import apply, list_rows
-from ocx.identity.api.deps import base_url, caller, page, service
+from ocx.identity.api.crud import Collection, apply
+from ocx.identity.api.deps import base_url, caller, service
 from ocx.identity.catalog import INTERFACES
 from ocx.identity.models import Endpoint, Region, Service
 from ocx.identity.service import IdentityService
@@ -98,6 +97,15 @@ class EndpointPatchBody(BaseModel):
     endpoint: EndpointPatch
 
 
+# --- the three collections --------------------------------------------------------------
+
+regions = Collection(Region, "region", "regions", views.region, ("parent_region_id",))
+services = Collection(Service, "service", "services", views.service, ("type", "name"))
+endpoints = Collection(
+    Endpoint, "endpoint", "endpoints", views.endpoint, ("service_id", "interface", "region_id")
+)
+
+
 # --- regions -------------------------------------------------------------------------------
 
 
@@ -147,35 +155,6 @@ async def _new_region(
     return {"region": views.region(base_url(request), row)}
 
 
-async def list_regions(
-    request: Request,
-    pg: Page = Depends(page),
-    svc: IdentityService = Depends(service),
-    _who: Principal = Depends(caller),
-) -> dict[str, Any]:
-    async with svc.db.session() as session:
-        return await list_rows(
-            request,
-            session,
-            Region,
-            key="regions",
-            view=views.region,
-            page=pg,
-            filter_names=("parent_region_id",),
-        )
-
-
-async def get_region(
-    region_id: str,
-    request: Request,
-    svc: IdentityService = Depends(service),
-    _who: Principal = Depends(caller),
-) -> dict[str, Any]:
-    async with svc.db.session() as session:
-        row = await store.get(session, Region, region_id, "region")
-    return {"region": views.region(base_url(request), row)}
-
-
 async def update_region(
     region_id: str,
     body: RegionPatchBody,
@@ -190,17 +169,6 @@ async def update_region(
             raise errors.BadRequest("A region cannot be its own parent.")
         apply(row, body.region.model_dump(exclude_none=True))
     return {"region": views.region(base_url(request), row)}
-
-
-async def delete_region(
-    region_id: str, svc: IdentityService = Depends(service), who: Principal = Depends(caller)
-) -> Response:
-    svc.policy.require_admin(who, "identity:delete_region")
-    async with svc.db.session() as session:
-        row = await store.get(session, Region, region_id, "region")
-        await session.delete(row)
-        await store.flush_unique(session, f"region {row.id} (endpoints still use it)")
-    return Response(status_code=204)
 
 
 # --- services ------------------------------------------------------------------------------
@@ -222,58 +190,6 @@ async def create_service(
         await store.add_unique(session, row, f"service {s.type}")
     response.status_code = 201
     return {"service": views.service(base_url(request), row)}
-
-
-async def list_services(
-    request: Request,
-    pg: Page = Depends(page),
-    svc: IdentityService = Depends(service),
-    _who: Principal = Depends(caller),
-) -> dict[str, Any]:
-    async with svc.db.session() as session:
-        return await list_rows(
-            request,
-            session,
-            Service,
-            key="services",
-            view=views.service,
-            page=pg,
-            filter_names=("type", "name"),
-        )
-
-
-async def get_service(
-    service_id: str,
-    request: Request,
-    svc: IdentityService = Depends(service),
-    _who: Principal = Depends(caller),
-) -> dict[str, Any]:
-    async with svc.db.session() as session:
-        row = await store.get(session, Service, service_id, "service")
-    return {"service": views.service(base_url(request), row)}
-
-
-async def update_service(
-    service_id: str,
-    body: ServicePatchBody,
-    request: Request,
-    svc: IdentityService = Depends(service),
-    who: Principal = Depends(caller),
-) -> dict[str, Any]:
-    svc.policy.require_admin(who, "identity:update_service")
-    async with svc.db.session() as session:
-        row = await store.get(session, Service, service_id, "service")
-        apply(row, body.service.model_dump(exclude_none=True))
-    return {"service": views.service(base_url(request), row)}
-
-
-async def delete_service(
-    service_id: str, svc: IdentityService = Depends(service), who: Principal = Depends(caller)
-) -> Response:
-    svc.policy.require_admin(who, "identity:delete_service")
-    async with svc.db.session() as session:
-        await session.delete(await store.get(session, Service, service_id, "service"))
-    return Response(status_code=204)
 
 
 # --- endpoints -----------------------------------------------------------------------------
@@ -322,35 +238,6 @@ async def create_endpoint(
     return {"endpoint": views.endpoint(base_url(request), row)}
 
 
-async def list_endpoints(
-    request: Request,
-    pg: Page = Depends(page),
-    svc: IdentityService = Depends(service),
-    _who: Principal = Depends(caller),
-) -> dict[str, Any]:
-    async with svc.db.session() as session:
-        return await list_rows(
-            request,
-            session,
-            Endpoint,
-            key="endpoints",
-            view=views.endpoint,
-            page=pg,
-            filter_names=("service_id", "interface", "region_id"),
-        )
-
-
-async def get_endpoint(
-    endpoint_id: str,
-    request: Request,
-    svc: IdentityService = Depends(service),
-    _who: Principal = Depends(caller),
-) -> dict[str, Any]:
-    async with svc.db.session() as session:
-        row = await store.get(session, Endpoint, endpoint_id, "endpoint")
-    return {"endpoint": views.endpoint(base_url(request), row)}
-
-
 async def update_endpoint(
     endpoint_id: str,
     body: EndpointPatchBody,
@@ -375,12 +262,3 @@ async def update_endpoint(
             await _legacy_region(session, body.endpoint.region)
         apply(row, changes)
     return {"endpoint": views.endpoint(base_url(request), row)}
-
-
-async def delete_endpoint(
-    endpoint_id: str, svc: IdentityService = Depends(service), who: Principal = Depends(caller)
-) -> Response:
-    svc.policy.require_admin(who, "identity:delete_endpoint")
-    async with svc.db.session() as session:
-        await session.delete(await store.get(session, Endpoint, endpoint_id, "endpoint"))
-    return Response(status_code=204)

@@ -1,20 +1,33 @@
-"""The shape shared by every Keystone collection: list with filters and pages, get or 404."""
+"""The shape shared by every Keystone collection: list with filters and pages, get or 404.
+
+:class:`Collection` is Keystone's ``member_key``/``collection_key`` idea: one typed
+description of a kind of row (its model, its JSON keys, its view, its list filters, who may
+change it) that makes the list, get, update and delete handlers, instead of one copy each.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
-from fastapi import Request
+from fastapi import Depends, Request, Response
+from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ocx.common import errors
 from ocx.common.auth import Principal
 from ocx.common.pagination import Page, fetch_page
-from ocx.identity.api.deps import base_url, collection, filters
+from ocx.identity import store
+from ocx.identity.api.deps import base_url, caller, collection, filters, page, service
+from ocx.identity.service import IdentityService
 
 View = Callable[[str, Any], dict[str, Any]]
+T = TypeVar("T")
+Handler = Callable[..., Awaitable[Any]]
+SVC = Depends(service)
+WHO = Depends(caller)
 
 
 async def list_rows(
@@ -65,3 +78,90 @@ def extras(body: Any, row_id: str | None = None) -> dict[str, Any]:
     if row_id is not None and given is not None and given != row_id:
         raise errors.ValidationError("Cannot change the ID of a resource.")
     return found
+
+
+@dataclass(frozen=True)
+class Collection(Generic[T]):
+    """One kind of Keystone row: ``GET /v3/<members>``, ``GET|PATCH|DELETE .../{item_id}``.
+
+    Reads need any valid token (the catalog's rows are every user's to see); changes need a
+    landlord admin (``identity:<verb>_<member>``).
+    """
+
+    model: type[T]
+    member: str
+    members: str
+    view: View
+    filters: tuple[str, ...] = ()
+
+    def one(self, request: Request, row: T) -> dict[str, Any]:
+        return {self.member: self.view(base_url(request), row)}
+
+    def list(self) -> Handler:
+        async def list_handler(
+            request: Request,
+            pg: Page = Depends(page),
+            svc: IdentityService = SVC,
+            _who: Principal = WHO,
+        ) -> dict[str, Any]:
+            async with svc.db.session() as session:
+                return await list_rows(
+                    request,
+                    session,
+                    self.model,
+                    key=self.members,
+                    view=self.view,
+                    page=pg,
+                    filter_names=self.filters,
+                )
+
+        return list_handler
+
+    def get(self) -> Handler:
+        async def get_handler(
+            item_id: str, request: Request, svc: IdentityService = SVC, _who: Principal = WHO
+        ) -> dict[str, Any]:
+            async with svc.db.session() as session:
+                row = await store.get(session, self.model, item_id, self.member)
+            return self.one(request, row)
+
+        return get_handler
+
+    def update(self, body_type: type[BaseModel]) -> Handler:
+        """PATCH with a ``body_type`` body (``{member: {...}}``): the fields given are set."""
+
+        async def update_handler(
+            item_id: str,
+            body: BaseModel,
+            request: Request,
+            svc: IdentityService = SVC,
+            who: Principal = WHO,
+        ) -> dict[str, Any]:
+            svc.policy.require_admin(who, f"identity:update_{self.member}")
+            changes = getattr(body, self.member).model_dump(exclude_none=True)
+            async with svc.db.session() as session:
+                row = await store.get(session, self.model, item_id, self.member)
+                apply(row, changes)
+                await store.flush_unique(session, f"{self.member} {item_id}")
+            return self.one(request, row)
+
+        # FastAPI parses and validates the body as the model named here.
+        update_handler.__annotations__["body"] = body_type
+        return update_handler
+
+    def delete(self, in_use: str | None = None) -> Handler:
+        """DELETE; ``in_use`` names what may still refer to the row (a 409 then)."""
+
+        async def delete_handler(
+            item_id: str, svc: IdentityService = SVC, who: Principal = WHO
+        ) -> Response:
+            svc.policy.require_admin(who, f"identity:delete_{self.member}")
+            async with svc.db.session() as session:
+                await session.delete(await store.get(session, self.model, item_id, self.member))
+                if in_use:
+                    await store.flush_unique(
+                        session, f"{self.member} {item_id} ({in_use} still use it)"
+                    )
+            return Response(status_code=204)
+
+        return delete_handler
