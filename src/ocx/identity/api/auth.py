@@ -6,16 +6,13 @@ from typing import Any
 
 from fastapi import Depends, Request, Response
 from fastapi.responses import JSONResponse
-from sqlalchemy import select
 
 from ocx.common import errors
 from ocx.common.auth import Principal
-from ocx.identity import assignments, tokens
+from ocx.identity import scopes, tokens
 from ocx.identity.api import views
 from ocx.identity.api.deps import base_url, caller, collection, service
-from ocx.identity.assignments import Target
 from ocx.identity.authn import AuthRequest
-from ocx.identity.models import Domain
 from ocx.identity.service import IdentityService
 
 MEDIA = [{"base": "application/json", "type": "application/vnd.openstack.identity-v3+json"}]
@@ -123,12 +120,7 @@ async def check_token(
 async def revoke_token(
     request: Request, svc: IdentityService = Depends(service), who: Principal = Depends(caller)
 ) -> Response:
-    subject = await _subject(request, svc, who)
-    if subject.user_id != who.user_id and not svc.policy.is_admin(who):
-        raise errors.Forbidden("You are not authorized to revoke another user's token.")
-    async with svc.db.session() as session:
-        await tokens.record_revocation(session, audit_id=subject.audit_id)
-    svc.revoked_something()
+    await scopes.revoke_token(svc, who, await _subject(request, svc, who))
     return Response(status_code=204)
 
 
@@ -144,8 +136,7 @@ async def auth_projects(
     request: Request, svc: IdentityService = Depends(service), who: Principal = Depends(caller)
 ) -> dict[str, Any]:
     base = base_url(request)
-    async with svc.db.session() as session:
-        rows = await assignments.projects_of(session, who.user_id)
+    rows = await scopes.projects(svc, who)
     return collection(request, "projects", [views.project(base, p) for p in rows])
 
 
@@ -153,20 +144,14 @@ async def auth_domains(
     request: Request, svc: IdentityService = Depends(service), who: Principal = Depends(caller)
 ) -> dict[str, Any]:
     base = base_url(request)
-    async with svc.db.session() as session:
-        f = assignments.AssignmentFilter(user_id=who.user_id, effective=True)
-        rows = await assignments.list_assignments(session, f)
-        ids = {r.target_id for r in rows if r.target_type == assignments.DOMAIN}
-        query = select(Domain).where(Domain.id.in_(ids), Domain.enabled.is_(True))
-        domains = list(await session.scalars(query.order_by(Domain.name)))
+    domains = await scopes.domains(svc, who)
     return collection(request, "domains", [views.domain(base, d) for d in domains])
 
 
 async def auth_system(
     request: Request, svc: IdentityService = Depends(service), who: Principal = Depends(caller)
 ) -> dict[str, Any]:
-    async with svc.db.session() as session:
-        held = await assignments.effective_role_ids(session, who.user_id, Target.system())
+    held = await scopes.system(svc, who)
     return collection(request, "system", [{"all": True}] if held else [])
 
 
