@@ -142,6 +142,18 @@ def visible_filter(svc: IdentityService, who: Principal, f: AssignmentFilter) ->
     raise errors.Forbidden("You may list only your own role assignments.")
 
 
+async def create_role(
+    svc: IdentityService, who: Principal, name: str, domain_id: str | None, description: str
+) -> Role:
+    svc.policy.require_admin(who, "identity:create_role")
+    async with svc.db.session() as session:
+        if domain_id:
+            await store.get(session, Domain, domain_id, "domain")
+        row = Role(id=store.new_id(), name=name, domain_id=domain_id, description=description)
+        await store.add_unique(session, row, f"role {name}")
+    return row
+
+
 async def delete_role(svc: IdentityService, who: Principal, role_id: str) -> None:
     """Delete a role; everyone who held it loses their tokens."""
     svc.policy.require_admin(who, "identity:delete_role")

@@ -1,6 +1,7 @@
 """Implied roles ("role inferences"): holding the prior role gives the implied one too.
 
-Plain functions over a session, used by the HTTP handlers and callable without a server.
+Landlord admins make and remove rules, readers read them. The session-level functions are
+used by the transactions below (one per call), which the HTTP handlers and the CLI call.
 Tokens carry roles already expanded, so a rule added or removed applies to tokens issued
 after it.
 """
@@ -11,8 +12,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ocx.common import errors
+from ocx.common.auth import Principal
 from ocx.identity import store
 from ocx.identity.models import ImpliedRole, Role
+from ocx.identity.service import IdentityService
 
 
 async def pair(session: AsyncSession, prior_id: str, implied_id: str) -> tuple[Role, Role]:
@@ -79,3 +82,40 @@ async def closure(session: AsyncSession, role_id: str) -> set[str]:
                 found.add(nxt)
                 todo.append(nxt)
     return found
+
+
+# --- one transaction each, with the policy ---------------------------------------------------
+
+
+async def create(
+    svc: IdentityService, who: Principal, prior_id: str, implied_id: str
+) -> tuple[Role, Role]:
+    svc.policy.require_admin(who, "identity:create_implied_role")
+    async with svc.db.session() as session:
+        return await add(session, prior_id, implied_id)
+
+
+async def show(
+    svc: IdentityService, who: Principal, prior_id: str, implied_id: str
+) -> tuple[Role, Role]:
+    svc.policy.require_reader(who, "identity:get_implied_role")
+    async with svc.db.session() as session:
+        return await get(session, prior_id, implied_id)
+
+
+async def delete(svc: IdentityService, who: Principal, prior_id: str, implied_id: str) -> None:
+    svc.policy.require_admin(who, "identity:delete_implied_role")
+    async with svc.db.session() as session:
+        await remove(session, prior_id, implied_id)
+
+
+async def list_for(svc: IdentityService, who: Principal, prior_id: str) -> tuple[Role, list[Role]]:
+    svc.policy.require_reader(who, "identity:list_implied_roles")
+    async with svc.db.session() as session:
+        return await implied_by(session, prior_id)
+
+
+async def list_all(svc: IdentityService, who: Principal) -> list[tuple[Role, list[Role]]]:
+    svc.policy.require_reader(who, "identity:list_role_inference_rules")
+    async with svc.db.session() as session:
+        return await every(session)

@@ -26,6 +26,14 @@ from ocx.identity.service import IdentityService
 View = Callable[[str, Any], dict[str, Any]]
 T = TypeVar("T")
 Handler = Callable[..., Awaitable[Any]]
+# Which rows of a list the caller may see, as WHERE clauses (a 403 if none).
+Scope = Callable[[IdentityService, Principal, Request], tuple[Any, ...]]
+
+
+def everyone(_svc: IdentityService, _who: Principal, _request: Request) -> tuple[Any, ...]:
+    return ()
+
+
 SVC = Depends(service)
 WHO = Depends(caller)
 
@@ -48,7 +56,7 @@ async def list_rows(
     return collection(request, key, [view(base, row) for row in rows], more, last)
 
 
-def domain_scope(svc: Any, who: Principal, column: Any, action: str) -> tuple[Any, ...]:
+def domain_scope(svc: IdentityService, who: Principal, column: Any, action: str) -> tuple[Any, ...]:
     """What a caller may list: everything for a landlord reader, their domain's rows for a
     domain-scoped reader, nothing (403) for anyone else."""
     if svc.policy.is_reader(who):
@@ -93,6 +101,7 @@ class Collection(Generic[T]):
     members: str
     view: View
     filters: tuple[str, ...] = ()
+    scope: Scope = everyone
 
     def one(self, request: Request, row: T) -> dict[str, Any]:
         return {self.member: self.view(base_url(request), row)}
@@ -102,8 +111,9 @@ class Collection(Generic[T]):
             request: Request,
             pg: Page = Depends(page),
             svc: IdentityService = SVC,
-            _who: Principal = WHO,
+            who: Principal = WHO,
         ) -> dict[str, Any]:
+            where = self.scope(svc, who, request)
             async with svc.db.session() as session:
                 return await list_rows(
                     request,
@@ -113,6 +123,7 @@ class Collection(Generic[T]):
                     view=self.view,
                     page=pg,
                     filter_names=self.filters,
+                    where=where,
                 )
 
         return list_handler
@@ -127,7 +138,7 @@ class Collection(Generic[T]):
 
         return get_handler
 
-    def update(self, body_type: type[BaseModel]) -> Handler:
+    def update(self, body_type: type[BaseModel], exclude: frozenset[str] = frozenset()) -> Handler:
         """PATCH with a ``body_type`` body (``{member: {...}}``): the fields given are set."""
 
         async def update_handler(
@@ -138,7 +149,7 @@ class Collection(Generic[T]):
             who: Principal = WHO,
         ) -> dict[str, Any]:
             svc.policy.require_admin(who, f"identity:update_{self.member}")
-            changes = getattr(body, self.member).model_dump(exclude_none=True)
+            changes = getattr(body, self.member).model_dump(exclude_none=True, exclude=exclude)
             async with svc.db.session() as session:
                 row = await store.get(session, self.model, item_id, self.member)
                 apply(row, changes)

@@ -38,9 +38,7 @@ async def create(
     svc: IdentityService = Depends(service),
     who: Principal = Depends(caller),
 ) -> dict[str, Any]:
-    svc.policy.require_admin(who, "identity:create_implied_role")
-    async with svc.db.session() as session:
-        prior, implied = await inferences.add(session, prior_role_id, implied_role_id)
+    prior, implied = await inferences.create(svc, who, prior_role_id, implied_role_id)
     response.status_code = 201
     return _one(request, prior, implied)
 
@@ -52,9 +50,7 @@ async def show(
     svc: IdentityService = Depends(service),
     who: Principal = Depends(caller),
 ) -> dict[str, Any]:
-    svc.policy.require_reader(who, "identity:get_implied_role")
-    async with svc.db.session() as session:
-        prior, implied = await inferences.get(session, prior_role_id, implied_role_id)
+    prior, implied = await inferences.show(svc, who, prior_role_id, implied_role_id)
     return _one(request, prior, implied)
 
 
@@ -64,9 +60,7 @@ async def check(
     svc: IdentityService = Depends(service),
     who: Principal = Depends(caller),
 ) -> Response:
-    svc.policy.require_reader(who, "identity:check_implied_role")
-    async with svc.db.session() as session:
-        await inferences.get(session, prior_role_id, implied_role_id)
+    await inferences.show(svc, who, prior_role_id, implied_role_id)
     return Response(status_code=204)
 
 
@@ -76,9 +70,7 @@ async def delete(
     svc: IdentityService = Depends(service),
     who: Principal = Depends(caller),
 ) -> Response:
-    svc.policy.require_admin(who, "identity:delete_implied_role")
-    async with svc.db.session() as session:
-        await inferences.remove(session, prior_role_id, implied_role_id)
+    await inferences.delete(svc, who, prior_role_id, implied_role_id)
     return Response(status_code=204)
 
 
@@ -88,9 +80,7 @@ async def list_for(
     svc: IdentityService = Depends(service),
     who: Principal = Depends(caller),
 ) -> dict[str, Any]:
-    svc.policy.require_reader(who, "identity:list_implied_roles")
-    async with svc.db.session() as session:
-        prior, implied = await inferences.implied_by(session, prior_role_id)
+    prior, implied = await inferences.list_for(svc, who, prior_role_id)
     base = base_url(request)
     link = f"{base}/v3/roles/{prior.id}/implies"
     return {"role_inference": _many(base, prior, implied), "links": {"self": link}}
@@ -99,9 +89,7 @@ async def list_for(
 async def list_all(
     request: Request, svc: IdentityService = Depends(service), who: Principal = Depends(caller)
 ) -> dict[str, Any]:
-    svc.policy.require_reader(who, "identity:list_role_inference_rules")
-    async with svc.db.session() as session:
-        rules = await inferences.every(session)
+    rules = await inferences.list_all(svc, who)
     base = base_url(request)
     return {
         "role_inferences": [_many(base, prior, implied) for prior, implied in rules],

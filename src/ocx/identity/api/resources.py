@@ -9,11 +9,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ocx.common import errors
 from ocx.common.auth import Principal
-from ocx.common.pagination import Page
 from ocx.identity import projects
 from ocx.identity.api import views
-from ocx.identity.api.crud import domain_scope, list_rows
-from ocx.identity.api.deps import base_url, caller, page, service
+from ocx.identity.api.crud import Collection, domain_scope
+from ocx.identity.api.deps import base_url, caller, service
 from ocx.identity.models import Domain, Project
 from ocx.identity.service import IdentityService
 
@@ -92,6 +91,31 @@ def _project_doc(request: Request, row: Project) -> dict[str, Any]:
     return {"project": views.project(base_url(request), row)}
 
 
+def _visible_domains(svc: IdentityService, who: Principal, _r: Request) -> tuple[Any, ...]:
+    if svc.policy.is_reader(who):
+        return ()
+    if who.domain_id is None:
+        raise errors.Forbidden("Listing domains needs a reader role or a domain-scoped token.")
+    return (Domain.id == who.domain_id,)
+
+
+def _visible_projects(svc: IdentityService, who: Principal, _r: Request) -> tuple[Any, ...]:
+    return domain_scope(svc, who, Project.domain_id, "identity:list_projects")
+
+
+domains = Collection(
+    Domain, "domain", "domains", views.domain, ("name", "enabled"), _visible_domains
+)
+project_rows = Collection(
+    Project,
+    "project",
+    "projects",
+    views.project,
+    ("name", "domain_id", "enabled", "parent_id"),
+    _visible_projects,
+)
+
+
 # --- domains -------------------------------------------------------------------------------
 
 
@@ -108,30 +132,6 @@ async def create_domain(
     )
     response.status_code = 201
     return _domain_doc(request, row)
-
-
-async def list_domains(
-    request: Request,
-    pg: Page = Depends(page),
-    svc: IdentityService = Depends(service),
-    who: Principal = Depends(caller),
-) -> dict[str, Any]:
-    where: tuple[Any, ...] = ()
-    if not svc.policy.is_reader(who):
-        if who.domain_id is None:
-            raise errors.Forbidden("Listing domains needs a reader role or a domain-scoped token.")
-        where = (Domain.id == who.domain_id,)
-    async with svc.db.session() as session:
-        return await list_rows(
-            request,
-            session,
-            Domain,
-            key="domains",
-            view=views.domain,
-            page=pg,
-            filter_names=("name", "enabled"),
-            where=where,
-        )
 
 
 async def get_domain(
@@ -184,26 +184,6 @@ async def create_project(
     row = await projects.create_project(svc, who, new)
     response.status_code = 201
     return _project_doc(request, row)
-
-
-async def list_projects(
-    request: Request,
-    pg: Page = Depends(page),
-    svc: IdentityService = Depends(service),
-    who: Principal = Depends(caller),
-) -> dict[str, Any]:
-    where = domain_scope(svc, who, Project.domain_id, "identity:list_projects")
-    async with svc.db.session() as session:
-        return await list_rows(
-            request,
-            session,
-            Project,
-            key="projects",
-            view=views.project,
-            page=pg,
-            filter_names=("name", "domain_id", "enabled", "parent_id"),
-            where=where,
-        )
 
 
 async def get_project(

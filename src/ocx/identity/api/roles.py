@@ -9,13 +9,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ocx.common import errors
 from ocx.common.auth import Principal
-from ocx.common.pagination import Page
-from ocx.identity import assignments, grants, store
+from ocx.identity import assignments, grants
 from ocx.identity.api import views
-from ocx.identity.api.crud import apply, list_rows
-from ocx.identity.api.deps import base_url, caller, collection, flag, page, service
+from ocx.identity.api.crud import Collection
+from ocx.identity.api.deps import base_url, caller, collection, flag, service
 from ocx.identity.assignments import USER, AssignmentFilter
-from ocx.identity.models import Assignment, Domain, Role
+from ocx.identity.models import Assignment, Role
 from ocx.identity.service import IdentityService
 
 Svc = IdentityService
@@ -49,6 +48,14 @@ class RolePatchBody(BaseModel):
     role: RolePatch
 
 
+def _role_scope(_svc: IdentityService, _who: Principal, request: Request) -> tuple[Any, ...]:
+    # Role names are the landlord's public vocabulary: any authenticated user may read them.
+    return () if "domain_id" in request.query_params else (Role.domain_id.is_(None),)
+
+
+roles = Collection(Role, "role", "roles", views.role, ("name", "domain_id"), _role_scope)
+
+
 async def create_role(
     body: RoleBody,
     request: Request,
@@ -56,61 +63,9 @@ async def create_role(
     svc: IdentityService = Depends(service),
     who: Principal = Depends(caller),
 ) -> dict[str, Any]:
-    svc.policy.require_admin(who, "identity:create_role")
     r = body.role
-    async with svc.db.session() as session:
-        if r.domain_id:
-            await store.get(session, Domain, r.domain_id, "domain")
-        row = Role(id=store.new_id(), name=r.name, domain_id=r.domain_id, description=r.description)
-        await store.add_unique(session, row, f"role {r.name}")
+    row = await grants.create_role(svc, who, r.name, r.domain_id, r.description)
     response.status_code = 201
-    return {"role": views.role(base_url(request), row)}
-
-
-async def list_roles(
-    request: Request,
-    pg: Page = Depends(page),
-    svc: IdentityService = Depends(service),
-    _who: Principal = Depends(caller),
-) -> dict[str, Any]:
-    # Role names are the landlord's public vocabulary: any authenticated user may read them.
-    where = () if "domain_id" in request.query_params else (Role.domain_id.is_(None),)
-    async with svc.db.session() as session:
-        return await list_rows(
-            request,
-            session,
-            Role,
-            key="roles",
-            view=views.role,
-            page=pg,
-            filter_names=("name", "domain_id"),
-            where=where,
-        )
-
-
-async def get_role(
-    role_id: str,
-    request: Request,
-    svc: IdentityService = Depends(service),
-    _who: Principal = Depends(caller),
-) -> dict[str, Any]:
-    async with svc.db.session() as session:
-        row = await store.get(session, Role, role_id, "role")
-    return {"role": views.role(base_url(request), row)}
-
-
-async def update_role(
-    role_id: str,
-    body: RolePatchBody,
-    request: Request,
-    svc: IdentityService = Depends(service),
-    who: Principal = Depends(caller),
-) -> dict[str, Any]:
-    svc.policy.require_admin(who, "identity:update_role")
-    async with svc.db.session() as session:
-        row = await store.get(session, Role, role_id, "role")
-        apply(row, body.role.model_dump(exclude_none=True, exclude={"options"}))
-        await store.flush_unique(session, f"role {row.name}")
     return {"role": views.role(base_url(request), row)}
 
 

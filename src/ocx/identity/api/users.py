@@ -11,11 +11,10 @@ from fastapi import Depends, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from ocx.common.auth import Principal
-from ocx.common.pagination import Page
 from ocx.identity import users as domain
 from ocx.identity.api import views
-from ocx.identity.api.crud import domain_scope, extras, list_rows
-from ocx.identity.api.deps import base_url, caller, collection, page, service
+from ocx.identity.api.crud import Collection, domain_scope, extras
+from ocx.identity.api.deps import base_url, caller, collection, service
 from ocx.identity.models import Group, User
 from ocx.identity.service import IdentityService
 
@@ -102,6 +101,24 @@ def _group_doc(request: Request, row: Group) -> dict[str, Any]:
     return {"group": views.group(base_url(request), row)}
 
 
+users = Collection(
+    User,
+    "user",
+    "users",
+    views.user,
+    ("name", "domain_id", "enabled"),
+    lambda svc, who, _r: domain_scope(svc, who, User.domain_id, "identity:list_users"),
+)
+groups = Collection(
+    Group,
+    "group",
+    "groups",
+    views.group,
+    ("name", "domain_id"),
+    lambda svc, who, _r: domain_scope(svc, who, Group.domain_id, "identity:list_groups"),
+)
+
+
 # --- users ---------------------------------------------------------------------------------
 
 
@@ -126,23 +143,6 @@ async def create_user(
     row = await domain.create_user(svc, who, fields)
     response.status_code = 201
     return _user_doc(request, row)
-
-
-async def list_users(
-    request: Request, pg: Page = Depends(page), svc: IdentityService = Svc, who: Principal = Who
-) -> dict[str, Any]:
-    where = domain_scope(svc, who, User.domain_id, "identity:list_users")
-    async with svc.db.session() as session:
-        return await list_rows(
-            request,
-            session,
-            User,
-            key="users",
-            view=views.user,
-            page=pg,
-            filter_names=("name", "domain_id", "enabled"),
-            where=where,
-        )
 
 
 async def get_user(
@@ -212,23 +212,6 @@ async def create_group(
     row = await domain.create_group(svc, who, g.name, g.domain_id, g.description, extras(g))
     response.status_code = 201
     return _group_doc(request, row)
-
-
-async def list_groups(
-    request: Request, pg: Page = Depends(page), svc: IdentityService = Svc, who: Principal = Who
-) -> dict[str, Any]:
-    where = domain_scope(svc, who, Group.domain_id, "identity:list_groups")
-    async with svc.db.session() as session:
-        return await list_rows(
-            request,
-            session,
-            Group,
-            key="groups",
-            view=views.group,
-            page=pg,
-            filter_names=("name", "domain_id"),
-            where=where,
-        )
 
 
 async def get_group(
