@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from ocx.common.auth import Principal
@@ -18,14 +18,17 @@ class Caller:
     # A service (another landlord's compute acting with a delegated token holds none of
     # these; it detaches through os-begin_detaching first).
     is_service: bool = False
+    # The caller's own token, for asking the landlord's other services on its behalf.
+    token: str | None = field(default=None, repr=False, compare=False)
 
     @classmethod
-    def of(cls, principal: Principal) -> Caller:
+    def of(cls, principal: Principal, token: str | None = None) -> Caller:
         return cls(
             project_id=principal.project_id or "",
             user_id=principal.user_id,
             is_admin=principal.is_admin,
             is_service=principal.has_role("service"),
+            token=token,
         )
 
     def sees(self, project_id: str) -> bool:

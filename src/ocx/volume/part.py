@@ -24,6 +24,7 @@ def settings_for(landlord: Landlord) -> VolumeSettings:
         region=landlord.topology.exchange.region,
         verifier=landlord.verifier(),
         data_host=host,
+        image_url=landlord.base_urls.get("image"),
         # The landlord's offer: an SSD type on a backend it names itself.
         types=(
             TypeSeed(

@@ -45,6 +45,8 @@ class VolumeSettings(ServiceSettings):
     max_attachments_per_volume: int = 8
     max_exports: int = 512
     availability_zone: str = "nova"
+    # The landlord's own image service (volumes from images), if it runs one.
+    image_url: str | None = None
     quotas: Quotas = Quotas()
     types: tuple[TypeSeed, ...] = ()
     max_volume_gigabytes: int = 16384

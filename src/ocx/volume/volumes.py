@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ocx.common import errors
-from ocx.volume import quotas, snapshots, types
+from ocx.volume import images, quotas, snapshots, types
 from ocx.volume.caller import Caller, new_id, now
 from ocx.volume.faults import invalid_volume, volume_not_found
 from ocx.volume.models import Attachment, Snapshot, Volume
@@ -24,6 +24,9 @@ if TYPE_CHECKING:
     from ocx.volume.service import VolumeService
 
 log = logging.getLogger("ocx.volume")
+
+# Where a new volume's bytes come from: nothing (blank), a file to clone, or an image.
+Source = Path | images.ImageSource | None
 
 DELETABLE = ("available", "error", "error_restoring", "error_extending", "error_managing")
 
@@ -64,7 +67,7 @@ def _size(value: Any, field: str = "size") -> int:
 
 async def create(svc: VolumeService, caller: Caller, body: dict[str, Any]) -> Volume:
     """Make the row (``creating``) and the file: blank ones at once, clones in the background."""
-    if body.get("imageRef"):
+    if body.get("imageRef") and (svc.settings.image_url is None or not caller.token):
         raise errors.BadRequest(
             "Invalid input received: creating a volume from an image needs this landlord's "
             "image service, which it does not run."
@@ -88,11 +91,23 @@ async def create(svc: VolumeService, caller: Caller, body: dict[str, Any]) -> Vo
 
 async def _new_row(
     svc: VolumeService, session: AsyncSession, caller: Caller, body: dict[str, Any]
-) -> tuple[Volume, Path | None]:
+) -> tuple[Volume, Source]:
     size = None if body.get("size") is None else _size(body["size"])
     type_name = body.get("volume_type")
-    source: Path | None = None
-    if body.get("snapshot_id"):
+    source: Source = None
+    if body.get("imageRef"):
+        assert svc.settings.image_url and caller.token
+        image_id = str(body["imageRef"])
+        image = await images.inspect(svc.settings.image_url, caller.token, image_id)
+        needed = images.gigabytes_for(image)
+        if size is not None and size < needed:
+            raise errors.BadRequest(
+                f"Invalid input received: Size of specified image {needed}GB is larger than "
+                f"volume size {size}GB."
+            )
+        size = size or needed
+        source = images.ImageSource(svc.settings.image_url, caller.token, image_id)
+    elif body.get("snapshot_id"):
         snap = await snapshots.load(session, caller, body["snapshot_id"])
         if snap.status != "available":
             raise errors.BadRequest(
@@ -148,7 +163,7 @@ async def _new_row(
         type_id=vtype.id,
         snapshot_id=body.get("snapshot_id"),
         source_volid=body.get("source_volid"),
-        bootable=False,
+        bootable=isinstance(source, images.ImageSource),
         multiattach=bool(body.get("multiattach")) or types.multiattach(vtype),
         read_only=False,
         meta=dict(body.get("metadata") or {}),
@@ -159,11 +174,13 @@ async def _new_row(
     return row, source
 
 
-async def _materialize(svc: VolumeService, volume_id: str, source: Path | None, size: int) -> None:
+async def _materialize(svc: VolumeService, volume_id: str, source: Source, size: int) -> None:
     target = svc.storage.volume(volume_id)
     try:
         if source is None:
             await anyio.to_thread.run_sync(svc.storage.create_blank, target, size)
+        elif isinstance(source, images.ImageSource):
+            await images.download(source, target, size)
         else:
             await anyio.to_thread.run_sync(svc.storage.clone, source, target, size)
         status = "available"

@@ -37,7 +37,12 @@ async def call(request: Request) -> Call:
         raise errors.Forbidden("Block storage needs a project-scoped token.")
     svc: VolumeService = request.app.state.volume
     version: Version = getattr(request.state, "volume_version", MIN)
-    return Call(svc, Caller.of(found), version, svc.settings.public_url.rstrip("/"))
+    return Call(
+        svc,
+        Caller.of(found, request.headers.get("x-auth-token")),
+        version,
+        svc.settings.public_url.rstrip("/"),
+    )
 
 
 Ctx = Annotated[Call, Depends(call)]
