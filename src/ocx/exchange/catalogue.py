@@ -40,7 +40,7 @@ async def candidates(svc: ExchangeService, service_type: str) -> list[broker.Can
             service_type=r.service_type,
             region=r.region,
             capabilities=tuple(r.capabilities),
-            prices={p.metric: Decimal(p.unit_price_nanos) * money.NANO for p in prices[r.id]},
+            prices={p.metric: Decimal(money.show(p.unit_price_nanos)) for p in prices[r.id]},
             promised=Decimal(r.sla["availability"]) if "availability" in r.sla else None,
             measured=None
             if offerings.measured_availability(r) is None

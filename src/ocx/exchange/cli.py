@@ -508,8 +508,8 @@ def broker_choose(
         + (["why"] if explain else []),
         rows,
     )
-    if explain:
+    if explain and doc["excluded"]:
         rows = [[e["name"], e["landlord"], "; ".join(e["reasons"])] for e in doc["excluded"]]
         _table("Excluded", ["offering", "landlord", "why"], rows)
-        for note in doc["notes"]:
-            out.print(note)
+    for note in doc["notes"] if explain else []:
+        out.print(note)

@@ -53,6 +53,21 @@ def _agent(ctx: typer.Context, landlord_cloud: str) -> LandlordAgent:
     return LandlordAgent(landlord_cloud, identity.removesuffix("/v3"), token, market.url, name)
 
 
+# Offering service types as the OpenStack catalog names them.
+CATALOG_TYPES = {"volume": "block-storage", "proxy": "object-store"}
+
+
+def _catalog_endpoint(ctx: typer.Context, landlord_cloud: str, service_type: str) -> str:
+    session = session_for_cloud(landlord_cloud, ctx.obj.clouds_file)
+    found = session.get_endpoint(
+        service_type=CATALOG_TYPES.get(service_type, service_type), interface="public"
+    )
+    if not found:
+        err.print(f"[red]ocx market landlord:[/red] {landlord_cloud} lists no {service_type}")
+        raise typer.Exit(1)
+    return str(found)
+
+
 def _landlord_run(ctx: typer.Context, landlord_cloud: str, work: Any) -> Any:
     try:
         return work(_agent(ctx, landlord_cloud))
@@ -82,8 +97,12 @@ def landlord_publish(
     offering_file: Path,
     version: Annotated[int, typer.Option()] = 1,
 ) -> None:
-    """Publish an offering (a JSON file), signed by the landlord's identity."""
+    """Publish an offering (a JSON file), signed by the landlord's identity.
+
+    Without an ``endpoint`` in the file, the landlord's own catalog gives it."""
     doc = json.loads(offering_file.read_text())
+    if "endpoint" not in doc:
+        doc["endpoint"] = _catalog_endpoint(ctx, landlord_cloud, str(doc.get("service_type")))
     found = _landlord_run(ctx, landlord_cloud, lambda a: a.publish(version, **doc))
     out.print(f"offering {found['id']}: {found['status']} ({found['status_reason']})")
 

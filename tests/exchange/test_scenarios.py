@@ -1,0 +1,43 @@
+"""docs/scenarios.md, scenario 2 (the market side), run as written against the default
+topology: every ``$`` command succeeds and prints the lines shown under it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import yaml
+
+from ocx import clouds
+from tests.conftest import ExchangeFactory
+from tests.proxy.test_scenario import ROOT, SETUP, default_landlords, squeeze, steps
+
+
+def test_scenario_2_market_walk_through(exchange_factory: ExchangeFactory, tmp_path: Path) -> None:
+    exchange = exchange_factory(default_landlords())
+    config = clouds.write(exchange, tmp_path / "clouds.yaml")
+    assert "carol-market-k2k" in yaml.safe_load(config.read_text())["clouds"]
+    (tmp_path / ".venv").symlink_to(ROOT / ".venv")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OS_", "ST_"))}
+    env.update(OS_CLIENT_CONFIG_FILE=str(config), COLUMNS="200")
+    setup: list[str] = []
+    for command, expected in steps("2."):
+        if command.startswith("export OS_CLIENT_CONFIG_FILE"):
+            continue  # the test's own clouds.yaml
+        if SETUP.match(command):
+            setup.append(command)
+            continue
+        done = subprocess.run(
+            ["bash", "-c", "\n".join([*setup, command])],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 0, f"{command}\n{done.stdout}\n{done.stderr}"
+        for line in expected:
+            assert squeeze(line) in squeeze(done.stdout), (
+                f"{command}: {line!r} not in\n{done.stdout}"
+            )
