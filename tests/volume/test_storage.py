@@ -109,3 +109,10 @@ def test_pagination_and_filters(api: Api) -> None:
     like = api.ok("GET", "/volumes?name~=v&with_count=true")
     assert like["count"] == 5
     assert api.ok("GET", "/volumes?name=v0")["volumes"][0]["id"] == made[0]["id"]
+
+
+def test_exports_turn_off_chacha_where_aes_is_fast() -> None:
+    from ocx.volume.nbd import gnutls_config
+
+    assert "tls-disabled-cipher = CHACHA20-POLY1305" in gnutls_config(True)
+    assert "CHACHA20" not in gnutls_config(False)

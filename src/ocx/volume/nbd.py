@@ -79,6 +79,10 @@ class Exports:
     def prepare(self) -> None:
         self.runtime.mkdir(parents=True, exist_ok=True, mode=0o700)
         os.chmod(self.runtime, 0o700)
+        _write_private(self.runtime / "gnutls.conf", gnutls_config(_has_aes()))
+
+    def _environment(self) -> dict[str, str]:
+        return {**os.environ, "GNUTLS_SYSTEM_PRIORITY_FILE": str(self.runtime / "gnutls.conf")}
 
     def running(self) -> dict[str, int]:
         """Attachment id → pid of every live export."""
@@ -142,6 +146,7 @@ class Exports:
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=stderr,
+            env=self._environment(),
             start_new_session=True,
         )
 
@@ -175,6 +180,24 @@ class Exports:
     def _files(self, attachment_id: str) -> tuple[Path, Path, Path]:
         names = (f"{attachment_id}.{ext}" for ext in ("psk", "pid", "log"))
         return tuple(self.runtime / name for name in names)  # type: ignore[return-value]
+
+
+def gnutls_config(aes: bool) -> str:
+    """GnuTLS's system overrides for the exports. Where the CPU has AES instructions, no
+    ChaCha20: with PSK, GnuTLS 3.7 otherwise picks ChaCha20-Poly1305, whose generic code in
+    nettle 3.8 costs ~3.5 CPU-seconds per GiB here, ten times AES-GCM's."""
+    lines = ["[overrides]"]
+    if aes:
+        lines.append("tls-disabled-cipher = CHACHA20-POLY1305")
+    return "\n".join(lines) + "\n"
+
+
+def _has_aes() -> bool:
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return " aes " in flags or flags.rstrip().endswith(" aes")
 
 
 def _listen(host: str, port: int) -> socket.socket:
