@@ -204,3 +204,16 @@ def test_project_tags(admin: Admin) -> None:
     member = admin.user_session("fox", project["id"])
     assert member.get(admin.url + base).status_code == 200
     assert member.put(admin.url + base + "/mine", json={}, raise_exc=False).status_code == 403
+
+
+def test_effective_assignments_list_implied_roles(admin: Admin) -> None:
+    project, user = admin.customer("gia", role="admin")
+    query = f"/role_assignments?effective&user.id={user['id']}&scope.project.id={project['id']}"
+    rows = admin.call("GET", query, ok=200)["role_assignments"]
+    names = {admin.call("GET", f"/roles/{r['role']['id']}", ok=200)["role"]["name"] for r in rows}
+    assert names == {"admin", "member", "reader"}
+    member = admin.role_id("member")
+    only = admin.call("GET", query + f"&role.id={member}", ok=200)["role_assignments"]
+    assert [r["role"]["id"] for r in only] == [member]
+    plain = f"/role_assignments?user.id={user['id']}&scope.project.id={project['id']}"
+    assert len(admin.call("GET", plain, ok=200)["role_assignments"]) == 1

@@ -192,7 +192,7 @@ class AssignmentFilter:
 async def list_assignments(session: AsyncSession, f: AssignmentFilter) -> Sequence[Assignment]:
     """Grants matching ``f``. With ``effective``, group grants become one row per member."""
     query = select(Assignment)
-    if f.role_id:
+    if f.role_id and not f.effective:  # effective: a role may also come implied, below
         query = query.where(Assignment.role_id == f.role_id)
     if f.project_id and f.effective:
         # Grants inherited from the project's domain or ancestors hold on it too.
@@ -226,7 +226,38 @@ async def list_assignments(session: AsyncSession, f: AssignmentFilter) -> Sequen
         return rows
     if f.project_id:
         rows = [_on_project(row, f.project_id) for row in rows]
+    rows = await _with_implied(session, rows)
+    if f.role_id:
+        rows = [row for row in rows if row.role_id == f.role_id]
     return await _expand_groups(session, rows, only_user=f.user_id)
+
+
+async def _with_implied(session: AsyncSession, rows: list[Assignment]) -> list[Assignment]:
+    """Effective grants, as Keystone lists them: each implied role is a row of its own."""
+    out: dict[tuple[str, str, str, str, str, bool], Assignment] = {}
+    for row in rows:
+        for role_id in sorted(await expand_implied(session, {row.role_id})):
+            key = (
+                row.actor_type,
+                row.actor_id,
+                row.target_type,
+                row.target_id,
+                role_id,
+                row.inherited,
+            )
+            out.setdefault(key, row if role_id == row.role_id else _as_role(row, role_id))
+    return list(out.values())
+
+
+def _as_role(row: Assignment, role_id: str) -> Assignment:
+    return Assignment(
+        actor_type=row.actor_type,
+        actor_id=row.actor_id,
+        target_type=row.target_type,
+        target_id=row.target_id,
+        role_id=role_id,
+        inherited=row.inherited,
+    )
 
 
 def _on_project(row: Assignment, project_id: str) -> Assignment:
