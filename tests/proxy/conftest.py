@@ -188,6 +188,12 @@ def no_server_errors(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
 @pytest.fixture
 def mixed(exchange_factory: ExchangeFactory) -> Iterator[Mixed]:
     found = Mixed(exchange_factory(MIXED))
+    # Patient deadlines: a landlord that is only slow (a busy CI machine) must not look
+    # missing; the tests about deadlines set short ones with quick().
+    found.quick(fanout=30.0, read=60.0, answer=30.0)
+    found.proxy.data.connect_timeout = 10.0
+    translator = found.proxy.translator
+    translator.settings = translator.settings.model_copy(update={"federation_timeout": 30.0})
     yield found
     found.close()
 

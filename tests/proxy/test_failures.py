@@ -65,7 +65,7 @@ def test_a_landlord_stopped_mid_download_cuts_the_download_short(
     mixed: Mixed, alice: swift.Connection
 ) -> None:
     placed(alice, "m", "mit")
-    body = b"z" * (16 * MIB)
+    body = b"z" * (64 * MIB)  # more than every buffer between the landlord and the client
     alice.put_object("m", "big", body)
     url, token = alice.get_auth()
     got = requests.get(f"{url}/m/big", headers={"X-Auth-Token": token}, stream=True, timeout=30)

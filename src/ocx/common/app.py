@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
+import sqlalchemy.exc
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
@@ -90,6 +91,16 @@ def _install_error_handlers(app: FastAPI, family: errors.Family) -> None:
         request.scope.setdefault("state", {})["client_gone"] = True
         return Response(status_code=CLIENT_GONE)
 
+    async def on_busy(request: Request, _exc: Exception) -> Response:
+        # Every database connection stayed busy for the pool's whole timeout: overload, not
+        # a bug; the client may try again.
+        log.warning("no database connection free for %s %s", request.method, request.url.path)
+        busy = errors.ServiceUnavailable(
+            "The service is too busy to answer now; try again shortly.",
+            headers={"Retry-After": "1"},
+        )
+        return error_response(busy, family)
+
     async def on_bug(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         message = "The server hit an internal error and could not complete the request."
@@ -99,6 +110,7 @@ def _install_error_handlers(app: FastAPI, family: errors.Family) -> None:
     app.add_exception_handler(StarletteHTTPException, on_http_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)
     app.add_exception_handler(ClientDisconnect, on_client_gone)
+    app.add_exception_handler(sqlalchemy.exc.TimeoutError, on_busy)
     app.add_exception_handler(Exception, on_bug)
 
 

@@ -24,10 +24,10 @@ class ProxySettings(BaseModel):
     # containers): only the home account has the same path at the proxy and at the landlord.
     home_object_url: str | None = None
     # The timeout policy (docs/proxy.md, "Timeouts"): a landlord has answer_timeout to begin
-    # answering any request without an upload, and a fan-out (listing, account HEAD/POST,
-    # finding a container) gives each landlord fanout_timeout for all its calls; the same
-    # figure, so a silent landlord costs every kind of request the same few seconds.
-    answer_timeout: float = Field(5.0, gt=0)
+    # answering any request without an upload (a busy landlord is waited for, a silent one
+    # not for long), and a fan-out (listing, account HEAD/POST, finding a container), which
+    # can answer without one landlord, gives each landlord fanout_timeout for all its calls.
+    answer_timeout: float = Field(10.0, gt=0)
     fanout_timeout: float = Field(5.0, gt=0)
     # Getting a token at a landlord through federation (four calls) may take this long.
     federation_timeout: float = Field(10.0, gt=0)

@@ -359,7 +359,7 @@ class Pool:
         connect_timeout: float = 3.0,
         read_timeout: float = 60.0,
         max_idle: int = 64,
-        answer_timeout: float = 5.0,
+        answer_timeout: float = 10.0,
     ):
         self.connect_timeout = connect_timeout
         self.read_timeout = read_timeout
