@@ -151,11 +151,11 @@ def serve_landlords(root: Path) -> None:
 def serve_proxy(landlords: dict[str, Any], stubs: list[str]) -> None:
     import uvicorn
 
+    from ocx.common.serving import bind
     from ocx.common.settings import VerifierSettings
     from ocx.proxy.part import build
     from ocx.proxy.service import ProxyService
     from ocx.proxy.settings import ProxySettings
-    from ocx.runner import bind
 
     sock = bind("127.0.0.1", 0)
     url = f"http://127.0.0.1:{sock.getsockname()[1]}"

@@ -13,8 +13,9 @@ from typing import Any
 
 import yaml
 
-from ocx.runner import Exchange, Landlord, write_private
-from ocx.topology import PROXY_REGION
+from ocx.landlord import Landlord
+from ocx.parts import PROXY_REGION
+from ocx.runner import Exchange, write_private
 
 
 def _cloud(auth_type: str, auth: dict[str, Any], region: str) -> dict[str, Any]:

@@ -8,129 +8,25 @@ part starts; parts then migrate and bootstrap; only then do the HTTP servers ser
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import os
 import secrets
 import socket
 import threading
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import httpx
-import uvicorn
 from starlette.types import ASGIApp
 
 from ocx import federate
-from ocx.common.db import sqlite_url
-from ocx.common.settings import VerifierSettings
-from ocx.topology import LandlordConfig, Topology
+from ocx.common import serving
+from ocx.landlord import Landlord, Part, build
+from ocx.topology import Topology
 
 log = logging.getLogger("ocx.runner")
-
-
-class Part(Protocol):
-    """One running service of a landlord: an ASGI app with a start and a stop."""
-
-    app: ASGIApp
-
-    async def start(self) -> None: ...
-
-    async def stop(self) -> None: ...
-
-
-@dataclass
-class Landlord:
-    """What a part needs to know about its landlord to build itself."""
-
-    config: LandlordConfig
-    index: int
-    topology: Topology
-    data_dir: Path
-    database_url: str | None
-    admin_password: str
-    demo_passwords: dict[str, str] = field(default_factory=dict)
-    base_urls: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def name(self) -> str:
-        return self.config.name
-
-    def database(self, part: str) -> str:
-        """The shared URL (a schema per part is made there), or this part's own SQLite file."""
-        return self.database_url or sqlite_url(self.data_dir / f"{part}.db")
-
-    @property
-    def identity_url(self) -> str:
-        return self.base_urls["identity"]
-
-    @property
-    def auth_url(self) -> str:
-        return self.identity_url + "/v3"
-
-    def verifier(self) -> VerifierSettings:
-        return VerifierSettings(identity_url=self.identity_url, audience=self.name)
-
-    def catalog_url(self, part: str) -> str:
-        if part == "identity":
-            return self.auth_url
-        if part in ("object", "proxy"):
-            return self.base_urls[part] + "/v1/AUTH_$(project_id)s"
-        if part == "volume":
-            return self.base_urls[part] + "/v3"
-        return self.base_urls[part]
-
-
-def _build_identity(landlord: Landlord) -> Part:
-    from ocx.identity.part import IdentityPart
-
-    return IdentityPart.for_landlord(landlord)
-
-
-def _build_object(landlord: Landlord) -> Part:
-    from ocx.object.part import ObjectPart  # type: ignore[import-not-found,unused-ignore]
-
-    part: Part = ObjectPart.for_landlord(landlord)
-    return part
-
-
-def _build_proxy(landlord: Landlord) -> Part:
-    from ocx.proxy.part import ProxyPart  # type: ignore[import-not-found,unused-ignore]
-
-    part: Part = ProxyPart.for_landlord(landlord)
-    return part
-
-
-def _build_volume(landlord: Landlord) -> Part:
-    from ocx.volume.part import VolumePart
-
-    return VolumePart.for_landlord(landlord)
-
-
-def _build_exchange(landlord: Landlord) -> Part:
-    from ocx.exchange.part import ExchangePart
-
-    return ExchangePart.for_landlord(landlord)
-
-
-BUILDERS: dict[str, Callable[[Landlord], Part]] = {
-    "identity": _build_identity,
-    "object": _build_object,
-    "proxy": _build_proxy,
-    "volume": _build_volume,
-    "exchange": _build_exchange,
-}
-
-
-class QuietServer(uvicorn.Server):
-    """A uvicorn server that leaves signals to the exchange (several share one loop)."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
 
 
 @dataclass
@@ -139,7 +35,7 @@ class Running:
     part: str
     url: str
     service: Part
-    server: QuietServer
+    server: serving.Server
     sock: socket.socket
 
 
@@ -161,7 +57,7 @@ class Exchange:
         try:
             for (name, part), sock in sockets.items():
                 landlord = self.landlords[name]
-                service = BUILDERS[part](landlord)
+                service = build(landlord, part)
                 await service.start()
                 self.running.append(
                     Running(
@@ -217,22 +113,14 @@ class Exchange:
             )
             landlord.data_dir.mkdir(parents=True, exist_ok=True)
             for part in config.parts:
-                sock = bind(host, self.topology.port(index, part))
+                sock = serving.bind(host, self.topology.port(index, part))
                 sockets[(config.name, part)] = sock
                 landlord.base_urls[part] = f"http://{host}:{sock.getsockname()[1]}"
             self.landlords[config.name] = landlord
         return sockets
 
-    def _server(self, app: ASGIApp) -> QuietServer:
-        config = uvicorn.Config(
-            app,
-            lifespan="off",
-            log_config=None,
-            access_log=False,
-            timeout_graceful_shutdown=5,
-            loop="asyncio",
-        )
-        return QuietServer(config)
+    def _server(self, app: ASGIApp) -> serving.Server:
+        return serving.server(app, self.topology.exchange.serving)
 
     async def _wait_ready(self, timeout: float = 30.0) -> None:
         async with httpx.AsyncClient(timeout=2.0) as client:
@@ -284,23 +172,6 @@ async def _until_healthy(client: httpx.AsyncClient, url: str, timeout: float) ->
         if asyncio.get_running_loop().time() > deadline:
             raise RuntimeError(f"{url} did not answer within {timeout:.0f}s")
         await asyncio.sleep(0.05)
-
-
-def bind(host: str, port: int) -> socket.socket:
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    # IPPROTO_TCP named explicitly: asyncio then sets TCP_NODELAY on accepted connections;
-    # without it every keep-alive request waits ~40 ms for delayed ACKs.
-    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    try:
-        sock.bind((host, port))
-    except OSError as exc:
-        sock.close()
-        raise RuntimeError(f"cannot listen on {host}:{port}: {exc.strerror}") from exc
-    sock.listen(1024)
-    sock.setblocking(False)
-    return sock
 
 
 def write_private(path: Path, text: str) -> None:

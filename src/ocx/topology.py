@@ -20,23 +20,8 @@ from pydantic import (
     model_validator,
 )
 
-# Port offsets within a landlord's block of ten: append, never reorder (ports are remembered).
-PARTS = ("identity", "object", "proxy", "volume", "exchange")
-# How each part appears in its landlord's service catalog: (type, name, region); a region of
-# None is the exchange's region. The mix-and-match proxy is an object store too, in a region
-# of its own, so unmodified clients reach it by choosing that region.
-PROXY_REGION = "ocx"
-CATALOG_TYPES: dict[str, tuple[str, str, str | None]] = {
-    "identity": ("identity", "keystone", None),
-    "object": ("object-store", "swift", None),
-    "proxy": ("object-store", "ocx-proxy", PROXY_REGION),
-    "volume": ("block-storage", "cinder", None),
-    "exchange": ("exchange", "ocx-exchange", None),
-}
-# Further catalog types a part is registered under (Nova's Cinder client looks for volumev3).
-CATALOG_ALIASES: dict[str, tuple[tuple[str, str], ...]] = {
-    "volume": (("volumev3", "cinderv3"),),
-}
+from ocx import parts
+from ocx.common.settings import ServingLimits
 
 
 class HashCostConfig(BaseModel):
@@ -53,6 +38,7 @@ class ExchangeConfig(BaseModel):
     region: str = "RegionOne"
     token_ttl: int = Field(3600, ge=60, le=7 * 86400)
     password_hash: HashCostConfig = HashCostConfig()
+    serving: ServingLimits = ServingLimits()
 
 
 class LandlordConfig(BaseModel):
@@ -78,9 +64,9 @@ class LandlordConfig(BaseModel):
     @field_validator("parts")
     @classmethod
     def _parts(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        unknown = [p for p in value if p not in PARTS]
+        unknown = [p for p in value if p not in parts.BY_NAME]
         if unknown:
-            raise ValueError(f"unknown parts {unknown}; known: {', '.join(PARTS)}")
+            raise ValueError(f"unknown parts {unknown}; known: {', '.join(parts.NAMES)}")
         if "identity" not in value:
             raise ValueError("every landlord runs identity")
         return value
@@ -106,7 +92,7 @@ class Topology(BaseModel):
 
     def port(self, index: int, part: str) -> int:
         base = self.exchange.base_port
-        return 0 if base == 0 else base + 10 * index + PARTS.index(part)
+        return 0 if base == 0 else base + 10 * index + parts.spec(part).port
 
 
 class TopologyError(ValueError):

@@ -10,16 +10,17 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-import uvicorn
 from sqlalchemy import update
 
+from ocx.common.serving import ServingLimits, bind
+from ocx.common.serving import server as make_server
 from ocx.common.settings import VerifierSettings
 from ocx.exchange.client import LandlordAgent, MarketClient, password_token
 from ocx.exchange.models import Price, Subscription
 from ocx.exchange.part import ExchangePart
 from ocx.exchange.service import ExchangeService
 from ocx.exchange.settings import ExchangeSettings
-from ocx.runner import BackgroundExchange, Exchange, QuietServer, bind
+from ocx.runner import BackgroundExchange, Exchange
 
 MARKET_TOPOLOGY: dict[str, Any] = {
     "harvard": {"parts": ["identity", "object"], "demo_users": ["alice"], "trusts": ["mit"]},
@@ -196,9 +197,7 @@ async def start_market(landlords: Exchange, database_url: str) -> tuple[Exchange
     )
     part = ExchangePart(ExchangeService(settings))
     await part.start()
-    server = QuietServer(
-        uvicorn.Config(part.app, lifespan="off", log_config=None, access_log=False, loop="asyncio")
-    )
+    server = make_server(part.app, ServingLimits())
     task = asyncio.create_task(server.serve(sockets=[sock]))
     async with httpx.AsyncClient() as client:
         deadline = time.monotonic() + 20

@@ -21,8 +21,10 @@ from typing import Any
 import openstack
 import requests
 
+from ocx.common.serving import bind
 from ocx.identity import catalog
-from ocx.runner import Exchange, Landlord, Part, Running, _until_healthy, bind
+from ocx.landlord import Landlord, Part
+from ocx.runner import Exchange, Running, _until_healthy
 from tests.conftest import ExchangeFactory
 from tests.identity.conftest import Admin
 

@@ -27,7 +27,8 @@ from lxml import etree
 
 from ocx.identity.federation import saml
 from ocx.identity.federation.idp import certificate_from_metadata
-from ocx.runner import Exchange, Landlord
+from ocx.landlord import Landlord
+from ocx.runner import Exchange
 from tests.conftest import ExchangeFactory
 
 

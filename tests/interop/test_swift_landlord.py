@@ -25,7 +25,8 @@ from keystoneauth1.identity import v3
 from swiftclient import client as swift
 from swiftclient.exceptions import ClientException
 
-from ocx.runner import Exchange, Landlord
+from ocx.landlord import Landlord
+from ocx.runner import Exchange
 from tests.conftest import ExchangeFactory
 from tests.proxy.conftest import placed
 

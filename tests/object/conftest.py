@@ -3,6 +3,7 @@ with their own projects, and python-swiftclient connections for them."""
 
 from __future__ import annotations
 
+import html
 import os
 import subprocess
 import sys
@@ -133,4 +134,4 @@ def raw(method: str, url: str, token: str | None = None, **kwargs: Any) -> reque
 
 
 def swift_fault(title: str, message: str) -> str:
-    return f"<html><h1>{title}</h1><p>{message}</p></html>"
+    return f"<html><h1>{title}</h1><p>{html.escape(message, quote=False)}</p></html>"

@@ -11,7 +11,7 @@ from typing import Any
 
 import yaml
 
-from ocx import clouds, topology
+from ocx import clouds, parts, topology
 from tests.conftest import ExchangeFactory
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -51,7 +51,7 @@ def test_scenario_6_walk_through(exchange_factory: ExchangeFactory, tmp_path: Pa
     exchange = exchange_factory(default_landlords())
     config = clouds.write(exchange, tmp_path / "clouds.yaml")
     entry = yaml.safe_load(config.read_text())["clouds"]["harvard-alice"]
-    assert topology.PROXY_REGION in entry.get("regions", []), (
+    assert parts.PROXY_REGION in entry.get("regions", []), (
         "openstacksdk takes --os-region-name ocx only if the clouds.yaml entry lists it: "
         "src/ocx/clouds.py should add regions: [RegionOne, ocx] where the landlord runs the proxy"
     )

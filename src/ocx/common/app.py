@@ -1,14 +1,17 @@
 """The app factory every OCX part is built with.
 
 The middleware pipeline is the list in :func:`create_app`, in order. Errors from the one
-tree in :mod:`ocx.common.errors` (and the framework's own 404/405/422) are rendered here, in
-the fault format of the part's API family, so handlers only ``raise``.
+tree in :mod:`ocx.common.errors` (and the framework's own 404/405/422, and a client that went
+away mid-request) are rendered here, in the fault format of the part's API family, so handlers
+only ``raise``. A part whose endpoints speak another error format too (identity's OAuth
+endpoints) passes its own renderers in ``handlers``. The part's service is always at
+``app.state.service``.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
@@ -29,28 +32,31 @@ from ocx.common.logs import RequestContext
 log = logging.getLogger("ocx.app")
 
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
+Handler = Callable[[Request, Exception], Awaitable[Response]]
 
 
 def create_app(
     *,
-    service: str,
+    name: str,
     family: errors.Family,
     routes: Sequence[BaseRoute],
+    service: Any,
     lifespan: Lifespan | None = None,
-    state: dict[str, Any] | None = None,
     max_body: int = MAX_BODY,
+    handlers: Mapping[type[Exception], Handler] | None = None,
 ) -> FastAPI:
+    """The ASGI app of one part; ``name`` (``object:harvard``) is what its logs call it."""
     middleware = [
-        Middleware(RequestContext, service=service),
+        Middleware(RequestContext, service=name),
     ]
     if family is not errors.Family.SWIFT:  # Swift bodies are data, streamed by the part itself
         middleware.append(Middleware(BodyLimits, family=family, max_body=max_body))
 
     async def healthz() -> dict[str, str]:
-        return {"status": "ok", "service": service}
+        return {"status": "ok", "service": name}
 
     app = FastAPI(
-        title=f"OCX {service}",
+        title=f"OCX {name}",
         routes=[*routes, APIRoute("/healthz", healthz, methods=["GET"], include_in_schema=False)],
         middleware=middleware,
         lifespan=lifespan,
@@ -58,9 +64,11 @@ def create_app(
         redoc_url=None,
         openapi_url="/openapi.json" if family is errors.Family.OCX else None,
     )
-    for key, value in (state or {}).items():
-        setattr(app.state, key, value)
+    app.state.service = service
+    app.state.family = family
     _install_error_handlers(app, family)
+    for exc_class, handler in (handlers or {}).items():
+        app.add_exception_handler(exc_class, handler)
     return app
 
 

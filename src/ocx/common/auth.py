@@ -14,7 +14,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -280,9 +280,20 @@ class TokenVerifier:
             await self._client.aclose()
 
 
-async def principal(request: Request) -> Principal:
-    """FastAPI dependency: the verified caller of this request."""
-    verifier: TokenVerifier = request.app.state.verifier
-    found = await verifier.verify(request.headers.get("x-auth-token"))
+class Verifier(Protocol):
+    """Anything that turns a token into its verified caller (401 if it cannot)."""
+
+    async def verify(self, token: str | None) -> Principal: ...
+
+
+def token_of(request: Request) -> str | None:
+    """The token a request carries: ``X-Auth-Token``, or Swift's older ``X-Storage-Token``."""
+    headers = request.headers
+    return headers.get("x-auth-token") or headers.get("x-storage-token")
+
+
+async def authenticate(request: Request, verifier: Verifier) -> Principal:
+    """The verified caller of ``request``, kept on ``request.state`` for the access log."""
+    found = await verifier.verify(token_of(request))
     request.state.principal = found
     return found

@@ -14,17 +14,20 @@
     ├── RequestEntityTooLarge     413
     ├── RangeNotSatisfiable       416
     ├── UnprocessableEntity       422
+    ├── ClientDisconnected        499  (the client went away mid-request; nobody reads it)
     ├── NotImplementedYet         501
     └── ServiceUnavailable        503
 
 Handlers only ``raise``; :func:`render` turns an error into the body each API family
 expects: Keystone ``{"error": {"code", "title", "message"}}``, Nova/Cinder
-``{"itemNotFound": {"code", "message"}}``, Swift plain text.
+``{"itemNotFound": {"code", "message"}}``, Swift a small HTML page (what the client sent,
+quoted in a message, is escaped there).
 """
 
 from __future__ import annotations
 
 import enum
+import html
 import json
 from collections.abc import Mapping
 
@@ -99,6 +102,10 @@ class UnprocessableEntity(OCXError):
     status, title, nova_name = 422, "Unprocessable Entity", "badRequest"
 
 
+class ClientDisconnected(OCXError):
+    status, title, nova_name = 499, "Client Disconnect", "badRequest"
+
+
 class NotImplementedYet(OCXError):
     status, title, nova_name = 501, "Not Implemented", "notImplemented"
 
@@ -122,6 +129,7 @@ _BY_STATUS: dict[int, type[OCXError]] = {
         RequestEntityTooLarge,
         RangeNotSatisfiable,
         UnprocessableEntity,
+        ClientDisconnected,
         NotImplementedYet,
         ServiceUnavailable,
     )
@@ -141,7 +149,9 @@ def render(error: OCXError, family: Family) -> tuple[int, dict[str, str], bytes]
     headers = dict(error.headers)
     if family is Family.SWIFT:
         headers["Content-Type"] = "text/html; charset=UTF-8"
-        body = f"<html><h1>{error.title}</h1><p>{error.message}</p></html>"
+        body = (
+            f"<html><h1>{error.title}</h1><p>{html.escape(error.message, quote=False)}</p></html>"
+        )
         return error.status, headers, body.encode()
     headers["Content-Type"] = "application/json"
     doc: dict[str, object]

@@ -14,9 +14,9 @@ from ocx.compute.service import ComputeService
 def build(service: ComputeService) -> ASGIApp:
     """The app; the caller starts and stops ``service``."""
     app = create_app(
-        service=f"compute:{service.settings.landlord}",
+        name=f"compute:{service.settings.landlord}",
         family=Family.NOVA,
         routes=routes(),
-        state={"compute": service},
+        service=service,
     )
     return Microversions(app)

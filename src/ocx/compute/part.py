@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from starlette.types import ASGIApp
 
 from ocx.compute.app import build
 from ocx.compute.service import ComputeService
 from ocx.compute.settings import ComputeSettings
-
-if TYPE_CHECKING:
-    from ocx.runner import Landlord
+from ocx.landlord import Landlord
 
 
 class ComputePart:

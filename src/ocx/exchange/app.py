@@ -17,10 +17,10 @@ MAX_BODY = MAX_STATEMENT_BYTES + 64 * 1024
 def build(service: ExchangeService) -> FastAPI:
     """The app; the caller starts and stops ``service``."""
     app = create_app(
-        service=f"exchange:{service.settings.landlord}",
+        name=f"exchange:{service.settings.landlord}",
         family=errors.Family.OCX,
         routes=routes(),
-        state={"exchange": service},
+        service=service,
         max_body=MAX_BODY,
     )
     app.title = "OCX exchange"

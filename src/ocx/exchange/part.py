@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from starlette.types import ASGIApp
 
 from ocx.exchange.app import build
 from ocx.exchange.service import ExchangeService
 from ocx.exchange.settings import ExchangeSettings
-
-if TYPE_CHECKING:
-    from ocx.runner import Landlord
+from ocx.landlord import Landlord
 
 
 class ExchangePart:

@@ -9,6 +9,8 @@ from fastapi import FastAPI
 
 from ocx.common.app import create_app
 from ocx.common.errors import Family
+from ocx.identity.oidc.api import on_oauth_error
+from ocx.identity.oidc.errors import OAuthError
 from ocx.identity.routes import routes
 from ocx.identity.service import IdentityService
 
@@ -21,9 +23,10 @@ def build(service: IdentityService) -> FastAPI:
         yield
 
     return create_app(
-        service=f"identity:{service.settings.landlord}",
+        name=f"identity:{service.settings.landlord}",
         family=Family.KEYSTONE,
         routes=routes(),
         lifespan=lifespan,
-        state={"identity": service},
+        service=service,
+        handlers={OAuthError: on_oauth_error},
     )

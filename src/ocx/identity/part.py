@@ -2,41 +2,27 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from starlette.types import ASGIApp
 
-from ocx.identity.app import build
+from ocx.identity.app import build as build_app
 from ocx.identity.passwords import HashCost
 from ocx.identity.service import IdentityService
 from ocx.identity.settings import CatalogEntry, IdentitySettings
-from ocx.topology import CATALOG_ALIASES, CATALOG_TYPES
-
-if TYPE_CHECKING:
-    from ocx.runner import Landlord
+from ocx.landlord import Landlord
 
 
 class IdentityPart:
     def __init__(self, service: IdentityService):
         self.service = service
-        self.app: ASGIApp = build(service)
+        self.app: ASGIApp = build_app(service)
 
     @classmethod
     def for_landlord(cls, landlord: Landlord) -> IdentityPart:
         exchange = landlord.topology.exchange
         cost = exchange.password_hash
         catalog = tuple(
-            CatalogEntry(
-                type=CATALOG_TYPES[part][0],
-                name=CATALOG_TYPES[part][1],
-                region=CATALOG_TYPES[part][2],
-                url=landlord.catalog_url(part),
-            )
-            for part in landlord.config.parts
-        ) + tuple(
-            CatalogEntry(type=kind, name=name, url=landlord.catalog_url(part))
-            for part in landlord.config.parts
-            for kind, name in CATALOG_ALIASES.get(part, ())
+            CatalogEntry(type=e.type, name=e.name, region=e.region, url=e.url)
+            for e in landlord.catalog()
         )
         settings = IdentitySettings(
             landlord=landlord.name,

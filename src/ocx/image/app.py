@@ -13,9 +13,9 @@ from ocx.image.service import ImageService
 def build(service: ImageService) -> FastAPI:
     """The app; the caller starts and stops ``service``. Faults are Glance's HTML pages."""
     app = create_app(
-        service=f"image:{service.settings.landlord}",
+        name=f"image:{service.settings.landlord}",
         family=Family.SWIFT,
         routes=routes(),
-        state={"image": service},
+        service=service,
     )
     return app

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from starlette.types import ASGIApp
 
 from ocx.image.app import build
 from ocx.image.service import ImageService
 from ocx.image.settings import ImageSettings
-
-if TYPE_CHECKING:
-    from ocx.runner import Landlord
+from ocx.landlord import Landlord
 
 
 class ImagePart:

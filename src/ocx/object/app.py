@@ -13,8 +13,8 @@ from ocx.object.service import ObjectService
 def build(service: ObjectService) -> FastAPI:
     """The app; the caller starts and stops ``service`` (so several apps can share a loop)."""
     return create_app(
-        service=f"object:{service.settings.landlord}",
+        name=f"object:{service.settings.landlord}",
         family=Family.SWIFT,
         routes=routes(),
-        state={"object": service},
+        service=service,
     )

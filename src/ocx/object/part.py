@@ -2,28 +2,24 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from starlette.types import ASGIApp
 
-from ocx.object.app import build
+from ocx.landlord import Landlord
+from ocx.object.app import build as build_app
 from ocx.object.service import ObjectService
 from ocx.object.settings import ObjectSettings
-
-if TYPE_CHECKING:
-    from ocx.runner import Landlord
 
 
 class ObjectPart:
     def __init__(self, service: ObjectService):
         self.service = service
-        self.app: ASGIApp = build(service)
+        self.app: ASGIApp = build_app(service)
 
     @classmethod
     def for_landlord(cls, landlord: Landlord) -> ObjectPart:
         settings = ObjectSettings(
             landlord=landlord.name,
-            public_url=landlord.base_urls["object"],
+            public_url=landlord.url("object"),
             database_url=landlord.database("object"),
             data_dir=landlord.data_dir,
             region=landlord.topology.exchange.region,

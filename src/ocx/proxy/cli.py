@@ -12,8 +12,8 @@ from keystoneauth1 import exceptions as ks_exceptions
 from rich.console import Console
 from rich.table import Table
 
+from ocx.parts import PROXY_REGION
 from ocx.proxy import client
-from ocx.topology import PROXY_REGION
 
 app = typer.Typer(
     help="The mix-and-match proxy: one Swift account over the object stores of many landlords.",

@@ -19,7 +19,7 @@ import yaml
 from keystoneauth1 import loading
 from keystoneauth1 import session as ks_session
 
-from ocx.topology import PROXY_REGION
+from ocx.parts import PROXY_REGION
 
 DEFAULT_CLOUDS = Path(platformdirs.user_data_dir("ocx")) / "clouds.yaml"
 

@@ -20,8 +20,8 @@ import httpx
 
 from ocx.common import errors
 from ocx.common.auth import Principal
+from ocx.parts import PROXY_REGION
 from ocx.proxy.cache import Flights, TtlCache
-from ocx.topology import PROXY_REGION
 
 Kind = Literal["home", "federated", "direct"]
 log = logging.getLogger("ocx.proxy")

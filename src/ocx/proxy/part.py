@@ -2,28 +2,24 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from fastapi import FastAPI
 from starlette.types import ASGIApp
 
 from ocx.common.app import create_app
 from ocx.common.errors import Family
+from ocx.landlord import Landlord
 from ocx.proxy.routes import routes
 from ocx.proxy.service import ProxyService
 from ocx.proxy.settings import ProxySettings
-
-if TYPE_CHECKING:
-    from ocx.runner import Landlord
 
 
 def build(service: ProxyService) -> FastAPI:
     """The app; the caller starts and stops ``service``."""
     return create_app(
-        service=f"proxy:{service.settings.landlord}",
+        name=f"proxy:{service.settings.landlord}",
         family=Family.SWIFT,
         routes=routes(),
-        state={"proxy": service},
+        service=service,
     )
 
 

@@ -13,8 +13,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from ocx.common.auth import token_of
 from ocx.proxy.api import account, anonymous, container, info, objects
-from ocx.proxy.api.context import Call, begin, token_of
+from ocx.proxy.api.context import Call, begin
 
 ACCOUNT = ("/v1/{account}", "/v1/{account}/")
 CONTAINER = ("/v1/{account}/{container}", "/v1/{account}/{container}/")

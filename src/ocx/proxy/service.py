@@ -8,7 +8,7 @@ import time
 import httpx
 
 from ocx.common import errors
-from ocx.common.auth import TokenVerifier
+from ocx.common.auth import Principal, TokenVerifier
 from ocx.proxy.cache import TtlCache
 from ocx.proxy.k2k import Federation
 from ocx.proxy.landlords import Caller, LandlordSource, TokenLandlords, digest_of
@@ -79,6 +79,9 @@ class ProxyService:
         interval = self.settings.verifier.revocation_interval
         self.verified.put(digest, found, min(principal.expires_at, time.time() + interval))
         return found
+
+    async def verify(self, token: str | None) -> Principal:
+        return (await self.caller(token or "")).principal
 
     def forget_token(self, digest: str) -> None:
         """The home token was refused: drop everything got with it."""

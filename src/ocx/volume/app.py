@@ -45,10 +45,10 @@ class Microversions:
 def build(service: VolumeService) -> FastAPI:
     """The app; the caller starts and stops ``service`` (so several apps can share a loop)."""
     app = create_app(
-        service=f"volume:{service.settings.landlord}",
+        name=f"volume:{service.settings.landlord}",
         family=errors.Family.NOVA,
         routes=routes(),
-        state={"volume": service, "verifier": service.verifier},
+        service=service,
     )
     app.add_middleware(Microversions)
     return app

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from starlette.types import ASGIApp
 
+from ocx.landlord import Landlord
 from ocx.volume.app import build
 from ocx.volume.service import VolumeService
 from ocx.volume.settings import TypeSeed, VolumeSettings
-
-if TYPE_CHECKING:
-    from ocx.runner import Landlord
 
 
 def settings_for(landlord: Landlord) -> VolumeSettings:

@@ -13,7 +13,8 @@ from keystoneauth1 import session as ks_session
 from keystoneauth1.identity.v3 import oidc as ks_oidc
 
 from ocx.common import jws
-from ocx.runner import Exchange, Landlord
+from ocx.landlord import Landlord
+from ocx.runner import Exchange
 from tests.identity.conftest import Admin
 
 REDIRECT = "https://app.example/callback"

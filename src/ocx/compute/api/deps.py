@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 
 from ocx.common import errors
-from ocx.common.auth import Principal
+from ocx.common.auth import Principal, authenticate
 from ocx.compute.microversion import MIN_VERSION, Version
 from ocx.compute.service import ComputeService
 
@@ -16,14 +16,12 @@ MAX_JSON = 1024 * 1024
 
 
 def service(request: Request) -> ComputeService:
-    svc: ComputeService = request.app.state.compute
+    svc: ComputeService = request.app.state.service
     return svc
 
 
 async def caller(request: Request, svc: Annotated[ComputeService, Depends(service)]) -> Principal:
-    found = await svc.verify(request.headers.get("x-auth-token"))
-    request.state.principal = found
-    return found
+    return await authenticate(request, svc)
 
 
 def version(request: Request) -> Version:

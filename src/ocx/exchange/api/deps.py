@@ -7,13 +7,13 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from ocx.common import errors
-from ocx.common.auth import Principal
+from ocx.common.auth import Principal, authenticate
 from ocx.exchange.service import ExchangeService
 from ocx.exchange.subscriptions import Customer
 
 
 def service(request: Request) -> ExchangeService:
-    svc: ExchangeService = request.app.state.exchange
+    svc: ExchangeService = request.app.state.service
     return svc
 
 
@@ -21,9 +21,7 @@ Service = Annotated[ExchangeService, Depends(service)]
 
 
 async def caller(request: Request, svc: Service) -> Principal:
-    found = await svc.verifier.verify(request.headers.get("x-auth-token"))
-    request.state.principal = found
-    return found
+    return await authenticate(request, svc.verifier)
 
 
 Caller = Annotated[Principal, Depends(caller)]

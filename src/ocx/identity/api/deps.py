@@ -7,20 +7,18 @@ from typing import Any
 from fastapi import Depends, Request
 
 from ocx.common import errors
-from ocx.common.auth import Principal
+from ocx.common.auth import Principal, authenticate
 from ocx.common.pagination import Page
 from ocx.identity.service import IdentityService
 
 
 def service(request: Request) -> IdentityService:
-    svc: IdentityService = request.app.state.identity
+    svc: IdentityService = request.app.state.service
     return svc
 
 
 async def caller(request: Request, svc: IdentityService = Depends(service)) -> Principal:
-    found = await svc.verify(request.headers.get("x-auth-token"))
-    request.state.principal = found
-    return found
+    return await authenticate(request, svc)
 
 
 def page(request: Request) -> Page:

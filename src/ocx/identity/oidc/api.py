@@ -1,7 +1,9 @@
 """HTTP for the OIDC provider: discovery, token, authorize, userinfo, and the client admin API.
 
 The OAuth endpoints answer errors the OAuth way, ``{"error", "error_description"}`` (RFC 6749
-§5.2, RFC 6750 §3), rendered here by :func:`oauth_error`, because OAuth clients parse those.
+§5.2, RFC 6750 §3), because OAuth clients parse those: handlers raise :class:`OAuthError` and
+:func:`on_oauth_error`, which the identity app installs next to the common error renderers,
+renders it.
 The admin API under ``/v3/OS-OCX/oidc/clients`` raises the usual OCX errors and so answers in
 Keystone's format, like the rest of ``/v3``.
 """
@@ -50,6 +52,11 @@ def oauth_error(exc: OAuthError) -> JSONResponse:
     return JSONResponse(body, status_code=exc.status, headers={**NO_STORE, **exc.headers})
 
 
+async def on_oauth_error(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, OAuthError)
+    return oauth_error(exc)
+
+
 # --- OAuth 2.0 / OpenID Connect endpoints ----------------------------------------------------
 
 
@@ -58,20 +65,14 @@ async def discovery(p: Provider = Depends(provider)) -> dict[str, Any]:
 
 
 async def token(request: Request, p: Provider = Depends(provider)) -> Response:
-    try:
-        form = await read_form(request)
-        auth = clients.credentials(request.headers.get("authorization"), form)
-        return JSONResponse(await p.token(auth, form), headers=NO_STORE)
-    except OAuthError as exc:
-        return oauth_error(exc)
+    form = await read_form(request)
+    auth = clients.credentials(request.headers.get("authorization"), form)
+    return JSONResponse(await p.token(auth, form), headers=NO_STORE)
 
 
 async def userinfo(request: Request, p: Provider = Depends(provider)) -> Response:
-    try:
-        found = await p.userinfo(bearer(request.headers.get("authorization")))
-        return JSONResponse(found, headers=NO_STORE)
-    except OAuthError as exc:
-        return oauth_error(exc)
+    found = await p.userinfo(bearer(request.headers.get("authorization")))
+    return JSONResponse(found, headers=NO_STORE)
 
 
 async def authorize(request: Request, p: Provider = Depends(provider)) -> Response:
@@ -85,8 +86,6 @@ async def authorize(request: Request, p: Provider = Depends(provider)) -> Respon
         if "x-auth-token" in request.headers:
             return oauth_error(exc)
         return login_page(p, params, exc.description, status=401)
-    except OAuthError as exc:
-        return oauth_error(exc)
 
 
 async def _authorize(request: Request, p: Provider, params: dict[str, str]) -> Response:

@@ -15,7 +15,7 @@ MAX_JSON = 1024 * 1024
 
 
 def service(request: Request) -> ImageService:
-    svc: ImageService = request.app.state.image
+    svc: ImageService = request.app.state.service
     return svc
 
 

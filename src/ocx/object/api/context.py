@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ocx.common import errors
-from ocx.common.auth import Principal
+from ocx.common.auth import Principal, authenticate, token_of
 from ocx.object import acl, constraints, tempurl
 from ocx.object.acl import Grants, Level
 from ocx.object.errors import fault, not_found
@@ -135,14 +135,12 @@ class Call:
 
 async def begin(request: Request) -> Call:
     constraints.check_names(request.path_params, request.scope.get("raw_path"))
-    svc: ObjectService = request.app.state.object
+    svc: ObjectService = request.app.state.service
     account = request.path_params["account"]
     project_id = constraints.project_of(account)
     principal = None
-    token = request.headers.get("x-auth-token") or request.headers.get("x-storage-token")
-    if token and "temp_url_sig" not in request.query_params:
-        principal = await svc.verifier.verify(token)
-        request.state.principal = principal
+    if token_of(request) and "temp_url_sig" not in request.query_params:
+        principal = await authenticate(request, svc.verifier)
     return Call(request, svc, account, project_id, principal)
 
 

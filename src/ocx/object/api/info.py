@@ -61,5 +61,5 @@ def capabilities(svc: ObjectService) -> dict[str, Any]:
 
 
 async def info(request: Request) -> Response:
-    svc: ObjectService = request.app.state.object
+    svc: ObjectService = request.app.state.service
     return JSONResponse(capabilities(svc))

@@ -100,10 +100,10 @@ async def _receive(call: Call, length: int | None) -> Written:
     except TooLarge:
         raise fault(errors.RequestEntityTooLarge, "Your request is too large.") from None
     except ClientDisconnect:
-        raise errors.from_status(499, "Client Disconnect") from None
+        raise errors.ClientDisconnected() from None
     if length is not None and written.size != length:
         await storage.remove_all([written.file_id])
-        raise errors.from_status(499, "Client Disconnect")
+        raise errors.ClientDisconnected()
     return written
 
 

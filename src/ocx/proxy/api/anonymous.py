@@ -26,7 +26,7 @@ from ocx.proxy.wire import parse_url
 
 
 async def relay(request: Request) -> Response:
-    svc: ProxyService = request.app.state.proxy
+    svc: ProxyService = request.app.state.service
     passed = hops(request.headers, svc.settings)
     home = svc.settings.home_object_url
     if home is None:

@@ -14,6 +14,7 @@ from starlette.datastructures import Headers, QueryParams
 from starlette.requests import Request
 
 from ocx.common import errors
+from ocx.common.auth import authenticate, token_of
 from ocx.object.constraints import check_names
 from ocx.object.errors import fault
 from ocx.proxy import headers as h
@@ -57,18 +58,13 @@ def hops(headers: Headers, settings: ProxySettings) -> list[str]:
     return [*seen, settings.proxy_id]
 
 
-def token_of(request: Request) -> str | None:
-    return request.headers.get("x-auth-token") or request.headers.get("x-storage-token")
-
-
 async def begin(request: Request) -> Call:
-    svc: ProxyService = request.app.state.proxy
+    svc: ProxyService = request.app.state.service
     check_names(request.path_params, request.scope.get("raw_path"))
     path = hops(request.headers, svc.settings)
-    token = token_of(request) or ""
-    caller = await svc.caller(token)
+    principal = await authenticate(request, svc)
+    caller = await svc.caller(token_of(request) or "")  # remembered by the line above
     account = request.path_params["account"]
-    if caller.principal.project_id is None or account != f"AUTH_{caller.principal.project_id}":
+    if principal.project_id is None or account != f"AUTH_{principal.project_id}":
         raise fault(errors.Forbidden)
-    request.state.principal = caller.principal
     return Call(request, svc, Session(svc, caller, path), account)

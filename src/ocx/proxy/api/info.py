@@ -58,4 +58,4 @@ def capabilities(svc: ProxyService) -> dict[str, Any]:
 
 
 async def info(request: Request) -> Response:
-    return JSONResponse(capabilities(request.app.state.proxy))
+    return JSONResponse(capabilities(request.app.state.service))

@@ -115,7 +115,7 @@ class Upload:
                 raise fault(errors.RequestTimeout) from None
             except ClientDisconnect:
                 log.info("client went away mid-upload; the landlord's upload is abandoned")
-                raise errors.from_status(499, "Client Disconnect") from None
+                raise errors.ClientDisconnected() from None
             if chunk:
                 yield chunk
 

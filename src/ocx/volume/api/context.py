@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from ocx.common import errors
-from ocx.common.auth import principal
+from ocx.common.auth import authenticate
 from ocx.volume import delegated
 from ocx.volume.caller import Caller
 from ocx.volume.microversion import MIN, Version
@@ -28,14 +28,13 @@ class Call:
 
 
 async def call(request: Request) -> Call:
-    svc_: VolumeService = request.app.state.volume
+    svc: VolumeService = request.app.state.service
     if delegated.is_delegation(request.headers.get("x-auth-token")):
-        found = await delegated.admit(request, svc_.verifier, svc_.settings.landlord, svc_.db)
+        found = await delegated.admit(request, svc.verifier, svc.settings.landlord, svc.db)
     else:
-        found = await principal(request)
+        found = await authenticate(request, svc.verifier)
     if not found.project_id:
         raise errors.Forbidden("Block storage needs a project-scoped token.")
-    svc: VolumeService = request.app.state.volume
     version: Version = getattr(request.state, "volume_version", MIN)
     return Call(
         svc,

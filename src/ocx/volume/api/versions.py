@@ -10,7 +10,7 @@ from ocx.volume.service import VolumeService
 
 
 def _base(request: Request) -> str:
-    svc: VolumeService = request.app.state.volume
+    svc: VolumeService = request.app.state.service
     return svc.settings.public_url.rstrip("/")
 
 

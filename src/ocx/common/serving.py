@@ -1,0 +1,206 @@
+"""The HTTP server every part is served by, under `ocx up` and `ocx serve` alike.
+
+uvicorn (httptools) with the limits a server that strangers reach needs and uvicorn lacks:
+
+- a **header timeout**: a connection that has not sent a whole request head within
+  ``header_timeout`` seconds of connecting (or of its request's first byte) is closed;
+- a **body timeout**: a request body that lets ``body_timeout`` seconds pass without a byte,
+  while the server is ready to read more of it, is closed (the app sees the client leave);
+- a **header size cap** (431 past ``max_header_bytes``), since httptools has none;
+- a **connection cap**: past ``max_connections`` open connections a new one is answered 503
+  in the part's own fault format and closed, so the connections already open go on.
+
+The checks cost nothing per request beyond a few attribute writes: one sweep over the open
+connections runs on uvicorn's own tick (every 0.1 s), rather than a timer per request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import resource
+import socket
+from collections.abc import Iterator
+from typing import Any, cast
+
+import uvicorn
+from starlette.types import ASGIApp
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+from ocx.common import errors
+from ocx.common.settings import ServingLimits
+
+log = logging.getLogger("ocx.serving")
+
+TICKS_PER_SWEEP = 2  # uvicorn ticks every 0.1 s
+
+
+class Config(uvicorn.Config):
+    """uvicorn's config plus OCX's limits and the ready-made refusal for a full server."""
+
+    def __init__(self, app: ASGIApp, limits: ServingLimits, **kwargs: Any):
+        super().__init__(app, **kwargs)
+        self.limits = limits
+        self.refusal = _refusal(app)
+
+
+def _refusal(app: ASGIApp) -> bytes:
+    state = getattr(app, "state", None)
+    family = getattr(state, "family", errors.Family.OCX)
+    error = errors.ServiceUnavailable(
+        "The server has too many open connections; try again shortly.",
+        headers={"Retry-After": "1", "Connection": "close"},
+    )
+    status, headers, body = errors.render(error, family)
+    head = [f"HTTP/1.1 {status} {error.title}"]
+    head += [f"{name}: {value}" for name, value in headers.items()]
+    head.append(f"Content-Length: {len(body)}")
+    return ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body
+
+
+class GuardedProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol, with what a sweep needs to time its client out."""
+
+    def __init__(self, config: Config, **kwargs: Any):
+        super().__init__(config, **kwargs)
+        self.limits = config.limits
+        self.refusal = config.refusal
+        self.in_head = True
+        self.in_body = False
+        self.head_began = 0.0
+        self.head_bytes = 0
+        self.last_read = 0.0
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self.head_began = self.last_read = self.loop.time()
+        if len(self.connections) > self.limits.max_connections:
+            log.warning("connection refused: %d open", len(self.connections) - 1)
+            self.in_head = False
+            transport.write(self.refusal)
+            transport.close()
+
+    def data_received(self, data: bytes) -> None:
+        self.last_read = self.loop.time()
+        if self.in_head:
+            self.head_bytes += len(data)
+            if self.head_bytes > self.limits.max_header_bytes:
+                self.in_head = False
+                self._close_with(431, "Request Header Fields Too Large")
+                return
+        super().data_received(data)
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        if not self.in_head:
+            self.in_head = True
+            self.head_began = self.last_read
+            self.head_bytes = 0
+
+    def on_headers_complete(self) -> None:
+        self.in_head = False
+        self.in_body = True
+        super().on_headers_complete()
+
+    def on_message_complete(self) -> None:
+        self.in_body = False
+        super().on_message_complete()
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        # The keep-alive timer now runs; the next request's first byte starts a head again.
+        self.head_bytes = 0
+
+    def stalled(self, now: float) -> str | None:
+        """Why this connection should be closed now, or None."""
+        if self.transport is None or self.transport.is_closing():
+            return None
+        if self.in_head and now - self.head_began > self.limits.header_timeout:
+            return "request head not complete in time"
+        if self.in_body and now - self.last_read > self.limits.body_timeout:
+            if self.flow is not None and self.flow.read_paused:
+                self.last_read = now  # the app is not reading: not the client's fault
+                return None
+            return "request body stalled"
+        return None
+
+    def _close_with(self, status: int, reason: str) -> None:
+        body = reason.encode()
+        self.transport.write(
+            f"HTTP/1.1 {status} {reason}\r\nContent-Type: text/plain\r\n"
+            f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode()
+            + body
+        )
+        self.transport.close()
+
+
+class Server(uvicorn.Server):
+    """A uvicorn server that sweeps stalled connections and leaves signals to its owner."""
+
+    config: Config
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+    async def on_tick(self, counter: int) -> bool:
+        if counter % TICKS_PER_SWEEP == 0:
+            self.sweep()
+        return await super().on_tick(counter)
+
+    def sweep(self) -> None:
+        now = asyncio.get_running_loop().time()
+        for conn in list(self.server_state.connections):
+            reason = cast(GuardedProtocol, conn).stalled(now)
+            if reason is not None:
+                log.info("closing a connection from %s: %s", _peer(conn), reason)
+                conn.transport.close()
+
+
+def _peer(conn: Any) -> str:
+    client = getattr(conn, "client", None)
+    return f"{client[0]}:{client[1]}" if client else "?"
+
+
+def server(app: ASGIApp, limits: ServingLimits) -> Server:
+    """A server for ``app``; start it with ``await server.serve(sockets=[sock])``."""
+    config = Config(
+        app,
+        limits,
+        http=GuardedProtocol,
+        lifespan="off",
+        log_config=None,
+        access_log=False,
+        timeout_keep_alive=int(max(1, limits.keep_alive_timeout)),
+        timeout_graceful_shutdown=int(limits.graceful_shutdown),
+        loop="asyncio",
+    )
+    return Server(config)
+
+
+def bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    # IPPROTO_TCP named explicitly: asyncio then sets TCP_NODELAY on accepted connections;
+    # without it every keep-alive request waits ~40 ms for delayed ACKs.
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise RuntimeError(f"cannot listen on {host}:{port}: {exc.strerror}") from exc
+    sock.listen(1024)
+    sock.setblocking(False)
+    return sock
+
+
+def raise_open_file_limit() -> None:
+    """Let this process hold as many connections as the system allows it."""
+    try:
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        if soft < hard:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    except (ValueError, OSError):
+        pass

@@ -1,0 +1,110 @@
+"""What a part knows of its landlord, and the shape every part has.
+
+A part's ``part.py`` builds itself from a :class:`Landlord` (its name, the URLs of its sibling
+parts, where its data and database live, how to verify its tokens) and returns a
+:class:`Part`. Parts import this module, never the runner; :func:`build` finds a part's
+builder through the table in :mod:`ocx.parts`.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol, cast
+
+from starlette.types import ASGIApp
+
+from ocx import parts
+from ocx.common.db import sqlite_url
+from ocx.common.settings import VerifierSettings
+from ocx.topology import LandlordConfig, Topology
+
+
+class Part(Protocol):
+    """One running service of a landlord: an ASGI app with a start and a stop.
+
+    ``start`` migrates and bootstraps (it may run in several workers of one part at once:
+    what it writes must tolerate that); ``stop`` releases what ``start`` took.
+    """
+
+    app: ASGIApp
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class CatalogEndpoint:
+    type: str
+    name: str
+    region: str | None
+    url: str
+
+
+@dataclass
+class Landlord:
+    """What a part needs to know about its landlord to build itself."""
+
+    config: LandlordConfig
+    index: int
+    topology: Topology
+    data_dir: Path
+    database_url: str | None
+    admin_password: str
+    demo_passwords: dict[str, str] = field(default_factory=dict)
+    # Each part's base URL (scheme, host, port; no trailing slash).
+    base_urls: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.config.name
+
+    def url(self, part: str) -> str:
+        return self.base_urls[part]
+
+    def database(self, part: str) -> str:
+        """The shared URL (a schema per part is made there), or this part's own SQLite file."""
+        return self.database_url or sqlite_url(self.data_dir / f"{part}.db")
+
+    @property
+    def identity_url(self) -> str:
+        return self.base_urls["identity"]
+
+    @property
+    def auth_url(self) -> str:
+        return self.identity_url + "/v3"
+
+    def verifier(self) -> VerifierSettings:
+        return VerifierSettings(identity_url=self.identity_url, audience=self.name)
+
+    def catalog_url(self, part: str) -> str:
+        return self.base_urls[part] + parts.spec(part).catalog_path
+
+    def catalog(self) -> tuple[CatalogEndpoint, ...]:
+        """Every service this landlord runs, as its identity publishes them."""
+        return tuple(
+            CatalogEndpoint(entry.type, entry.name, entry.region, self.catalog_url(part))
+            for part in self.config.parts
+            for entry in parts.spec(part).catalog
+        )
+
+
+Builder = Callable[[Landlord], Part]
+
+
+def builder(part: str) -> Builder:
+    """The function that builds ``part``, imported from the module its row names."""
+    module_name, _, path = parts.spec(part).builder.partition(":")
+    found: object = importlib.import_module(module_name)
+    for attr in path.split("."):
+        found = getattr(found, attr)
+    if not callable(found):
+        raise TypeError(f"the builder of part {part!r} is not callable")
+    return cast(Builder, found)
+
+
+def build(landlord: Landlord, part: str) -> Part:
+    return builder(part)(landlord)

@@ -1,0 +1,96 @@
+"""The table of parts: a new part is one row here.
+
+Each row says what the part is called (the name a topology uses), where it listens within its
+landlord's block of ten ports, how it appears in its landlord's service catalog, and which
+function builds it. The builder is named as ``"module:attribute"`` and imported only when a
+landlord runs that part, so this module imports nothing of OCX: the topology, the runner and
+clouds.yaml all read it, and a landlord process loads only the parts it serves.
+
+A builder takes an :class:`ocx.landlord.Landlord` and returns an :class:`ocx.landlord.Part`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# The mix-and-match proxy serves the same APIs as the landlords' own services, in a region of
+# its own, so unmodified clients reach it by choosing that region.
+PROXY_REGION = "ocx"
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """One entry in the landlord's service catalog; a region of None is the exchange's."""
+
+    type: str
+    name: str
+    region: str | None = None
+
+
+@dataclass(frozen=True)
+class PartSpec:
+    name: str
+    # The port is base_port + 10 * landlord index + port: fixed forever (ports are remembered).
+    port: int
+    catalog: tuple[Catalog, ...]
+    # The builder, "module:attribute" (e.g. "ocx.object.part:ObjectPart.for_landlord"):
+    # a Callable[[Landlord], Part].
+    builder: str
+    # The catalog URL: the part's base URL followed by this (Keystone's $(project_id)s allowed).
+    catalog_path: str = ""
+
+
+PARTS: tuple[PartSpec, ...] = (
+    PartSpec(
+        "identity",
+        0,
+        (Catalog("identity", "keystone"),),
+        "ocx.identity.part:IdentityPart.for_landlord",
+        "/v3",
+    ),
+    PartSpec(
+        "object",
+        1,
+        (Catalog("object-store", "swift"),),
+        "ocx.object.part:ObjectPart.for_landlord",
+        "/v1/AUTH_$(project_id)s",
+    ),
+    PartSpec(
+        "proxy",
+        2,
+        (Catalog("object-store", "ocx-proxy", PROXY_REGION),),
+        "ocx.proxy.part:ProxyPart.for_landlord",
+        "/v1/AUTH_$(project_id)s",
+    ),
+    PartSpec(
+        "volume",
+        3,
+        # Nova's Cinder client looks for volumev3; openstacksdk for block-storage.
+        (Catalog("block-storage", "cinder"), Catalog("volumev3", "cinderv3")),
+        "ocx.volume.part:VolumePart.for_landlord",
+        "/v3",
+    ),
+    PartSpec(
+        "compute",
+        5,
+        (Catalog("compute", "nova"),),
+        "ocx.compute.part:ComputePart.for_landlord",
+        "/v2.1",
+    ),
+    PartSpec(
+        "exchange",
+        6,
+        (Catalog("exchange", "ocx-exchange"),),
+        "ocx.exchange.part:ExchangePart.for_landlord",
+    ),
+)
+
+BY_NAME: dict[str, PartSpec] = {spec.name: spec for spec in PARTS}
+NAMES: tuple[str, ...] = tuple(BY_NAME)
+
+
+def spec(name: str) -> PartSpec:
+    try:
+        return BY_NAME[name]
+    except KeyError:
+        raise KeyError(f"unknown part {name!r}; known: {', '.join(NAMES)}") from None

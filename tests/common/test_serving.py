@@ -1,0 +1,137 @@
+"""The limits of every part's HTTP server: header and body timeouts, header size, connection cap."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import httpx
+import pytest
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import PlainTextResponse
+from starlette.routing import Route
+
+from ocx.common import errors, serving
+from ocx.common.app import create_app
+from ocx.common.settings import ServingLimits
+
+
+@dataclass
+class Live:
+    url: str
+    port: int
+    server: serving.Server
+    disconnects: list[str]
+
+
+@pytest.fixture
+async def live(request: pytest.FixtureRequest) -> AsyncIterator[Live]:
+    limits: ServingLimits = getattr(request, "param", ServingLimits())
+    disconnects: list[str] = []
+
+    async def echo(req: Request) -> PlainTextResponse:
+        try:
+            body = await req.body()
+        except ClientDisconnect:
+            disconnects.append(req.url.path)
+            raise
+        return PlainTextResponse(f"{len(body)}")
+
+    app = create_app(
+        name="test:t",
+        family=errors.Family.KEYSTONE,
+        routes=[Route("/echo", echo, methods=["GET", "PUT"])],
+        service=None,
+    )
+    sock = serving.bind("127.0.0.1", 0)
+    server = serving.server(app, limits)
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    while not server.started:
+        await asyncio.sleep(0.01)
+    port = sock.getsockname()[1]
+    yield Live(f"http://127.0.0.1:{port}", port, server, disconnects)
+    server.should_exit = True
+    await task
+    sock.close()
+
+
+async def closed_after(reader: asyncio.StreamReader, limit: float) -> tuple[float, bytes]:
+    """Seconds until the server closes the connection, and what it said before."""
+    loop = asyncio.get_running_loop()
+    began = loop.time()
+    said = await asyncio.wait_for(reader.read(), limit)
+    return loop.time() - began, said
+
+
+QUICK = ServingLimits(header_timeout=0.5, body_timeout=0.5)
+
+
+@pytest.mark.parametrize("live", [QUICK], indirect=True)
+async def test_half_sent_headers_are_closed_after_the_header_timeout(live: Live) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", live.port)
+    silent_reader, silent_writer = await asyncio.open_connection("127.0.0.1", live.port)
+    writer.write(b"GET /echo HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+    # A slowloris trickle does not extend the deadline.
+    for _ in range(3):
+        await asyncio.sleep(0.1)
+        writer.write(b"a")
+    took, said = await closed_after(reader, 5)
+    assert 0.3 < took < 3, took
+    assert said == b""
+    # A connection that never sends a byte is closed too.
+    took, _ = await closed_after(silent_reader, 5)
+    assert took < 3
+    # Meanwhile and after, whole requests are served.
+    async with httpx.AsyncClient() as client:
+        assert (await client.get(live.url + "/echo")).text == "0"
+    writer.close()
+    silent_writer.close()
+
+
+@pytest.mark.parametrize("live", [QUICK], indirect=True)
+async def test_a_body_that_stops_arriving_is_closed_after_the_body_timeout(live: Live) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", live.port)
+    writer.write(b"PUT /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n" + b"x" * 10)
+    took, said = await closed_after(reader, 5)
+    assert took < 3 and said == b""
+    assert live.disconnects == ["/echo"]  # the app saw the client leave (no 500)
+    writer.close()
+
+
+@pytest.mark.parametrize("live", [ServingLimits(header_timeout=0.3)], indirect=True)
+async def test_keep_alive_connections_are_not_cut_between_requests(live: Live) -> None:
+    async with httpx.AsyncClient() as client:
+        for _ in range(3):
+            assert (await client.put(live.url + "/echo", content=b"abc")).text == "3"
+            await asyncio.sleep(0.2)  # under the keep-alive timeout, over nothing else
+
+
+async def test_oversized_headers_are_refused(live: Live) -> None:
+    async with httpx.AsyncClient() as client:
+        found = await client.get(live.url + "/echo", headers={"X-Big": "a" * 70_000})
+    assert found.status_code == 431
+
+
+@pytest.mark.parametrize("live", [ServingLimits(max_connections=3)], indirect=True)
+async def test_the_connection_cap_refuses_clearly_while_others_are_served(live: Live) -> None:
+    clients = [httpx.AsyncClient() for _ in range(3)]
+    try:
+        for client in clients:  # three keep-alive connections, open
+            assert (await client.get(live.url + "/echo")).status_code == 200
+        async with httpx.AsyncClient() as extra:
+            refused = await extra.get(live.url + "/echo")
+        assert refused.status_code == 503
+        assert refused.headers["retry-after"] == "1"
+        assert "too many open connections" in json.loads(refused.text)["error"]["message"]
+        for client in clients:  # the connections already open go on being served
+            assert (await client.put(live.url + "/echo", content=b"ab")).text == "2"
+        await clients.pop().aclose()
+        while len(live.server.server_state.connections) >= 3:
+            await asyncio.sleep(0.01)
+        async with httpx.AsyncClient() as later:  # room again
+            assert (await later.get(live.url + "/echo")).status_code == 200
+    finally:
+        for client in clients:
+            await client.aclose()
