@@ -71,6 +71,12 @@ PARTS: tuple[PartSpec, ...] = (
         "/v3",
     ),
     PartSpec(
+        "image",
+        4,
+        (Catalog("image", "glance"),),
+        "ocx.image.part:ImagePart.for_landlord",
+    ),
+    PartSpec(
         "compute",
         5,
         (Catalog("compute", "nova"),),

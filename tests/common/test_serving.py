@@ -93,7 +93,8 @@ async def test_half_sent_headers_are_closed_after_the_header_timeout(live: Live)
 @pytest.mark.parametrize("live", [QUICK], indirect=True)
 async def test_a_body_that_stops_arriving_is_closed_after_the_body_timeout(live: Live) -> None:
     reader, writer = await asyncio.open_connection("127.0.0.1", live.port)
-    writer.write(b"PUT /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n" + b"x" * 10)
+    head = b"PUT /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\n"
+    writer.write(head + b"Content-Length: 100\r\n\r\n" + b"x" * 10)
     took, said = await closed_after(reader, 5)
     assert took < 3 and said == b""
     assert live.disconnects == ["/echo"]  # the app saw the client leave (no 500)

@@ -19,7 +19,7 @@ class ImagePart:
     def for_landlord(cls, landlord: Landlord) -> ImagePart:
         settings = ImageSettings(
             landlord=landlord.name,
-            public_url=landlord.base_urls["image"],
+            public_url=landlord.url("image"),
             database_url=landlord.database("image"),
             data_dir=landlord.data_dir,
             region=landlord.topology.exchange.region,

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 
 from ocx.common import errors
-from ocx.common.auth import Principal
+from ocx.common.auth import Principal, authenticate
 from ocx.image.service import ImageService
 
 MAX_JSON = 1024 * 1024
@@ -20,9 +20,7 @@ def service(request: Request) -> ImageService:
 
 
 async def caller(request: Request, svc: Annotated[ImageService, Depends(service)]) -> Principal:
-    found = await svc.verify(request.headers.get("x-auth-token"))
-    request.state.principal = found
-    return found
+    return await authenticate(request, svc)
 
 
 async def json_body(request: Request) -> Any:
