@@ -9,13 +9,23 @@ protocol to reach it (``<user>-<landlord>-k2k`` with OCX's ``v3ocxk2k`` loader,
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import yaml
 
 from ocx.landlord import Landlord
 from ocx.parts import PROXY_REGION
-from ocx.runner import Exchange, write_private
+from ocx.runner import write_private
+from ocx.topology import Topology
+
+
+class Deployment(Protocol):
+    """A started exchange, in one process (:class:`ocx.runner.Exchange`) or many
+    (:class:`ocx.supervisor.Supervisor`)."""
+
+    topology: Topology
+    landlords: dict[str, Landlord]
+    oidc_clients: dict[tuple[str, str], dict[str, str]]
 
 
 def _cloud(auth_type: str, auth: dict[str, Any], region: str) -> dict[str, Any]:
@@ -73,7 +83,7 @@ def _federated(
     return entries
 
 
-def entries(exchange: Exchange) -> dict[str, Any]:
+def entries(exchange: Deployment) -> dict[str, Any]:
     region = exchange.topology.exchange.region
     clouds: dict[str, Any] = {}
     for landlord in exchange.landlords.values():
@@ -105,6 +115,6 @@ def entries(exchange: Exchange) -> dict[str, Any]:
     return {"clouds": clouds}
 
 
-def write(exchange: Exchange, path: Path) -> Path:
+def write(exchange: Deployment, path: Path) -> Path:
     write_private(path, yaml.safe_dump(entries(exchange), sort_keys=False))
     return path

@@ -1,8 +1,14 @@
-"""Start a whole exchange from a topology in one process, and stop it cleanly.
+"""Start a whole exchange from a topology, and stop it cleanly.
 
 Sockets are bound first, so every part knows every URL (ports may be ephemeral) before any
 part starts; parts then migrate and bootstrap; only then do the HTTP servers serve, and
-:meth:`Exchange.start` returns once every endpoint answers its health check.
+:meth:`Exchange.start` returns once every endpoint answers its health check; then the
+landlords are wired together (demo users, trusts, OIDC clients).
+
+:class:`Exchange` runs every landlord in this process, on one event loop (tests and
+benchmarks, through :class:`BackgroundExchange`); :mod:`ocx.supervisor` runs each landlord in a
+process of its own (``ocx up``) with the same pieces: :func:`landlords`, :func:`bind_all`,
+:func:`wait_ready` and :func:`wire`.
 """
 
 from __future__ import annotations
@@ -51,9 +57,8 @@ class Exchange:
         self._serving: list[asyncio.Task[None]] = []
 
     async def start(self) -> None:
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        secrets_doc = self._secrets()
-        sockets = self._bind_all(secrets_doc)
+        self.landlords = landlords(self.topology, self.data_dir, self.database_url)
+        sockets = bind_all(self.topology, self.landlords)
         try:
             for (name, part), sock in sockets.items():
                 landlord = self.landlords[name]
@@ -71,80 +76,18 @@ class Exchange:
                 )
             for run in self.running:
                 self._serving.append(asyncio.create_task(run.server.serve(sockets=[run.sock])))
-            await self._wait_ready()
-            await self._wire()
+            await wait_ready([r.url for r in self.running])
+            log.info(
+                "exchange ready: %s",
+                ", ".join(f"{r.landlord}/{r.part} {r.url}" for r in self.running),
+            )
+            self.oidc_clients = await wire(self.landlords)
         except BaseException:
             await self.stop()
             raise
 
-    def _secrets(self) -> dict[str, Any]:
-        """Each landlord's admin password, made on first start and kept (mode 0600)."""
-        path = self.data_dir / "secrets.json"
-        doc: dict[str, Any] = json.loads(path.read_text()) if path.exists() else {}
-        changed = False
-        for landlord in self.topology.landlords:
-            entry = doc.setdefault(landlord.name, {})
-            if "admin_password" not in entry:
-                entry["admin_password"] = secrets.token_urlsafe(18)
-                changed = True
-            demo = entry.setdefault("demo_passwords", {})
-            for user in landlord.demo_users:
-                if user not in demo:
-                    demo[user] = secrets.token_urlsafe(12)
-                    changed = True
-        if changed:
-            write_private(path, json.dumps(doc, indent=2))
-        return doc
-
-    def _bind_all(self, secrets_doc: dict[str, Any]) -> dict[tuple[str, str], socket.socket]:
-        host = self.topology.exchange.host
-        sockets: dict[tuple[str, str], socket.socket] = {}
-        for index, config in enumerate(self.topology.landlords):
-            landlord = Landlord(
-                config=config,
-                index=index,
-                topology=self.topology,
-                data_dir=self.data_dir / config.name,
-                database_url=self.database_url,
-                admin_password=secrets_doc[config.name]["admin_password"],
-                demo_passwords={
-                    u: secrets_doc[config.name]["demo_passwords"][u] for u in config.demo_users
-                },
-            )
-            landlord.data_dir.mkdir(parents=True, exist_ok=True)
-            for part in config.parts:
-                sock = serving.bind(host, self.topology.port(index, part))
-                sockets[(config.name, part)] = sock
-                landlord.base_urls[part] = f"http://{host}:{sock.getsockname()[1]}"
-            self.landlords[config.name] = landlord
-        return sockets
-
     def _server(self, app: ASGIApp) -> serving.Server:
         return serving.server(app, self.topology.exchange.serving)
-
-    async def _wait_ready(self, timeout: float = 30.0) -> None:
-        async with httpx.AsyncClient(timeout=2.0) as client:
-            for run in self.running:
-                await _until_healthy(client, run.url + "/healthz", timeout)
-        log.info(
-            "exchange ready: %s", ", ".join(f"{r.landlord}/{r.part} {r.url}" for r in self.running)
-        )
-
-    async def _wire(self) -> None:
-        """Demo users and the trust between landlords that the topology declares."""
-        async with httpx.AsyncClient(timeout=30.0) as client:
-            admins: dict[str, federate.Admin] = {}
-            for name, landlord in self.landlords.items():
-                admins[name] = federate.Admin(
-                    client, landlord.identity_url, landlord.admin_password
-                )
-                await admins[name].login()
-            for name, landlord in self.landlords.items():
-                for user, password in landlord.demo_passwords.items():
-                    await federate.demo_user(admins[name], user, password)
-                for idp in landlord.config.trusts:
-                    await federate.trust(admins[name], name, admins[idp], idp)
-                    self.oidc_clients[(idp, name)] = await federate.oidc_client(admins[idp], name)
 
     async def stop(self) -> None:
         for run in self.running:
@@ -159,6 +102,92 @@ class Exchange:
 
     async def serve_forever(self) -> None:
         await asyncio.gather(*self._serving)
+
+
+def landlords(topology: Topology, data_dir: Path, database_url: str | None) -> dict[str, Landlord]:
+    """Every landlord of ``topology``, with its secrets (made on first start), no URLs yet."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    doc = load_secrets(topology, data_dir)
+    found: dict[str, Landlord] = {}
+    for index, config in enumerate(topology.landlords):
+        landlord = Landlord(
+            config=config,
+            index=index,
+            topology=topology,
+            data_dir=data_dir / config.name,
+            database_url=database_url,
+            admin_password=doc[config.name]["admin_password"],
+            demo_passwords={u: doc[config.name]["demo_passwords"][u] for u in config.demo_users},
+        )
+        landlord.data_dir.mkdir(parents=True, exist_ok=True)
+        found[config.name] = landlord
+    return found
+
+
+def load_secrets(topology: Topology, data_dir: Path) -> dict[str, Any]:
+    """Each landlord's admin password, made on first start and kept (mode 0600)."""
+    path = data_dir / "secrets.json"
+    doc: dict[str, Any] = json.loads(path.read_text()) if path.exists() else {}
+    changed = False
+    for landlord in topology.landlords:
+        entry = doc.setdefault(landlord.name, {})
+        if "admin_password" not in entry:
+            entry["admin_password"] = secrets.token_urlsafe(18)
+            changed = True
+        demo = entry.setdefault("demo_passwords", {})
+        for user in landlord.demo_users:
+            if user not in demo:
+                demo[user] = secrets.token_urlsafe(12)
+                changed = True
+    if changed:
+        write_private(path, json.dumps(doc, indent=2))
+    return doc
+
+
+def bind_all(
+    topology: Topology, landlords: dict[str, Landlord]
+) -> dict[tuple[str, str], socket.socket]:
+    """A listening socket for every part of every landlord; each landlord learns its URLs."""
+    host = topology.exchange.host
+    sockets: dict[tuple[str, str], socket.socket] = {}
+    try:
+        for landlord in landlords.values():
+            for part in landlord.config.parts:
+                sock = serving.bind(host, topology.port(landlord.index, part))
+                sockets[(landlord.name, part)] = sock
+                landlord.base_urls[part] = f"http://{host}:{sock.getsockname()[1]}"
+    except BaseException:
+        for sock in sockets.values():
+            sock.close()
+        raise
+    return sockets
+
+
+async def wait_ready(urls: list[str], timeout: float = 60.0) -> None:
+    """Until every base URL answers its health check (RuntimeError past ``timeout``)."""
+    async with httpx.AsyncClient(timeout=2.0) as client:
+        await asyncio.gather(*(_until_healthy(client, url + "/healthz", timeout) for url in urls))
+
+
+async def wire(landlords: dict[str, Landlord]) -> dict[tuple[str, str], dict[str, str]]:
+    """Demo users and the trust between landlords that the topology declares.
+
+    Returns the OIDC client each identity provider registered for each landlord trusting it,
+    by (idp, sp): client_id and client_secret (for clouds.yaml).
+    """
+    oidc_clients: dict[tuple[str, str], dict[str, str]] = {}
+    async with httpx.AsyncClient(timeout=30.0) as client:
+        admins: dict[str, federate.Admin] = {}
+        for name, landlord in landlords.items():
+            admins[name] = federate.Admin(client, landlord.identity_url, landlord.admin_password)
+            await admins[name].login()
+        for name, landlord in landlords.items():
+            for user, password in landlord.demo_passwords.items():
+                await federate.demo_user(admins[name], user, password)
+            for idp in landlord.config.trusts:
+                await federate.trust(admins[name], name, admins[idp], idp)
+                oidc_clients[(idp, name)] = await federate.oidc_client(admins[idp], name)
+    return oidc_clients
 
 
 async def _until_healthy(client: httpx.AsyncClient, url: str, timeout: float) -> None:

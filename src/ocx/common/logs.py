@@ -13,6 +13,7 @@ import logging
 import sys
 import time
 import uuid
+from pathlib import Path
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -43,6 +44,46 @@ def configure(level: str = "INFO", *, json_lines: bool = True) -> None:
     root.setLevel(level.upper())
     for noisy in ("uvicorn.access", "httpx", "httpcore", "aiosqlite", "alembic.runtime.migration"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+class ConsoleFormatter(logging.Formatter):
+    """Short human lines: time, who, what (``12:00:01 harvard  identity ready at …``)."""
+
+    def __init__(self, prefix: str = ""):
+        super().__init__("%(asctime)s " + (f"{prefix:<8} " if prefix else "") + "%(message)s")
+        self.default_time_format = "%H:%M:%S"
+        self.default_msec_format = None
+
+
+def configure_process(
+    level: str = "INFO",
+    *,
+    log_file: Path | None,
+    json_console: bool = False,
+    prefix: str = "",
+) -> None:
+    """Logging for a long-running OCX process: everything as JSON lines to ``log_file``
+    (the access log among it), and short human lines on the console, without the access log
+    (``json_console`` puts the JSON lines on the console instead)."""
+    handlers: list[logging.Handler] = []
+    console = logging.StreamHandler(sys.stderr)
+    if json_console:
+        console.setFormatter(JsonFormatter())
+    else:
+        console.setFormatter(ConsoleFormatter(prefix))
+        console.addFilter(lambda record: record.name != access_log.name)
+    handlers.append(console)
+    if log_file is not None:
+        log_file.parent.mkdir(parents=True, exist_ok=True)
+        to_file = logging.FileHandler(log_file, encoding="utf-8")
+        to_file.setFormatter(JsonFormatter())
+        handlers.append(to_file)
+    root = logging.getLogger()
+    root.handlers[:] = handlers
+    root.setLevel(level.upper())
+    for noisy in ("uvicorn.access", "uvicorn.error", "httpx", "httpcore", "aiosqlite"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    logging.getLogger("alembic.runtime.migration").setLevel(logging.WARNING)
 
 
 class RequestContext:

@@ -1,0 +1,137 @@
+"""One landlord's parts served in this OS process: what `ocx up` and `ocx serve` start.
+
+The parent (:mod:`ocx.supervisor`) binds every listening socket itself and hands them down
+(inherited file descriptors), so a landlord's URLs never change when its process is
+restarted, and connections that arrive meanwhile wait in the socket's backlog. The parent
+writes a :class:`Spec` as JSON on this process's standard input; run as
+``python -m ocx.process``. SIGTERM or SIGINT stops it cleanly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ctypes
+import ctypes.util
+import fcntl
+import logging
+import signal
+import socket
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict
+
+from ocx.common import logs, serving
+from ocx.landlord import Landlord, Part, build
+from ocx.topology import Topology
+
+log = logging.getLogger("ocx.process")
+
+
+class Spec(BaseModel):
+    """Everything a landlord process needs: who it is, its sockets, where its state lives."""
+
+    model_config = ConfigDict(frozen=True)
+
+    topology: Topology
+    landlord: str
+    data_dir: Path
+    database_url: str | None = None
+    admin_password: str
+    demo_passwords: dict[str, str] = {}
+    base_urls: dict[str, str]
+    # part -> inherited file descriptor of its listening socket
+    sockets: dict[str, int]
+    log_file: Path | None = None
+    log_json: bool = False
+    log_level: str = "INFO"
+    worker: int = 0
+
+    def to_landlord(self) -> Landlord:
+        index, config = next(
+            (i, c) for i, c in enumerate(self.topology.landlords) if c.name == self.landlord
+        )
+        return Landlord(
+            config=config,
+            index=index,
+            topology=self.topology,
+            data_dir=self.data_dir,
+            database_url=self.database_url,
+            admin_password=self.admin_password,
+            demo_passwords=dict(self.demo_passwords),
+            base_urls=dict(self.base_urls),
+        )
+
+
+@contextlib.contextmanager
+def start_lock(data_dir: Path) -> Iterator[None]:
+    """One process at a time migrates and bootstraps a landlord (workers start together)."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    with open(data_dir / ".start.lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+async def serve(spec: Spec) -> None:
+    landlord = spec.to_landlord()
+    limits = spec.topology.exchange.serving
+    started: list[Part] = []
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        with start_lock(landlord.data_dir):
+            for part in spec.sockets:
+                service = build(landlord, part)
+                await service.start()
+                started.append(service)
+        servers = []
+        tasks = []
+        for (part, fd), service in zip(spec.sockets.items(), started, strict=True):
+            sock = socket.socket(fileno=fd)
+            sock.setblocking(False)
+            server = serving.server(service.app, limits)
+            servers.append(server)
+            tasks.append(asyncio.create_task(server.serve(sockets=[sock])))
+            log.info("%s ready at %s", part, landlord.url(part))
+        done = asyncio.ensure_future(stop.wait())
+        await asyncio.wait([done, *tasks], return_when=asyncio.FIRST_COMPLETED)
+        for server in servers:
+            server.should_exit = True
+        await asyncio.gather(*tasks, return_exceptions=True)
+    finally:
+        for service in reversed(started):
+            with contextlib.suppress(Exception):
+                await service.stop()
+
+
+def _die_with_parent() -> None:
+    """Linux: SIGTERM this process if its supervisor dies, so no landlord is left behind."""
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+def main() -> None:
+    _die_with_parent()
+    spec = Spec.model_validate_json(sys.stdin.read())
+    prefix = spec.landlord if not spec.worker else f"{spec.landlord}#{spec.worker}"
+    logs.configure_process(
+        spec.log_level, log_file=spec.log_file, json_console=spec.log_json, prefix=prefix
+    )
+    serving.raise_open_file_limit()
+    try:
+        asyncio.run(serve(spec))
+    except Exception as exc:
+        log.exception("%s could not start: %s", spec.landlord, exc)
+        raise SystemExit(3) from exc
+
+
+if __name__ == "__main__":
+    main()
