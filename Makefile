@@ -24,8 +24,10 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy src
 
+# The SQLite run measures coverage (its total is the last line it prints).
 test-sqlite: $(STAMP)
-	$(BIN)/pytest -q -n 2
+	$(BIN)/pytest -q -n 2 --cov --cov-report=
+	$(BIN)/coverage report | tail -n 1
 
 test-postgres: $(STAMP)
 	OCX_TEST_DATABASE=postgresql $(BIN)/pytest -q -n 2 -m 'not slow and not sqlite_only'

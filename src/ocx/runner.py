@@ -163,6 +163,13 @@ def bind_all(
     return sockets
 
 
+def topology_urls(topology: Topology, landlord: Landlord) -> None:
+    """Each part's URL from the topology's host and ports (when parts run apart)."""
+    host = topology.exchange.host
+    for part in landlord.config.parts:
+        landlord.base_urls[part] = f"http://{host}:{topology.port(landlord.index, part)}"
+
+
 async def wait_ready(urls: list[str], timeout: float = 60.0) -> None:
     """Until every base URL answers its health check (RuntimeError past ``timeout``)."""
     async with httpx.AsyncClient(timeout=2.0) as client:

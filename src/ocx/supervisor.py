@@ -102,8 +102,7 @@ class Supervisor:
         self.landlords = runner.landlords(self.topology, self.data_dir, self.database_url)
         landlord = self.landlords[landlord_name]
         host = self.topology.exchange.host
-        for name in landlord.config.parts:
-            landlord.base_urls[name] = f"http://{host}:{self.topology.port(landlord.index, name)}"
+        runner.topology_urls(self.topology, landlord)
         if port is None:
             port = self.topology.port(landlord.index, part)
         sock = serving.bind(host, port)

@@ -59,10 +59,6 @@ def _refusal(app: ASGIApp) -> bytes:
     return ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body
 
 
-class HeadTooLarge(Exception):
-    pass
-
-
 class GuardedProtocol(HttpToolsProtocol):
     """uvicorn's httptools protocol, with what a sweep needs to time its client out."""
 
@@ -74,8 +70,6 @@ class GuardedProtocol(HttpToolsProtocol):
         self.in_body = False
         self.head_began = 0.0
         self.head_bytes = 0
-        self.head_size = 0
-        self.head_too_large = False
         self.last_read = 0.0
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
@@ -91,39 +85,26 @@ class GuardedProtocol(HttpToolsProtocol):
         self.last_read = self.loop.time()
         if self.in_head:
             self.head_bytes += len(data)
+            if self.head_bytes > self.limits.max_header_bytes and self._head_too_long(data):
+                self.in_head = False
+                self._close_with(431, "Request Header Fields Too Large")
+                return
         super().data_received(data)
-        # Still in the head after this chunk (a chunk may end the head and start the body).
-        if self.in_head and self.head_bytes > self.limits.max_header_bytes:
-            self.in_head = False
-            self._close_with(431, "Request Header Fields Too Large")
+
+    def _head_too_long(self, data: bytes) -> bool:
+        """Whether the head, which this chunk continues, passes the cap (a chunk may end the
+        head and start the body: only what comes before the blank line counts)."""
+        end = data.find(b"\r\n\r\n")
+        if end < 0:
+            return True
+        return self.head_bytes - len(data) + end > self.limits.max_header_bytes
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
-        self.head_size = 0
         if not self.in_head:
             self.in_head = True
             self.head_began = self.last_read
             self.head_bytes = 0
-
-    def on_url(self, url: bytes) -> None:
-        self._count(len(url))
-        super().on_url(url)
-
-    def on_header(self, name: bytes, value: bytes) -> None:
-        self._count(len(name) + len(value) + 4)
-        super().on_header(name, value)
-
-    def _count(self, size: int) -> None:
-        self.head_size += size
-        if self.head_size > self.limits.max_header_bytes:
-            self.head_too_large = True
-            raise HeadTooLarge  # the parser stops; uvicorn answers through send_400_response
-
-    def send_400_response(self, msg: str) -> None:
-        if self.head_too_large:
-            self._close_with(431, "Request Header Fields Too Large")
-        else:
-            super().send_400_response(msg)
 
     def on_headers_complete(self) -> None:
         self.in_head = False
@@ -133,11 +114,6 @@ class GuardedProtocol(HttpToolsProtocol):
     def on_message_complete(self) -> None:
         self.in_body = False
         super().on_message_complete()
-
-    def on_response_complete(self) -> None:
-        super().on_response_complete()
-        # The keep-alive timer now runs; the next request's first byte starts a head again.
-        self.head_bytes = 0
 
     def stalled(self, now: float) -> str | None:
         """Why this connection should be closed now, or None."""

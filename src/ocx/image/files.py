@@ -18,6 +18,8 @@ from pathlib import Path
 
 import anyio.to_thread
 
+from ocx.common import tmpfiles
+
 HASH_ALGO = "sha512"
 
 
@@ -41,15 +43,14 @@ class Files:
     def prepare(self) -> None:
         self.tmp.mkdir(parents=True, exist_ok=True)
         self.data.mkdir(parents=True, exist_ok=True)
-        for leftover in self.tmp.iterdir():
-            leftover.unlink(missing_ok=True)
+        tmpfiles.sweep(self.tmp)
 
     def path(self, image_id: str) -> Path:
         return self.data / image_id
 
     async def write(self, image_id: str, body: AsyncIterable[bytes], max_size: int) -> Written:
         """Stream ``body`` to the image's file; on any failure nothing new is left behind."""
-        draft = _Draft(self.tmp / f"{image_id}.{secrets.token_hex(4)}")
+        draft = _Draft(self.tmp / tmpfiles.name(f"{image_id}.{secrets.token_hex(4)}"))
         try:
             pending = bytearray()
             async for chunk in body:

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import anyio.to_thread
 
-from ocx.common import errors
+from ocx.common import errors, tmpfiles
 from ocx.object.errors import fault
 
 log = logging.getLogger("ocx.object.storage")
@@ -58,7 +58,7 @@ class Draft:
 
     def __init__(self, directory: Path):
         self.file_id = uuid.uuid4().hex
-        self.path = directory / (self.file_id + ".tmp")
+        self.path = directory / tmpfiles.name(self.file_id + ".tmp")
         self.fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         self.md5 = hashlib.md5(usedforsecurity=False)
         self.size = 0
@@ -105,9 +105,7 @@ class Storage:
         """Make the directories and sweep what a crash mid-write left behind."""
         self.tmp.mkdir(parents=True, exist_ok=True)
         self.data.mkdir(parents=True, exist_ok=True)
-        for leftover in self.tmp.iterdir():
-            log.info("removing unfinished upload %s", leftover.name)
-            leftover.unlink(missing_ok=True)
+        tmpfiles.sweep(self.tmp)
 
     def path(self, file_id: str) -> Path:
         return self.data / file_id[:2] / file_id[2:4] / file_id

@@ -10,20 +10,18 @@ stops the export (the key and its connections die) and frees the volume.
 from __future__ import annotations
 
 import ipaddress
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ocx.common import errors
 from ocx.volume import volumes
+from ocx.volume.backend import Backend
 from ocx.volume.caller import Caller, new_id, now
 from ocx.volume.faults import attachment_not_found, invalid_volume
 from ocx.volume.models import Attachment, Volume
 from ocx.volume.nbd import ExportSpec, new_psk
-
-if TYPE_CHECKING:
-    from ocx.volume.service import VolumeService
 
 LIVE = ("reserved", "attaching", "attached", "detaching")
 
@@ -58,7 +56,7 @@ def _connector(value: Any) -> dict[str, Any] | None:
     return value
 
 
-async def create(svc: VolumeService, caller: Caller, body: dict[str, Any]) -> Attachment:
+async def create(svc: Backend, caller: Caller, body: dict[str, Any]) -> Attachment:
     volume_id = body.get("volume_uuid")
     if not isinstance(volume_id, str):
         raise errors.BadRequest("Invalid input received: 'volume_uuid' is a required property")
@@ -104,9 +102,7 @@ async def create(svc: VolumeService, caller: Caller, body: dict[str, Any]) -> At
     return row
 
 
-async def connect(
-    svc: VolumeService, caller: Caller, attachment_id: str, connector: Any
-) -> Attachment:
+async def connect(svc: Backend, caller: Caller, attachment_id: str, connector: Any) -> Attachment:
     """Give the attachment its own export and key; ``attaching``; returns the row."""
     wanted = _connector(connector)
     if wanted is None:
@@ -152,7 +148,7 @@ async def connect(
         return row
 
 
-async def complete(svc: VolumeService, caller: Caller, attachment_id: str) -> None:
+async def complete(svc: Backend, caller: Caller, attachment_id: str) -> None:
     async with svc.db.session() as session:
         row = await load(session, caller, attachment_id, lock=True)
         if row.status not in ("attaching", "attached") or row.nbd_port is None:
@@ -167,7 +163,7 @@ async def complete(svc: VolumeService, caller: Caller, attachment_id: str) -> No
             volume.status = "in-use"
 
 
-async def delete(svc: VolumeService, caller: Caller, attachment_id: str) -> None:
+async def delete(svc: Backend, caller: Caller, attachment_id: str) -> None:
     """Detach: stop the export (its key dies), drop the row, free the volume if last."""
     async with svc.db.session() as session:
         row = await load(session, caller, attachment_id, lock=True)
@@ -217,7 +213,7 @@ async def listing(
     return list(await session.scalars(query))
 
 
-async def restore(svc: VolumeService) -> int:
+async def restore(svc: Backend) -> int:
     """Bring back the exports of live attachments after a restart (same port and key)."""
     async with svc.db.session() as session:
         rows = list(

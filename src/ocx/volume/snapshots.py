@@ -4,49 +4,33 @@ shares blocks, else its data extents only), counted against the snapshot and GiB
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import anyio.to_thread
 from sqlalchemy import delete as sql_delete
 from sqlalchemy import update
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from ocx.common import errors
-from ocx.volume import quotas, types
+from ocx.volume import quotas, rows, types
+from ocx.volume.backend import Backend
 from ocx.volume.caller import Caller, new_id, now
-from ocx.volume.faults import invalid_snapshot, invalid_volume, snapshot_not_found
+from ocx.volume.faults import invalid_snapshot, invalid_volume
 from ocx.volume.models import Snapshot
-
-if TYPE_CHECKING:
-    from ocx.volume.service import VolumeService
 
 log = logging.getLogger("ocx.volume")
 
 
-async def load(
-    session: AsyncSession, caller: Caller, snapshot_id: str, *, lock: bool = False
-) -> Snapshot:
-    if lock:
-        touch = update(Snapshot).where(Snapshot.id == snapshot_id)
-        if not caller.is_admin:
-            touch = touch.where(Snapshot.project_id == caller.project_id)
-        await session.execute(touch.values(updated_at=now()))
-    row = await session.get(Snapshot, snapshot_id, populate_existing=True)
-    if row is None or not caller.sees(row.project_id):
-        raise snapshot_not_found(snapshot_id)
-    return row
+load = rows.load_snapshot
 
 
-async def create(svc: VolumeService, caller: Caller, body: dict[str, Any]) -> Snapshot:
-    from ocx.volume import volumes
-
+async def create(svc: Backend, caller: Caller, body: dict[str, Any]) -> Snapshot:
     volume_id = body.get("volume_id")
     if not isinstance(volume_id, str):
         raise errors.BadRequest(
             "Invalid input for field/attribute volume_id: 'volume_id' is a required property"
         )
     async with svc.db.session() as session:
-        volume = await volumes.load(session, caller, volume_id, lock=True)
+        volume = await rows.load_volume(session, caller, volume_id, lock=True)
         # In-use volumes too, at every microversion: OSC asks at 3.65 with force=false.
         if volume.status not in ("available", "in-use"):
             raise invalid_volume(
@@ -80,7 +64,7 @@ async def create(svc: VolumeService, caller: Caller, body: dict[str, Any]) -> Sn
         return await load(session, caller, row.id)
 
 
-async def _materialize(svc: VolumeService, row: Snapshot) -> None:
+async def _materialize(svc: Backend, row: Snapshot) -> None:
     target = svc.storage.snapshot(row.id)
     try:
         source = svc.storage.volume(row.volume_id)
@@ -98,7 +82,7 @@ async def _materialize(svc: VolumeService, row: Snapshot) -> None:
 
 
 async def update_fields(
-    svc: VolumeService, caller: Caller, snapshot_id: str, body: dict[str, Any]
+    svc: Backend, caller: Caller, snapshot_id: str, body: dict[str, Any]
 ) -> Snapshot:
     async with svc.db.session() as session:
         row = await load(session, caller, snapshot_id, lock=True)
@@ -111,7 +95,7 @@ async def update_fields(
 
 
 async def set_metadata(
-    svc: VolumeService, caller: Caller, snapshot_id: str, meta: dict[str, str], *, replace: bool
+    svc: Backend, caller: Caller, snapshot_id: str, meta: dict[str, str], *, replace: bool
 ) -> dict[str, Any]:
     async with svc.db.session() as session:
         row = await load(session, caller, snapshot_id, lock=True)
@@ -119,7 +103,7 @@ async def set_metadata(
         return dict(row.meta)
 
 
-async def delete_metadata(svc: VolumeService, caller: Caller, snapshot_id: str, key: str) -> None:
+async def delete_metadata(svc: Backend, caller: Caller, snapshot_id: str, key: str) -> None:
     async with svc.db.session() as session:
         row = await load(session, caller, snapshot_id, lock=True)
         if key not in row.meta:
@@ -127,7 +111,7 @@ async def delete_metadata(svc: VolumeService, caller: Caller, snapshot_id: str, 
         row.meta = {k: v for k, v in row.meta.items() if k != key}
 
 
-async def delete(svc: VolumeService, caller: Caller, snapshot_id: str) -> None:
+async def delete(svc: Backend, caller: Caller, snapshot_id: str) -> None:
     async with svc.db.session() as session:
         row = await load(session, caller, snapshot_id, lock=True)
         if row.status not in ("available", "error"):
@@ -138,7 +122,7 @@ async def delete(svc: VolumeService, caller: Caller, snapshot_id: str) -> None:
     await finish_delete(svc, snapshot_id)
 
 
-async def finish_delete(svc: VolumeService, snapshot_id: str) -> None:
+async def finish_delete(svc: Backend, snapshot_id: str) -> None:
     await anyio.to_thread.run_sync(svc.storage.remove, svc.storage.snapshot(snapshot_id))
     async with svc.db.session() as session:
         await session.execute(sql_delete(Snapshot).where(Snapshot.id == snapshot_id))

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import anyio.to_thread
 from sqlalchemy import delete as sql_delete
@@ -15,13 +15,11 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ocx.common import errors
-from ocx.volume import images, quotas, snapshots, types
+from ocx.volume import images, quotas, rows, snapshots, types
+from ocx.volume.backend import Backend
 from ocx.volume.caller import Caller, new_id, now
-from ocx.volume.faults import invalid_volume, volume_not_found
+from ocx.volume.faults import invalid_volume
 from ocx.volume.models import Attachment, Snapshot, Volume
-
-if TYPE_CHECKING:
-    from ocx.volume.service import VolumeService
 
 log = logging.getLogger("ocx.volume")
 
@@ -31,19 +29,7 @@ Source = Path | images.ImageSource | None
 DELETABLE = ("available", "error", "error_restoring", "error_extending", "error_managing")
 
 
-async def load(
-    session: AsyncSession, caller: Caller, volume_id: str, *, lock: bool = False
-) -> Volume:
-    """The caller's volume (admins: any), locked for change if asked; else 404."""
-    if lock:
-        touch = update(Volume).where(Volume.id == volume_id)
-        if not caller.is_admin:
-            touch = touch.where(Volume.project_id == caller.project_id)
-        await session.execute(touch.values(updated_at=now()))
-    row = await session.get(Volume, volume_id, populate_existing=True)
-    if row is None or not caller.sees(row.project_id):
-        raise volume_not_found(volume_id)
-    return row
+load = rows.load_volume
 
 
 async def attachments_of(session: AsyncSession, volume_id: str) -> list[Attachment]:
@@ -65,7 +51,7 @@ def _size(value: Any, field: str = "size") -> int:
     return size
 
 
-async def create(svc: VolumeService, caller: Caller, body: dict[str, Any]) -> Volume:
+async def create(svc: Backend, caller: Caller, body: dict[str, Any]) -> Volume:
     """Make the row (``creating``) and the file: blank ones at once, clones in the background."""
     if body.get("imageRef") and (svc.settings.image_url is None or not caller.token):
         raise errors.BadRequest(
@@ -90,7 +76,7 @@ async def create(svc: VolumeService, caller: Caller, body: dict[str, Any]) -> Vo
 
 
 async def _new_row(
-    svc: VolumeService, session: AsyncSession, caller: Caller, body: dict[str, Any]
+    svc: Backend, session: AsyncSession, caller: Caller, body: dict[str, Any]
 ) -> tuple[Volume, Source]:
     size = None if body.get("size") is None else _size(body["size"])
     type_name = body.get("volume_type")
@@ -174,7 +160,7 @@ async def _new_row(
     return row, source
 
 
-async def _materialize(svc: VolumeService, volume_id: str, source: Source, size: int) -> None:
+async def _materialize(svc: Backend, volume_id: str, source: Source, size: int) -> None:
     target = svc.storage.volume(volume_id)
     try:
         if source is None:
@@ -198,7 +184,7 @@ async def _materialize(svc: VolumeService, volume_id: str, source: Source, size:
 
 
 async def update_fields(
-    svc: VolumeService, caller: Caller, volume_id: str, body: dict[str, Any]
+    svc: Backend, caller: Caller, volume_id: str, body: dict[str, Any]
 ) -> Volume:
     async with svc.db.session() as session:
         row = await load(session, caller, volume_id, lock=True)
@@ -211,7 +197,7 @@ async def update_fields(
 
 
 async def set_metadata(
-    svc: VolumeService, caller: Caller, volume_id: str, meta: dict[str, str], *, replace: bool
+    svc: Backend, caller: Caller, volume_id: str, meta: dict[str, str], *, replace: bool
 ) -> dict[str, Any]:
     """Merge (or replace) metadata in one locked read-modify-write."""
     async with svc.db.session() as session:
@@ -220,7 +206,7 @@ async def set_metadata(
         return dict(row.meta)
 
 
-async def delete_metadata(svc: VolumeService, caller: Caller, volume_id: str, key: str) -> None:
+async def delete_metadata(svc: Backend, caller: Caller, volume_id: str, key: str) -> None:
     async with svc.db.session() as session:
         row = await load(session, caller, volume_id, lock=True)
         if key not in row.meta:
@@ -229,7 +215,7 @@ async def delete_metadata(svc: VolumeService, caller: Caller, volume_id: str, ke
 
 
 async def delete(
-    svc: VolumeService, caller: Caller, volume_id: str, *, cascade: bool, force: bool
+    svc: Backend, caller: Caller, volume_id: str, *, cascade: bool, force: bool
 ) -> None:
     """Mark ``deleting`` (with its snapshots), then remove files, then rows (crash-safe)."""
     if force and not caller.is_admin:
@@ -257,7 +243,7 @@ async def delete(
     await finish_delete(svc, volume_id)
 
 
-async def finish_delete(svc: VolumeService, volume_id: str) -> None:
+async def finish_delete(svc: Backend, volume_id: str) -> None:
     """The second half of a delete; a restart calls it for rows left ``deleting``."""
     async with svc.db.session() as session:
         attached = await attachments_of(session, volume_id)
@@ -276,7 +262,7 @@ async def finish_delete(svc: VolumeService, volume_id: str) -> None:
 
 
 async def extend(
-    svc: VolumeService, caller: Caller, volume_id: str, new_size: Any, *, in_use_ok: bool
+    svc: Backend, caller: Caller, volume_id: str, new_size: Any, *, in_use_ok: bool
 ) -> None:
     size = _size(new_size, "new_size")
     async with svc.db.session() as session:
@@ -335,7 +321,7 @@ TRANSITIONS: dict[str, tuple[tuple[str, ...], str, str]] = {
 }
 
 
-async def transition(svc: VolumeService, caller: Caller, volume_id: str, action: str) -> None:
+async def transition(svc: Backend, caller: Caller, volume_id: str, action: str) -> None:
     allowed, target, refusal = TRANSITIONS[action]
     async with svc.db.session() as session:
         row = await load(session, caller, volume_id, lock=True)
@@ -349,9 +335,7 @@ async def transition(svc: VolumeService, caller: Caller, volume_id: str, action:
         row.status = target
 
 
-async def set_flag(
-    svc: VolumeService, caller: Caller, volume_id: str, field: str, value: Any
-) -> None:
+async def set_flag(svc: Backend, caller: Caller, volume_id: str, field: str, value: Any) -> None:
     if not isinstance(value, bool):
         text = str(value).strip().lower()
         if text not in ("true", "false", "1", "0", "yes", "no", "on", "off"):
@@ -379,7 +363,7 @@ STATUSES = (
 )
 
 
-async def reset_status(svc: VolumeService, caller: Caller, volume_id: str, status: Any) -> None:
+async def reset_status(svc: Backend, caller: Caller, volume_id: str, status: Any) -> None:
     if not caller.is_admin:
         raise errors.Forbidden(
             "Policy doesn't allow volume_extension:volume_admin_actions:reset_status to be "
