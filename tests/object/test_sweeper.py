@@ -7,11 +7,14 @@ start's sweeps run) and exactly the files that rows refer to remain, every objec
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import pytest
 
+from ocx.common import tmpfiles
 from ocx.object import storage
 from ocx.object.service import ObjectService
 from ocx.object.store import Store
@@ -80,9 +83,10 @@ def on_disk(root: Path) -> set[str]:
 
 def restart(svc: ObjectService, landlord: Landlord) -> int:
     svc.storage.in_progress.clear()  # a new process remembers no writes
-    svc.storage.prepare()
+    with mock.patch.object(tmpfiles, "_owner_alive", lambda _name: False):  # nor its tmp files
+        svc.storage.prepare()
     bg = landlord.exchange.background  # type: ignore[attr-defined]
-    return int(bg.call(svc.sweep()))
+    return int(bg.call(svc.sweep(grace=0)))
 
 
 @pytest.mark.parametrize("step", STEPS, ids=lambda f: f.__name__)
@@ -140,7 +144,7 @@ def test_the_sweeper_never_takes_a_write_in_progress(
     real_put = Store.put_object
 
     async def sweep_first(self: Store, *args: Any, **kwargs: Any) -> Any:
-        swept.append(await svc.sweep())  # the new file is published, its row not yet there
+        swept.append(await svc.sweep(grace=0))  # the new file is published, its row not yet there
         return await real_put(self, *args, **kwargs)
 
     monkeypatch.setattr(Store, "put_object", sweep_first)
@@ -149,7 +153,7 @@ def test_the_sweeper_never_takes_a_write_in_progress(
     assert swept == [0]
     assert raw("GET", url + "/box/live", token).content == b"alive"
     assert svc.storage.in_progress == set()
-    assert bg.call(svc.sweep()) == 0
+    assert bg.call(svc.sweep(grace=0)) == 0
     assert len(on_disk(object_root(landlord))) == 1
 
 
@@ -158,6 +162,10 @@ def test_the_sweeper_runs_at_start(landlord: Landlord, alice: Customer) -> None:
     stray = svc.storage.path("ab" + "0" * 30)
     stray.parent.mkdir(parents=True, exist_ok=True)
     stray.write_bytes(b"orphan")
+    young = svc.storage.path("cd" + "0" * 30)
+    young.parent.mkdir(parents=True, exist_ok=True)
+    young.write_bytes(b"maybe another worker's, its row not yet committed")
+    os.utime(stray, (0, 0))  # left long ago (past the grace another worker's write gets)
     bg = landlord.exchange.background  # type: ignore[attr-defined]
     fresh = ObjectService(svc.settings)  # a second start on the same data
     bg.call(fresh.start())
@@ -166,3 +174,4 @@ def test_the_sweeper_runs_at_start(landlord: Landlord, alice: Customer) -> None:
     finally:
         bg.call(fresh.stop())
     assert not stray.exists()
+    assert young.exists()

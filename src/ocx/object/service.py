@@ -97,10 +97,12 @@ class ObjectService:
             await self.remove(container_id, name)
         return len(due)
 
-    async def sweep(self) -> int:
+    async def sweep(self, grace: float | None = None) -> int:
         """Remove data files that no row refers to and no write holds (what crashes left
-        between a file's rename and its row's commit); how many went."""
-        orphans = await self.storage.orphans(self.store.file_ids)
+        between a file's rename and its row's commit), older than ``grace`` seconds (the
+        settings' ``sweep_grace``: other workers' writes are not seen here); how many went."""
+        older = self.settings.sweep_grace if grace is None else grace
+        orphans = await self.storage.orphans(self.store.file_ids, older_than=older)
         if orphans:
             log.warning("removing %d orphaned data files", len(orphans))
             await self.storage.remove_all(orphans)

@@ -17,9 +17,11 @@ so tests wait for that instead of for time.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 import os
+import time
 import uuid
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -200,7 +202,10 @@ class Storage:
         ]
 
     async def orphans(
-        self, referred: Callable[[Sequence[str]], Awaitable[set[str]]], batch: int = 500
+        self,
+        referred: Callable[[Sequence[str]], Awaitable[set[str]]],
+        batch: int = 500,
+        older_than: float = 0.0,
     ) -> list[str]:
         """Published files that no row refers to (``referred`` says which are) and no write
         holds. The files are listed first and the writes in progress read before each
@@ -213,7 +218,17 @@ class Storage:
             group = [f for f in found[start : start + batch] if f not in holding]
             live = await referred(group) if group else set()
             out += [f for f in group if f not in live]
+        if older_than > 0:
+            out = await anyio.to_thread.run_sync(self._older, out, time.time() - older_than)
         return out
+
+    def _older(self, file_ids: list[str], cutoff: float) -> list[str]:
+        found = []
+        for file_id in file_ids:
+            with contextlib.suppress(FileNotFoundError):
+                if self.path(file_id).stat().st_mtime < cutoff:
+                    found.append(file_id)
+        return found
 
     def read_all(self, file_id: str) -> bytes:
         return self.path(file_id).read_bytes()
