@@ -1,4 +1,4 @@
-"""docs/scenarios.md, scenario 2 (the market side), run as written against the default
+"""docs/scenarios.md, scenarios 1 and 2 (the market side), run as written against the default
 topology: every ``$`` command succeeds and prints the lines shown under it."""
 
 from __future__ import annotations
@@ -7,6 +7,7 @@ import os
 import subprocess
 from pathlib import Path
 
+import pytest
 import yaml
 
 from ocx import clouds
@@ -14,7 +15,10 @@ from tests.conftest import ExchangeFactory
 from tests.proxy.test_scenario import ROOT, SETUP, default_landlords, squeeze, steps
 
 
-def test_scenario_2_market_walk_through(exchange_factory: ExchangeFactory, tmp_path: Path) -> None:
+@pytest.mark.parametrize("section", ["1.", "2."])
+def test_market_walk_through(
+    section: str, exchange_factory: ExchangeFactory, tmp_path: Path
+) -> None:
     exchange = exchange_factory(default_landlords())
     config = clouds.write(exchange, tmp_path / "clouds.yaml")
     assert "carol-market-k2k" in yaml.safe_load(config.read_text())["clouds"]
@@ -22,7 +26,7 @@ def test_scenario_2_market_walk_through(exchange_factory: ExchangeFactory, tmp_p
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OS_", "ST_"))}
     env.update(OS_CLIENT_CONFIG_FILE=str(config), COLUMNS="200")
     setup: list[str] = []
-    for command, expected in steps("2."):
+    for command, expected in steps(section):
         if command.startswith("export OS_CLIENT_CONFIG_FILE"):
             continue  # the test's own clouds.yaml
         if SETUP.match(command):
