@@ -129,7 +129,6 @@ class UsageRecord(Base):
     __tablename__ = "usage_records"
     __table_args__ = (
         Index("ix_usage_customer_period", "customer", "period"),
-        Index("ix_usage_landlord_period", "landlord", "period"),
         UniqueConstraint("landlord", "contract_id", "resource_id", "metric", "start"),
     )
     landlord: Mapped[str] = mapped_column(String(64), primary_key=True)
