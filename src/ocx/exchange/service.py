@@ -78,9 +78,13 @@ class ExchangeService:
         await self.db.dispose()
 
     async def _every(self, interval: str, work: Callable[[], Awaitable[Any]]) -> None:
-        """Run ``work`` every ``settings.<interval>`` seconds (read anew each time)."""
+        """Run ``work`` every ``settings.<interval>`` seconds (read anew every second)."""
+        last = time.monotonic()
         while True:
-            await asyncio.sleep(getattr(self.settings, interval))
+            await asyncio.sleep(min(1.0, getattr(self.settings, interval)))
+            if time.monotonic() - last < getattr(self.settings, interval):
+                continue
+            last = time.monotonic()
             try:
                 await work()
             except Exception:
@@ -162,7 +166,10 @@ class ExchangeService:
 
         async def one(offering_id: str) -> None:
             async with gate:
-                await self.check_offering(offering_id)
+                try:
+                    await self.check_offering(offering_id)
+                except Exception:  # one broken offering must not stop the round
+                    log.exception("checking offering %s failed", offering_id)
 
         await asyncio.gather(*(one(i) for i in ids))
 
