@@ -162,8 +162,9 @@ async def publish(
     row.capabilities = list(spec.capabilities)
     row.capability_tags = "|" + "".join(f"{c}|" for c in spec.capabilities)
     row.plans, row.version, row.statement = spec.plans, spec.version, statement
+    if row.sort_price_nanos is None or spec.effective_from <= now + 1:
+        row.sort_price_nanos = spec.prices[0].nanos  # a scheduled price sorts once in force
     row.status, row.status_reason, row.updated_at = PENDING, "not yet checked", now
-    row.sort_price_nanos = spec.prices[0].nanos
     await _set_prices(session, row.id, spec)
     return row
 
