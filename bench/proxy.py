@@ -314,19 +314,43 @@ def figures(quick: bool) -> dict[str, Callable[[Target], Any]]:
     }
 
 
-def measure(targets: dict[str, Target], quick: bool) -> dict[str, dict[str, Any]]:
+def cpu_seconds(pid: int | None) -> float:
+    """User and system CPU time of a process (``None``: this one, all its threads)."""
+    if pid is None:
+        times = os.times()
+        return times.user + times.system
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+CPU_FIGURE = "GET 64 MiB"
+
+
+def measure(
+    targets: dict[str, Target], quick: bool, pids: dict[str, int | None]
+) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, float]]]:
+    """The best figures, and for ``CPU_FIGURE`` each process's CPU seconds per GiB moved
+    (the least over the rounds): what the relay costs, whatever the machine's load."""
     best: dict[str, dict[str, Any]] = {}
+    cpu: dict[str, dict[str, float]] = {}
+    gib = 64 * MIB * ((2 if quick else 5) * 2 + 1) / (1024 * MIB)  # with the warm-up GET
     for _round in range(2 if quick else 3):
         for figure, run in figures(quick).items():
             for name, target in targets.items():
+                before = {who: cpu_seconds(pid) for who, pid in pids.items()}
                 value = run(target)
+                if figure == CPU_FIGURE:
+                    for who, pid in pids.items():
+                        used = (cpu_seconds(pid) - before[who]) / gib
+                        kept = cpu.setdefault(name, {}).get(who, float("inf"))
+                        cpu[name][who] = min(kept, used)
                 kept = best.setdefault(figure, {}).get(name)
                 if isinstance(value, list):
                     if kept is None or statistics.median(value) < statistics.median(kept):
                         best[figure][name] = value
                 elif kept is None or value > kept:
                     best[figure][name] = value
-    return best
+    return best, cpu
 
 
 def listing_figure(
@@ -342,7 +366,12 @@ def listing_figure(
     return out
 
 
-def report(best: dict[str, dict[str, Any]], listing: dict[str, float], containers: int) -> None:
+def report(
+    best: dict[str, dict[str, Any]],
+    listing: dict[str, float],
+    containers: int,
+    cpu: dict[str, dict[str, float]],
+) -> None:
     print("proxied: the proxy with its own client (wire.py); aiohttp: the same proxy over")
     print("aiohttp's client (C parser), in a process of its own; measured in this one run\n")
     head = f"{'figure':30} {'direct':>9} {'wire.py':>9} {'aiohttp':>9}"
@@ -369,6 +398,13 @@ def report(best: dict[str, dict[str, Any]], listing: dict[str, float], container
     )
     print("\naio/wire: aiohttp's figure over wire.py's (throughput: >= 0.95x to replace wire.py;")
     print("latency: <= 1.05x). A shared machine: the ratios of one run are what counts.")
+    print(f"\nCPU seconds per GiB, {CPU_FIGURE} (least of the rounds; client, landlord, proxy):")
+    for name, used in cpu.items():
+        proxy = used.get(name, 0.0) if name != "direct" else 0.0
+        print(
+            f"  {name:8} client {used['client']:5.2f}  landlord {used['landlords']:5.2f}"
+            f"  proxy {proxy:5.2f}  total {used['client'] + used['landlords'] + proxy:5.2f}"
+        )
 
 
 def main() -> None:
@@ -417,11 +453,17 @@ def run(quick: bool, containers: int) -> None:
                 "aiohttp": Target(f"{via_aiohttp['url']}/v1/AUTH_{project}/bench", token),
             }
             prepare(targets["proxied"], targets["direct"])
-            best = measure(targets, quick)
+            pids: dict[str, int | None] = {
+                "client": None,
+                "landlords": children[0].pid,
+                "proxied": children[2].pid,
+                "aiohttp": children[3].pid,
+            }
+            best, cpu = measure(targets, quick, pids)
             listing = listing_figure(
                 stubs["urls"], proxy10["url"], token, project, 50 if quick else 200
             )
-            report(best, listing, containers)
+            report(best, listing, containers, cpu)
     finally:
         for proc in children:
             assert proc.stdin is not None
