@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -26,27 +27,48 @@ def _substitute(url: str, project_id: str | None) -> str | None:
     return url
 
 
-async def build(session: AsyncSession, project_id: str | None) -> list[dict[str, Any]]:
-    services = list(await session.scalars(select(Service).where(Service.enabled.is_(True))))
-    endpoints = list(await session.scalars(select(Endpoint).where(Endpoint.enabled.is_(True))))
+@dataclass(frozen=True)
+class Rows:
+    """The enabled services and endpoints, as read (before a project is put in the URLs)."""
+
+    services: tuple[tuple[str, str, str], ...]  # id, type, name
+    endpoints: tuple[
+        tuple[str, str, str, str | None, str], ...
+    ]  # id, service, interface, region, url
+
+
+async def load(session: AsyncSession) -> Rows:
+    services = await session.scalars(select(Service).where(Service.enabled.is_(True)))
+    endpoints = await session.scalars(select(Endpoint).where(Endpoint.enabled.is_(True)))
+    return Rows(
+        tuple((s.id, s.type, s.name) for s in services),
+        tuple((e.id, e.service_id, e.interface, e.region_id, e.url) for e in endpoints),
+    )
+
+
+def render(rows: Rows, project_id: str | None) -> list[dict[str, Any]]:
     by_service: dict[str, list[dict[str, Any]]] = {}
-    for ep in endpoints:
-        url = _substitute(ep.url, project_id)
+    for ep_id, service_id, interface, region, template in rows.endpoints:
+        url = _substitute(template, project_id)
         if url is None:
             continue
-        by_service.setdefault(ep.service_id, []).append(
+        by_service.setdefault(service_id, []).append(
             {
-                "id": ep.id,
-                "interface": ep.interface,
-                "region": ep.region_id,
-                "region_id": ep.region_id,
+                "id": ep_id,
+                "interface": interface,
+                "region": region,
+                "region_id": region,
                 "url": url,
             }
         )
     return [
-        {"id": s.id, "type": s.type, "name": s.name, "endpoints": by_service.get(s.id, [])}
-        for s in services
+        {"id": sid, "type": type_, "name": name, "endpoints": by_service.get(sid, [])}
+        for sid, type_, name in rows.services
     ]
+
+
+async def build(session: AsyncSession, project_id: str | None) -> list[dict[str, Any]]:
+    return render(await load(session), project_id)
 
 
 async def register(session: AsyncSession, *, type: str, name: str, url: str, region: str) -> None:

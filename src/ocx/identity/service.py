@@ -6,7 +6,8 @@ import logging
 import time
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
 
 from ocx.common import errors
 from ocx.common.auth import Principal, TokenVerifier
@@ -15,6 +16,7 @@ from ocx.identity import bootstrap, catalog, keys, tokens
 from ocx.identity.authn import Authenticator, AuthRequest
 from ocx.identity.federation.models import ServiceProvider
 from ocx.identity.federation.trust import RemoteKeys
+from ocx.identity.models import Endpoint, Region, Service
 from ocx.identity.passwords import Hasher
 from ocx.identity.policy import Policy
 from ocx.identity.settings import IdentitySettings
@@ -22,6 +24,11 @@ from ocx.identity.settings import IdentitySettings
 log = logging.getLogger("ocx.identity")
 
 MIGRATIONS = "ocx.identity:migrations"
+# The catalog and the service providers go into every token document (issue and validate)
+# but change rarely: they are read once and kept until this process changes one of their
+# rows, or at most this long (another worker of the same landlord may have changed them).
+CATALOG_TTL = 5.0
+CATALOG_ROWS = (Service, Endpoint, Region, ServiceProvider)
 
 
 class IdentityService:
@@ -41,6 +48,8 @@ class IdentityService:
             fetch_json=self._local_json,
             revocation_interval=0.5,
         )
+        self._memo: dict[str, tuple[float, Any]] = {}
+        event.listen(Session, "after_flush", self._after_flush)
 
     async def start(self) -> None:
         await self.db.migrate(MIGRATIONS, "alembic_version_identity")
@@ -52,6 +61,8 @@ class IdentityService:
         log.info("identity of %s ready at %s", self.settings.landlord, self.settings.public_url)
 
     async def stop(self) -> None:
+        if event.contains(Session, "after_flush", self._after_flush):
+            event.remove(Session, "after_flush", self._after_flush)
         await self.remote_keys.aclose()
         await self.db.dispose()
 
@@ -104,14 +115,35 @@ class IdentityService:
 
     async def service_providers(self) -> list[dict[str, str]]:
         """The K2K service providers this landlord's tokens may be taken to (token bodies)."""
-        async with self.db.session() as session:
-            query = select(ServiceProvider).filter_by(enabled=True).order_by(ServiceProvider.id)
-            rows = list(await session.scalars(query))
-        return [{"id": r.id, "auth_url": r.auth_url, "sp_url": r.sp_url} for r in rows]
+        found = self._remembered("providers")
+        if found is None:
+            async with self.db.session() as session:
+                query = select(ServiceProvider).filter_by(enabled=True).order_by(ServiceProvider.id)
+                rows = list(await session.scalars(query))
+            found = [{"id": r.id, "auth_url": r.auth_url, "sp_url": r.sp_url} for r in rows]
+            self._memo["providers"] = (time.monotonic() + CATALOG_TTL, found)
+        return [dict(p) for p in found]
 
     async def catalog(self, project_id: str | None) -> list[dict[str, Any]]:
-        async with self.db.session() as session:
-            return await catalog.build(session, project_id)
+        rows = self._remembered("catalog")
+        if rows is None:
+            async with self.db.session() as session:
+                rows = await catalog.load(session)
+            self._memo["catalog"] = (time.monotonic() + CATALOG_TTL, rows)
+        return catalog.render(rows, project_id)
+
+    def _remembered(self, key: str) -> Any:
+        until, value = self._memo.get(key, (0.0, None))
+        return value if time.monotonic() < until else None
+
+    def _after_flush(self, session: Session, _context: object) -> None:
+        """Forget the catalog and providers when this landlord's session wrote one of them."""
+        if session.bind is not self.db.engine.sync_engine or not self._memo:
+            return
+        for row in (*session.new, *session.dirty, *session.deleted):
+            if isinstance(row, CATALOG_ROWS):
+                self._memo.clear()
+                return
 
     def require_token_header(self, value: str | None) -> str:
         if not value:
