@@ -17,7 +17,9 @@ async def exhausted(_request: Request) -> Response:
 
 
 async def test_an_exhausted_pool_is_a_503() -> None:
-    app = create_app(service="t", family=errors.Family.SWIFT, routes=[Route("/", exhausted)])
+    app = create_app(
+        name="t", family=errors.Family.SWIFT, routes=[Route("/", exhausted)], service=None
+    )
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
         answer = await client.get("/")
