@@ -8,10 +8,8 @@ insert of the same name makes it retry, so the last PUT to commit wins.
 
 from __future__ import annotations
 
-import asyncio
 import time
-from collections.abc import AsyncIterator, Mapping, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,19 +48,6 @@ def live(now: float | None = None) -> ColumnElement[bool]:
 class Store:
     def __init__(self, db: Database):
         self.db = db
-        self._writer = asyncio.Lock()
-
-    @asynccontextmanager
-    async def _write(self) -> AsyncIterator[AsyncSession]:
-        """A transaction that writes. SQLite has one writer at a time; taking turns here, in
-        order, beats every connection sleeping in SQLite's busy handler (under load that
-        collapsed throughput and tail latency)."""
-        if not self.db.is_sqlite:
-            async with self.db.session() as s:
-                yield s
-            return
-        async with self._writer, self.db.session() as s:
-            yield s
 
     # accounts
 
@@ -81,7 +66,7 @@ class Store:
         return AccountStats(int(row[0]), int(row[1]), int(row[2]))
 
     async def set_account_meta(self, name: str, meta: Mapping[str, str]) -> None:
-        async with self._write() as s:
+        async with self.db.session() as s:
             changed = await s.execute(
                 update(Account).where(Account.name == name).values(meta=dict(meta))
             )
@@ -127,7 +112,7 @@ class Store:
         """Create the container; False if it was already there (then nothing changes)."""
         now = time.time()
         try:
-            async with self._write() as s:
+            async with self.db.session() as s:
                 await s.execute(
                     insert(Container).values(
                         account=account,
@@ -144,7 +129,7 @@ class Store:
         return True
 
     async def update_container(self, container_id: int, values: Mapping[str, Any]) -> None:
-        async with self._write() as s:
+        async with self.db.session() as s:
             await s.execute(
                 update(Container)
                 .where(Container.id == container_id)
@@ -154,7 +139,7 @@ class Store:
     async def delete_container(self, account: str, name: str) -> None:
         """Delete an empty container: 404 if missing, 409 if it still holds objects."""
         where = (Container.account == account, Container.name == name)
-        async with self._write() as s:
+        async with self.db.session() as s:
             gone = await s.execute(delete(Container).where(*where, Container.object_count == 0))
             if gone.rowcount:  # type: ignore[attr-defined]
                 return
@@ -224,7 +209,7 @@ class Store:
     async def _put_once(
         self, container: Container, row: Mapping[str, Any], exclusive: bool
     ) -> Replaced:
-        async with self._write() as s:
+        async with self.db.session() as s:
             old = await _take(s, container.id, row["name"])
             if exclusive and old is not None and _alive(old.delete_at):
                 raise precondition()
@@ -236,14 +221,14 @@ class Store:
 
     async def delete_object(self, container_id: int, name: str) -> Removed | None:
         """Delete the object of ``name``: what it had, or None if there was none."""
-        async with self._write() as s:
+        async with self.db.session() as s:
             old = await _take(s, container_id, name)
             if old is not None:
                 await _count(s, container_id, -1, -old.size)
         return old
 
     async def update_object(self, container_id: int, name: str, values: Mapping[str, Any]) -> bool:
-        async with self._write() as s:
+        async with self.db.session() as s:
             done = await s.execute(
                 update(Object)
                 .where(Object.container_id == container_id, Object.name == name, live())
