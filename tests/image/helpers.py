@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import openstack
 import requests
 
@@ -53,8 +54,6 @@ def add_part(
         run = Running(landlord, part, url, service, exchange._server(service.app), sock)
         exchange.running.append(run)
         exchange._serving.append(asyncio.create_task(run.server.serve(sockets=[sock])))
-        import httpx
-
         async with httpx.AsyncClient(timeout=2.0) as client:
             await _until_healthy(client, url + "/healthz", 30)
         identity = next(

@@ -12,6 +12,7 @@ import secrets
 import time
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select
@@ -392,15 +393,11 @@ def _sorted(rows: list[Server], params: dict[str, list[str]]) -> list[Server]:
 
 
 def _time(key: str, value: str) -> float:
-    from datetime import datetime
-
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError as exc:
         raise errors.BadRequest(f"Invalid filter field: {key}.") from exc
     if parsed.tzinfo is None:
-        from datetime import UTC
-
         parsed = parsed.replace(tzinfo=UTC)
     return parsed.timestamp()
 

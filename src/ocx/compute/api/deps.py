@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import Depends, Request
 
@@ -61,8 +62,6 @@ def next_links(request: Request, kind: str, items: list[Any], limit: int) -> lis
     if not items or len(items) < limit:
         return []
     params = [(k, v) for k, v in request.query_params.multi_items() if k != "marker"]
-    from urllib.parse import urlencode
-
     query = urlencode([*params, ("marker", items[-1].id)])
     return [{"rel": "next", "href": f"{base(request)}/{kind}?{query}"}]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import Request, Response
+from fastapi.responses import JSONResponse
 
 from ocx.common import errors
 from ocx.compute import views
@@ -33,8 +34,6 @@ async def create(request: Request, svc: Service, who: Caller, v: Ver) -> Respons
     out["user_id"] = pair.user_id
     if private is not None:
         out["private_key"] = private
-    from fastapi.responses import JSONResponse
-
     return JSONResponse({"keypair": out}, status_code=201 if v.at_least("2.2") else 200)
 
 

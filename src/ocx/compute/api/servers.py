@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import anyio.to_thread
 from fastapi import Request, Response
 from fastapi.responses import JSONResponse
 
@@ -145,6 +146,4 @@ async def _console(server_id: str, args: Any, svc: Service, who: Caller) -> str:
         raise errors.BadRequest("Invalid input for field/attribute length: an integer >= -1.")
     if length == -1:
         length = None
-    import anyio.to_thread
-
     return await anyio.to_thread.run_sync(svc.consoles.read, server_id, length)
