@@ -29,7 +29,8 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
-console = Console(stderr=True)
+# soft_wrap: a message piped to a file or a test is one line, not cut at 80 columns.
+console = Console(stderr=True, soft_wrap=True)
 
 identity_app = typer.Typer(help="Identity tools that work offline.", no_args_is_help=True)
 identity_app.add_typer(mapping_cli.app, name="mapping")
