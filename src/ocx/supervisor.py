@@ -158,7 +158,8 @@ class Supervisor:
         child.proc.stdin.write(self._spec(child).model_dump_json().encode())
         await child.proc.stdin.drain()
         child.proc.stdin.close()
-        child.pid_file.write_text(f"{child.proc.pid}\n")
+        # Atomic: a reader (an operator's script, a test) never sees an empty or half file.
+        runner.write_private(child.pid_file, f"{child.proc.pid}\n")
 
     async def _until_ready(self, child: Child) -> None:
         """Until the child's endpoints answer; RuntimeError if it dies or takes too long."""
