@@ -30,6 +30,13 @@ def test_loads_refuses_lone_surrogates(text: str) -> None:
         bodies.loads(text)
 
 
+@pytest.mark.parametrize("text", ['"a\\u0000b"', '{"k\\u0000": 1}', '[{"x": ["\\u0000"]}]'])
+def test_loads_refuses_nul_characters(text: str) -> None:
+    # PostgreSQL cannot store U+0000 in text: taken in, it became a 500 at the exchange.
+    with pytest.raises(errors.BadRequest, match="NUL character"):
+        bodies.loads(text)
+
+
 def test_loads_keeps_surrogate_pairs() -> None:
     assert bodies.loads('"\\ud83d\\ude00"') == "\U0001f600"
 

@@ -5,7 +5,8 @@
 - a body over ``max_body`` bytes is refused with 413, by ``Content-Length`` before a byte is
   read, or as soon as a chunked body passes the limit;
 - a JSON body (``Content-Type`` absent or naming JSON) must nest at most ``max_depth`` arrays and
-  objects and hold only valid Unicode (no lone surrogates such as ``"\\ud800"``): otherwise 400.
+  objects and hold only valid Unicode (no lone surrogates such as ``"\\ud800"``) and no NUL
+  character (no database stores it in text): otherwise 400.
   A body that is not JSON at all is left to the handler, which says so in its own words;
 - a client that goes away in the middle of its body is logged as such (499), never as a 500.
 
@@ -48,8 +49,9 @@ def loads(data: bytes | str, *, max_depth: int = MAX_DEPTH) -> Any:
     if _depth(data) > max_depth:
         raise errors.BadRequest(f"The JSON body nests deeper than {max_depth} levels.")
     doc = json.loads(data)
-    if not _valid_unicode(doc):
-        raise errors.BadRequest("The JSON body holds an invalid Unicode string (lone surrogate).")
+    problem = _unicode_problem(doc)
+    if problem:
+        raise errors.BadRequest(f"The JSON body holds {problem}.")
     return doc
 
 
@@ -69,29 +71,31 @@ def _depth(data: bytes | str) -> int:
     return deepest
 
 
-def _valid_unicode(doc: Any) -> bool:
+def _unicode_problem(doc: Any) -> str | None:
+    """What is wrong with the strings of ``doc`` (keys included), or None."""
     stack = [doc]
     while stack:
         item = stack.pop()
-        if isinstance(item, str):
-            if not _encodable(item):
-                return False
-        elif isinstance(item, dict):
-            for key, value in item.items():
-                if not _encodable(key):
-                    return False
-                stack.append(value)
+        if isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
         elif isinstance(item, list):
             stack.extend(item)
-    return True
+        elif isinstance(item, str):
+            problem = _string_problem(item)
+            if problem:
+                return problem
+    return None
 
 
-def _encodable(text: str) -> bool:
+def _string_problem(text: str) -> str | None:
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
-        return False
-    return True
+        return "an invalid Unicode string (lone surrogate)"
+    if "\x00" in text:
+        return "a NUL character (\\u0000) in a string"
+    return None
 
 
 def _header(scope: Scope, name: bytes) -> str | None:

@@ -13,7 +13,8 @@ from ocx.exchange.api.deps import Paying, Service
 from ocx.exchange.api.schemas import ClaimIn, ExtendIn, Statement, SubleaseIn, SubscribeIn
 from ocx.exchange.models import Lease, Offer
 
-Since = Annotated[int, Query(ge=0, le=2**62)]
+# Event and feed sequence numbers are 32-bit columns (PostgreSQL refuses a bigger bound).
+Since = Annotated[int, Query(ge=0, le=2**31 - 1)]
 Limit = Annotated[int, Query(ge=1, le=1000)]
 
 
