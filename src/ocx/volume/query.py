@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, and_, false, or_, select
+from sqlalchemy import Select, and_, false, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -156,6 +156,12 @@ async def page(
     rows = list(await session.scalars(query))
     more = listing.limit is not None and len(rows) > listing.limit
     return (rows[: listing.limit] if more else rows), more
+
+
+async def count(session: AsyncSession, model: Any, query: Select[Any]) -> int:
+    """How many rows ``query`` matches, whatever its page (Cinder's ``with_count``)."""
+    counted = query.with_only_columns(func.count(model.id)).order_by(None)
+    return int(await session.scalar(counted) or 0)
 
 
 def scoped(model: Any, caller: Caller, listing: Listing) -> Select[Any]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Response
-from sqlalchemy import func
 
 from ocx.common import errors
 from ocx.volume import query, snapshots, views
@@ -38,8 +37,7 @@ async def _list(call: Call, params: dict[str, str], detail: bool) -> dict[str, A
             path = "snapshots/detail" if detail else "snapshots"
             doc["snapshots_links"] = views.next_links(call.base, path, params, rows[-1].id)
         if listing.with_count:
-            counted = base.with_only_columns(func.count(Snapshot.id)).order_by(None)
-            doc["count"] = int(await session.scalar(counted) or 0)
+            doc["count"] = await query.count(session, Snapshot, base)
     return doc
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Body, Response
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ocx.common import errors
@@ -58,8 +58,7 @@ async def _list(call: Call, params: dict[str, str], detail: bool) -> dict[str, A
             path = "volumes/detail" if detail else "volumes"
             doc["volumes_links"] = views.next_links(call.base, path, params, rows[-1].id)
         if listing.with_count:
-            counted = base.with_only_columns(func.count(Volume.id)).order_by(None)
-            doc["count"] = int(await session.scalar(counted) or 0)
+            doc["count"] = await query.count(session, Volume, base)
         return doc
 
 
