@@ -49,10 +49,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import httpx
 from keystoneauth1 import session as ks_session
 from keystoneauth1.identity import v3
 
 from ocx import topology
+from ocx.landlord import Landlord
 from ocx.runner import BackgroundExchange, Exchange
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -220,9 +222,27 @@ def tempest_conf(
             **suite.extra,
         }
     )
-    if region and "swift" in suite.services:
-        conf.read_dict({"object-storage": {"region": region}})
+    if "swift" in suite.services:
+        conf.read_dict({"object-storage-feature-enabled": swift_features(lord, region)})
+        if region:
+            conf.read_dict({"object-storage": {"region": region}})
     return conf
+
+
+def swift_features(lord: Landlord, region: str | None) -> dict[str, str]:
+    """What the Swift under test advertises in ``/info``, as Tempest's feature switches.
+
+    Tempest's default is "every middleware is there"; a real deployment's conf lists what its
+    proxy pipeline has, which is what ``/info`` says. Old-style container sync (a second
+    cluster and a sync daemon) is not something OCX has.
+    """
+    base = lord.url("proxy" if region else "object")
+    info = httpx.get(base + "/info", timeout=30).json()
+    return {
+        "discoverable_apis": ",".join(sorted(info)),
+        "container_sync": "false",
+        "object_versioning": str("versioned_writes" in info).lower(),
+    }
 
 
 def write_workspace(workdir: Path, conf: configparser.ConfigParser) -> Path:

@@ -47,7 +47,7 @@ def create_app(
 ) -> FastAPI:
     """The ASGI app of one part; ``name`` (``object:harvard``) is what its logs call it."""
     middleware = [
-        Middleware(RequestContext, service=name),
+        Middleware(RequestContext, service=name, swift=family is errors.Family.SWIFT),
     ]
     if family is not errors.Family.SWIFT:  # Swift bodies are data, streamed by the part itself
         middleware.append(Middleware(BodyLimits, family=family, max_body=max_body))

@@ -1,9 +1,10 @@
 """Request ids and a structured access log.
 
-Every response carries ``X-Openstack-Request-Id`` (the header OpenStack clients log), and
-every request is one JSON line on the ``ocx.access`` logger. Only the method, path, status,
-duration and principal ids are logged; query strings are dropped because temp-URL signatures
-live there, and no header is logged because tokens do.
+Every response carries ``X-Openstack-Request-Id`` (the header OpenStack clients log); Swift
+APIs carry the same id as ``X-Trans-Id`` too, in Swift's own shape, which Swift clients and
+Tempest check on every response. Every request is one JSON line on the ``ocx.access`` logger.
+Only the method, path, status, duration and principal ids are logged; query strings are
+dropped because temp-URL signatures live there, and no header is logged because tokens do.
 """
 
 from __future__ import annotations
@@ -87,18 +88,24 @@ def configure_process(
     logging.getLogger("alembic.runtime.migration").setLevel(logging.WARNING)
 
 
+def swift_trans_id(now: float) -> str:
+    """Swift's transaction id: ``tx``, 21 random hex digits, ``-``, the time in 10 hex digits."""
+    return f"tx{uuid.uuid4().hex[:21]}-{int(now):010x}"
+
+
 class RequestContext:
     """ASGI middleware: request id in, request id out, one access-log line per request."""
 
-    def __init__(self, app: ASGIApp, *, service: str):
+    def __init__(self, app: ASGIApp, *, service: str, swift: bool = False):
         self.app = app
         self.service = service
+        self.swift = swift
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id = "req-" + str(uuid.uuid4())
+        request_id = swift_trans_id(time.time()) if self.swift else "req-" + str(uuid.uuid4())
         state = scope.setdefault("state", {})
         state["request_id"] = request_id
         started = time.perf_counter()
@@ -110,6 +117,8 @@ class RequestContext:
                 status = message["status"]
                 headers = list(message.get("headers", []))
                 headers.append((b"x-openstack-request-id", request_id.encode()))
+                if self.swift:
+                    headers.append((b"x-trans-id", request_id.encode()))
                 message["headers"] = headers
             await send(message)
 
