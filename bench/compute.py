@@ -8,7 +8,7 @@ keep-alive connections. Figures:
 
 - one ``POST /servers`` with ``min_count = max_count = N``: the request's own time, servers
   created per second, and the time until all N are ACTIVE (polled with
-  ``GET /servers?status=ACTIVE``);
+  ``GET /servers?status=BUILD&limit=1`` until none is left, then all N counted ACTIVE);
 - N single ``POST /servers`` (C in flight): servers created per second and the time until
   all N are ACTIVE.
 
@@ -45,10 +45,11 @@ def serve(root: Path) -> None:
 
     logging.disable(logging.INFO)
     from ocx import topology
+    from ocx.common.serving import bind
     from ocx.compute.service import ComputeService
     from ocx.compute.settings import ComputeSettings, HostConfig
     from ocx.image.part import ImagePart
-    from ocx.runner import BackgroundExchange, Running, _until_healthy, bind
+    from ocx.runner import BackgroundExchange, Running, _until_healthy
 
     topo = topology.Topology.model_validate(
         {
@@ -96,7 +97,7 @@ def serve(root: Path) -> None:
         compute_url = bg.call(add("compute", compute))
         token, project = _token(landlord.auth_url, landlord.admin_password)
         print(json.dumps({"image": image_url, "compute": compute_url, "token": token,
-                          "project": project}), flush=True)  # fmt: skip
+                          "project": project, "pid": os.getpid()}), flush=True)  # fmt: skip
         sys.stdin.read()
 
 
@@ -145,10 +146,14 @@ def _server(name: str, image_id: str, count: int = 1) -> dict[str, Any]:
                        "min_count": count, "max_count": count}}  # fmt: skip
 
 
-async def active(env: dict[str, str], client: httpx.AsyncClient, prefix: str) -> int:
+async def count(env: dict[str, str], client: httpx.AsyncClient, prefix: str, status: str,
+                limit: int | None = None) -> int:  # fmt: skip
+    params: dict[str, Any] = {"status": status, "name": f"^{prefix}-"}
+    if limit is not None:
+        params["limit"] = limit
     resp = await client.get(
         f"{env['compute']}/v2.1/servers",
-        params={"status": "ACTIVE", "name": f"^{prefix}-"},
+        params=params,
         headers={"X-Auth-Token": env["token"], **VERSION},
     )
     resp.raise_for_status()
@@ -156,17 +161,29 @@ async def active(env: dict[str, str], client: httpx.AsyncClient, prefix: str) ->
 
 
 async def until_active(
-    env: dict[str, str], client: httpx.AsyncClient, prefix: str, count: int, start: float
+    env: dict[str, str], client: httpx.AsyncClient, prefix: str, wanted: int, start: float
 ) -> float:
-    while await active(env, client, prefix) < count:
-        await asyncio.sleep(0.1)
+    """Seconds from ``start`` until none of the servers is building (then all must be ACTIVE)."""
+    while await count(env, client, prefix, "BUILD", limit=1):
+        await asyncio.sleep(0.05)
         if time.perf_counter() - start > 300:
-            raise RuntimeError(f"{prefix}: not all {count} servers became ACTIVE in 300 s")
-    return time.perf_counter() - start
+            raise RuntimeError(f"{prefix}: not all {wanted} servers became ACTIVE in 300 s")
+    done = time.perf_counter() - start
+    active = await count(env, client, prefix, "ACTIVE")
+    if active != wanted:
+        raise RuntimeError(f"{prefix}: {active} of {wanted} servers are ACTIVE")
+    return done
+
+
+def cpu_seconds(pid: str) -> float:
+    """User and system CPU time the serving process has used so far (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def bulk(env: dict[str, str], image_id: str, count: int) -> dict[str, float]:
     async with httpx.AsyncClient(timeout=300) as client:
+        cpu = cpu_seconds(env["pid"])
         start = time.perf_counter()
         resp = await client.post(
             env["compute"] + "/v2.1/servers",
@@ -176,7 +193,9 @@ async def bulk(env: dict[str, str], image_id: str, count: int) -> dict[str, floa
         request = time.perf_counter() - start
         assert resp.status_code == 202, resp.text
         done = await until_active(env, client, "bulk", count, start)
-    return {"request_s": request, "created_per_s": count / request, "all_active_s": done}
+        cpu = cpu_seconds(env["pid"]) - cpu
+    return {"request_s": request, "created_per_s": count / request, "all_active_s": done,
+            "server_cpu_ms_each": 1000 * cpu / count}  # fmt: skip
 
 
 async def singles(
@@ -196,11 +215,15 @@ async def singles(
                 )
                 assert resp.status_code == 202, resp.text
 
+        cpu, mine = cpu_seconds(env["pid"]), time.process_time()
         start = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(concurrency)))
         created = time.perf_counter() - start
         done = await until_active(env, client, "single", count, start)
-    return {"requests_s": created, "created_per_s": count / created, "all_active_s": done}
+        cpu, mine = cpu_seconds(env["pid"]) - cpu, time.process_time() - mine
+    return {"requests_s": created, "created_per_s": count / created, "all_active_s": done,
+            "server_cpu_ms_each": 1000 * cpu / count,
+            "client_cpu_ms_each": 1000 * mine / count}  # fmt: skip
 
 
 async def measure(env: dict[str, str], count: int, concurrency: int) -> dict[str, Any]:
@@ -208,6 +231,7 @@ async def measure(env: dict[str, str], count: int, concurrency: int) -> dict[str
         image_id = await prepare(env, client, count)
     return {
         "count": count,
+        "load_average": os.getloadavg(),
         "bulk": await bulk(env, image_id, count),
         "singles": await singles(env, image_id, count, concurrency),
     }
@@ -215,12 +239,17 @@ async def measure(env: dict[str, str], count: int, concurrency: int) -> dict[str
 
 def report(result: dict[str, Any], concurrency: int) -> None:
     n, b, s = result["count"], result["bulk"], result["singles"]
-    print(f"compute: {n} servers, one landlord, 4 simulated hosts, boot time 0.3 s")
+    load = ", ".join(f"{x:.1f}" for x in result["load_average"])
+    print(f"compute: {n} servers, one landlord, 4 simulated hosts, boot time 0.3 s "
+          f"(load average {load} on {os.cpu_count()} CPUs)")  # fmt: skip
     print(f"  one --max {n} request: {b['request_s']:.2f} s, {b['created_per_s']:.0f} servers/s")
+    print(f"    serving process CPU: {b['server_cpu_ms_each']:.2f} ms per server")
     print(f"    all ACTIVE after {b['all_active_s']:.2f} s  (goal < {GOAL_SECONDS:.0f} s: "
           f"{b['all_active_s'] / GOAL_SECONDS:.2f}x of the budget)")  # fmt: skip
     print(f"  {n} single requests ({concurrency} in flight): {s['requests_s']:.2f} s, "
           f"{s['created_per_s']:.0f} servers/s")  # fmt: skip
+    print(f"    CPU per server: {s['server_cpu_ms_each']:.2f} ms serving, "
+          f"{s['client_cpu_ms_each']:.2f} ms in this client (httpx)")  # fmt: skip
     print(f"    all ACTIVE after {s['all_active_s']:.2f} s  (goal < {GOAL_SECONDS:.0f} s: "
           f"{s['all_active_s'] / GOAL_SECONDS:.2f}x of the budget)")  # fmt: skip
     print(f"  single requests vs one bulk request, time to all ACTIVE: "

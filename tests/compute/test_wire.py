@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -208,3 +209,41 @@ def test_keypairs_tags_and_metadata(cloud: Cloud, alice: User, image_id: str) ->
     assert nova.call("DELETE", f"/servers/{sid}/metadata/a").status_code == 204
     assert nova.server(sid)["metadata"] == {"b": "2"} and nova.server(sid)["key_name"] == "k1"
     assert nova.call("DELETE", "/os-keypairs/k1").status_code == 204
+
+
+def test_concurrent_boots_never_exceed_the_quota(cloud: Cloud, alice: User, image_id: str) -> None:
+    """Boots are checked against use counted in memory: 16 at once, quota 10, exactly 10."""
+    nova = Nova(cloud, alice)
+    body = {"name": "race", "imageRef": image_id, "flavorRef": "1", "networks": "none"}
+    with ThreadPoolExecutor(16) as pool:
+        answers = list(pool.map(lambda _: nova.call("POST", "/servers", {"server": body}),
+                                range(16)))  # fmt: skip
+    assert sorted(a.status_code for a in answers) == [202] * 10 + [403] * 6
+    assert len(nova.call("GET", "/servers").json()["servers"]) == 10
+    for server in nova.call("GET", "/servers").json()["servers"][:3]:
+        assert nova.call("DELETE", f"/servers/{server['id']}").status_code == 204
+    nova.boot("again", image_id, min_count=3, max_count=3)  # deleting gave the room back
+    fault(nova.call("POST", "/servers", {"server": body}), "forbidden", 403)
+
+
+def test_boot_sees_flavor_and_quota_changes_at_once(
+    cloud: Cloud, root: User, alice: User, image_id: str
+) -> None:
+    admin, nova = Nova(cloud, root), Nova(cloud, alice)
+    private = {"name": "secret", "vcpus": 1, "ram": 64, "disk": 0, "id": "secret",
+               "os-flavor-access:is_public": False}  # fmt: skip
+    assert admin.call("POST", "/flavors", {"flavor": private}).status_code == 200
+    body = {"name": "p", "imageRef": image_id, "flavorRef": "secret", "networks": "none"}
+    refused = nova.call("POST", "/servers", {"server": body})
+    assert fault(refused, "badRequest", 400) == "Flavor secret could not be found."
+    grant = {"addTenantAccess": {"tenant": alice.project_id}}
+    assert admin.call("POST", "/flavors/secret/action", grant).status_code == 200
+    nova.boot("p", image_id, flavorRef="secret")
+    revoke = {"removeTenantAccess": {"tenant": alice.project_id}}
+    assert admin.call("POST", "/flavors/secret/action", revoke).status_code == 200
+    fault(nova.call("POST", "/servers", {"server": body}), "badRequest", 400)
+    quota = {"quota_set": {"instances": 1}}
+    assert admin.call("PUT", f"/os-quota-sets/{alice.project_id}", quota).status_code == 200
+    message = fault(nova.call("POST", "/servers", {"server": {**body, "flavorRef": "1"}}),
+                    "forbidden", 403)  # fmt: skip
+    assert message == "Quota exceeded for instances: Requested 1, but already used 1 of 1 instances"

@@ -5,11 +5,13 @@ from __future__ import annotations
 import re
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from ocx.common import errors
 from ocx.common.auth import Principal
@@ -27,8 +29,17 @@ MAX_SPECS = 128
 
 
 class Flavors:
+    """Flavors in the database, and a copy of them all for booting.
+
+    Every boot reads its flavor, so the copy saves a query per server. It is dropped whenever
+    this service writes a flavor or an access entry; the compute service runs in one process
+    (its scheduler's room is in memory too), so no other writer can leave it stale.
+    """
+
     def __init__(self, db: Database):
         self.db = db
+        self._known: dict[str, tuple[Flavor, frozenset[str]]] | None = None
+        self._writes = 0
 
     async def seed(self, configs: Sequence[FlavorConfig]) -> None:
         """Make the configured flavors that do not exist yet (admins may change them after)."""
@@ -39,6 +50,41 @@ class Flavors:
                         Flavor(id=c.id, name=c.name, vcpus=c.vcpus, ram=c.ram, disk=c.disk,
                                extra_specs=dict(c.extra_specs), created_at=time.time())
                     )  # fmt: skip
+        self._known = None
+
+    async def for_boot(self, who: Principal, flavor_id: str) -> Flavor:
+        """The flavor ``who`` may boot, from the copy (404 as :meth:`get` answers)."""
+        known = self._known
+        if known is None:
+            writes = self._writes
+            known = await self._load()
+            if writes == self._writes:  # no change landed while it was read
+                self._known = known
+        flavor, projects = known.get(flavor_id, (None, frozenset()))
+        if flavor is None or not (flavor.is_public or who.is_admin or who.project_id in projects):
+            raise errors.NotFound(f"Flavor {flavor_id} could not be found.")
+        return flavor
+
+    async def _load(self) -> dict[str, tuple[Flavor, frozenset[str]]]:
+        async with self.db.session() as session:
+            flavors = list(await session.scalars(select(Flavor)))
+            rows = (
+                await session.execute(select(FlavorAccess.flavor_id, FlavorAccess.project_id))
+            ).all()
+        shared: dict[str, set[str]] = {}
+        for flavor_id, project in rows:
+            shared.setdefault(flavor_id, set()).add(project)
+        return {f.id: (f, frozenset(shared.get(f.id, ()))) for f in flavors}
+
+    @asynccontextmanager
+    async def _write(self) -> AsyncIterator[AsyncSession]:
+        """A session for a change: the boot copy is dropped whether it commits or not."""
+        try:
+            async with self.db.session() as session:
+                yield session
+        finally:
+            self._known = None
+            self._writes += 1
 
     async def get(self, who: Principal, flavor_id: str, session: Any = None) -> Flavor:
         if session is None:
@@ -106,7 +152,7 @@ class Flavors:
             created_at=time.time(),
         )
         try:
-            async with self.db.session() as session:
+            async with self._write() as session:
                 session.add(flavor)
         except IntegrityError as exc:
             raise errors.Conflict(
@@ -116,14 +162,14 @@ class Flavors:
 
     async def update(self, who: Principal, flavor_id: str, description: Any) -> Flavor:
         access.require_admin(who, "os_compute_api:os-flavor-manage:update")
-        async with self.db.session() as session:
+        async with self._write() as session:
             flavor = await self._exists(session, flavor_id)
             flavor.description = _description(description)
         return flavor
 
     async def delete(self, who: Principal, flavor_id: str) -> None:
         access.require_admin(who, "os_compute_api:os-flavor-manage:delete")
-        async with self.db.session() as session:
+        async with self._write() as session:
             await session.delete(await self._exists(session, flavor_id))
 
     async def _exists(self, session: Any, flavor_id: str) -> Flavor:
@@ -137,7 +183,7 @@ class Flavors:
         if not isinstance(specs, dict) or not specs:
             raise errors.BadRequest("extra_specs must be a non-empty object of strings.")
         checked = {_spec_key(k): _spec_value(k, v) for k, v in specs.items()}
-        async with self.db.session() as session:
+        async with self._write() as session:
             flavor = await self._exists(session, flavor_id)
             merged = {**flavor.extra_specs, **checked}
             if len(merged) > MAX_SPECS:
@@ -147,7 +193,7 @@ class Flavors:
 
     async def unset_spec(self, who: Principal, flavor_id: str, key: str) -> None:
         access.require_admin(who, "os_compute_api:os-flavor-extra-specs:delete")
-        async with self.db.session() as session:
+        async with self._write() as session:
             flavor = await self._exists(session, flavor_id)
             if key not in flavor.extra_specs:
                 raise errors.NotFound(f"Flavor {flavor_id} has no extra specs with key {key}.")
@@ -168,7 +214,7 @@ class Flavors:
         access.require_admin(who, "os_compute_api:os-flavor-access")
         if not isinstance(project, str) or not project:
             raise errors.BadRequest("tenant must be a project id.")
-        async with self.db.session() as session:
+        async with self._write() as session:
             flavor = await self._exists(session, flavor_id)
             if flavor.is_public:
                 raise errors.Conflict("Can not add access to a public flavor.")

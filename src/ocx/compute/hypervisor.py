@@ -1,8 +1,9 @@
 """The simulated hypervisor: finishes each server's task after the configured time.
 
-Transitions are kept in a heap; one background task wakes at the earliest, and applies every
-transition that is due in one UPDATE per kind, so a thousand servers booting at once cost a
-handful of statements. An UPDATE only applies while the server is still in the task it was
+Transitions are kept in a heap, due on a grid of ``Timings.tick``; one background task wakes
+at the earliest, and applies every transition that is due in one UPDATE per kind, so a
+thousand servers booting at once cost a handful of statements. An UPDATE only applies while
+the server is still in the task it was
 given, so a server deleted or changed meanwhile is left alone.
 """
 
@@ -13,6 +14,7 @@ import contextlib
 import heapq
 import itertools
 import logging
+import math
 import time
 from collections.abc import Iterable
 
@@ -50,6 +52,9 @@ class Hypervisor:
 
     def schedule(self, server_ids: Iterable[str], action: Action) -> None:
         when = time.monotonic() + getattr(self.timings, action.timing)
+        tick = self.timings.tick
+        if tick > 0:
+            when = math.ceil(when / tick) * tick
         for server_id in server_ids:
             heapq.heappush(self._due, (when, next(self._counter), server_id, action.name))
         self._wake.set()

@@ -21,9 +21,41 @@ INJECTED = ("injected_files", "injected_file_content_bytes", "injected_file_path
 
 
 class Quotas:
+    """Limits (defaults and admins' overrides) and what each project's servers use.
+
+    Booting checks the quota of every server, so both are also kept in memory: the overrides
+    of each project asked for (dropped when this service writes one), and the servers' use,
+    counted at start from the rows and then moved with every boot and delete. The compute
+    service runs in one process, so these counts are the rows'; checking and claiming happen
+    with no ``await`` between them, so two requests never both take the last room.
+    """
+
     def __init__(self, db: Database, defaults: dict[str, int]):
         self.db = db
         self.defaults = defaults
+        self._limits: dict[str, dict[str, int]] = {}
+        self._writes = 0
+        self.servers_use: dict[str, dict[str, int]] = {}
+
+    async def cached_limits(self, project_id: str) -> dict[str, int]:
+        """:meth:`limits`, read once per project until an override changes."""
+        found = self._limits.get(project_id)
+        if found is None:
+            writes = self._writes
+            found = await self.limits(project_id)
+            if writes == self._writes:
+                self._limits[project_id] = found
+        return found
+
+    def servers_used(self, project_id: str) -> dict[str, int]:
+        return self.servers_use.get(project_id, {"instances": 0, "cores": 0, "ram": 0})
+
+    def count(self, project_id: str, servers: int, cores: int, ram: int) -> None:
+        """Move a project's counted use by this many servers, cores and MiB (negative: freed)."""
+        used = self.servers_use.setdefault(project_id, {"instances": 0, "cores": 0, "ram": 0})
+        used["instances"] += servers
+        used["cores"] += cores
+        used["ram"] += ram
 
     async def limits(self, project_id: str, session: AsyncSession | None = None) -> dict[str, int]:
         if session is None:
@@ -67,13 +99,19 @@ class Quotas:
             if isinstance(value, bool) or not isinstance(value, int) or value < -1:
                 raise errors.BadRequest(f"Quota limit {value!r} for {key} must be >= -1.")
             checked[key] = value
-        async with self.db.session() as session:
-            for key, value in checked.items():
-                row = await session.get(QuotaLimit, (project_id, key))
-                if row is None:
-                    session.add(QuotaLimit(project_id=project_id, resource=key, hard_limit=value))
-                else:
-                    row.hard_limit = value
+        try:
+            async with self.db.session() as session:
+                for key, value in checked.items():
+                    row = await session.get(QuotaLimit, (project_id, key))
+                    if row is None:
+                        session.add(
+                            QuotaLimit(project_id=project_id, resource=key, hard_limit=value)
+                        )
+                    else:
+                        row.hard_limit = value
+        finally:
+            self._limits.pop(project_id, None)
+            self._writes += 1
 
 
 def allowed(

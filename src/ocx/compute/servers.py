@@ -15,13 +15,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ocx.common import errors
 from ocx.common.auth import Principal
 from ocx.common.db import Database
 from ocx.compute import access, boot, quotas, states, views
+from ocx.compute.batch import GroupInsert
 from ocx.compute.boot import BootRequest
 from ocx.compute.flavors import Flavors
 from ocx.compute.hypervisor import Hypervisor
@@ -65,61 +66,75 @@ class Servers:
         self.hypervisor = hypervisor
         self.zones = zones
         self.scan_max = scan_max
+        self.writer = GroupInsert(db, Server)
         self._seq = 0
 
     async def load(self) -> None:
-        """Count what the hosts already carry and where numbering continues."""
+        """Count what the hosts and projects already carry, and where numbering continues."""
         async with self.db.session() as session:
             self._seq = int(await session.scalar(select(func.max(Server.seq))) or 0)
-            for host, flavor in (await session.execute(select(Server.host, Server.flavor))).all():
+            rows = await session.execute(
+                select(Server.host, Server.flavor, Server.project_id, Server.vcpus, Server.ram)
+            )
+            for host, flavor, project, vcpus, ram in rows.all():
                 self.placement.occupy(host, Need.of(flavor))
+                self.quotas.count(project, 1, vcpus, ram)
 
     async def create(
         self, who: Principal, req: BootRequest, image: dict[str, Any] | None
     ) -> Created:
-        """Check, place and write the servers of one request in one transaction."""
+        """Check, place and write the servers of one request (its rows in one transaction).
+
+        Everything read before the claim is read first (flavor, keypair, limits: mostly from
+        memory); the quota and the hosts' room are then checked and claimed with no ``await``
+        in between, and given back if the rows cannot be written.
+        """
         project = access.project_of(who)
         zone = (req.availability_zone or "nova").split(":")[0]
         if zone not in self.zones:
             raise errors.BadRequest("The requested availability zone is not available")
-        claimed: list[str | None] = []
-        need = Need(0, 0, 0)
-        try:
-            async with self.db.session() as session:
-                flavor = await self._flavor(session, who, req, image)
-                limits = await self.quotas.limits(project, session)
-                if 0 <= limits["metadata_items"] < len(req.metadata):
-                    raise errors.Forbidden("Quota exceeded for metadata_items")
-                used = await self.quotas.usage(project, None, session)
-                per_server = {"instances": 1, "cores": flavor.vcpus, "ram": flavor.ram}
-                count = quotas.allowed(limits, used, per_server, req.max_count)
-                if count < req.min_count:
-                    raise errors.Forbidden(quotas.refusal(limits, used, per_server, req.min_count))
-                snapshot = views.flavor_snapshot(flavor)
-                need = Need.of(snapshot)
-                claimed = list(self.placement.place(need, count))
-                hosts: list[str | None] = claimed if len(claimed) == count else [None] * count
-                if len(claimed) < count:  # Nova schedules a request as a whole
-                    self._release(claimed, need)
-                    claimed = []
-                rows = self._rows(who, req, image, snapshot, hosts, zone)
-                await session.execute(insert(Server), rows)
-        except BaseException:
+        flavor = await self._flavor(who, req, image)
+        limits = await self.quotas.cached_limits(project)
+        if 0 <= limits["metadata_items"] < len(req.metadata):
+            raise errors.Forbidden("Quota exceeded for metadata_items")
+        snapshot = views.flavor_snapshot(flavor)
+        need = Need.of(snapshot)
+        count = self._admit(project, limits, need, req)
+        claimed = list(self.placement.place(need, count))
+        if len(claimed) < count:  # Nova schedules a request as a whole
             self._release(claimed, need)
+            claimed = []
+        hosts: list[str | None] = claimed if claimed else [None] * count
+        rows = self._rows(who, req, image, snapshot, hosts, zone)
+        try:
+            await self.writer.insert(rows)
+        except Exception:
+            self._release(claimed, need)
+            self.quotas.count(project, -count, -count * need.vcpus, -count * need.ram)
             raise
         building = [r["id"] for r in rows if r["host"] is not None]
         self.hypervisor.schedule(building, states.ACTIONS["boot"])
         return Created(Server(**rows[0]), rows[0]["reservation_id"], secrets.token_urlsafe(9))
+
+    def _admit(self, project: str, limits: dict[str, int], need: Need, req: BootRequest) -> int:
+        """How many servers the quota allows (403 below ``min_count``), counted as used."""
+        used = self.quotas.servers_used(project)
+        per_server = {"instances": 1, "cores": need.vcpus, "ram": need.ram}
+        count = quotas.allowed(limits, used, per_server, req.max_count)
+        if count < req.min_count:
+            raise errors.Forbidden(quotas.refusal(limits, used, per_server, req.min_count))
+        self.quotas.count(project, count, count * need.vcpus, count * need.ram)
+        return count
 
     def _release(self, hosts: list[str | None], need: Need) -> None:
         for host in hosts:
             self.placement.release(host, need)
 
     async def _flavor(
-        self, session: AsyncSession, who: Principal, req: BootRequest, image: dict[str, Any] | None
+        self, who: Principal, req: BootRequest, image: dict[str, Any] | None
     ) -> Flavor:
         try:
-            flavor = await self.flavors.get(who, req.flavor_ref, session)
+            flavor = await self.flavors.for_boot(who, req.flavor_ref)
         except errors.NotFound as exc:
             raise errors.BadRequest(f"Flavor {req.flavor_ref} could not be found.") from exc
         if image is not None and flavor.ram < int(image.get("min_ram") or 0):
@@ -128,7 +143,7 @@ class Servers:
             raise errors.BadRequest("Flavor's disk is too small for requested image.")
         if req.key_name is not None:
             try:
-                await self.keypairs.get(who, req.key_name, session)
+                await self.keypairs.get(who, req.key_name)
             except errors.NotFound as exc:
                 raise errors.BadRequest("Invalid key_name provided.") from exc
         return flavor
@@ -266,6 +281,7 @@ class Servers:
             )
             await session.delete(found)
         self.placement.release(found.host, Need.of(found.flavor))
+        self.quotas.count(found.project_id, -1, -found.vcpus, -found.ram)
         return found
 
     async def act(
