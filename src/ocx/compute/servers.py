@@ -100,11 +100,11 @@ class Servers:
         snapshot = views.flavor_snapshot(flavor)
         need = Need.of(snapshot)
         count = self._admit(project, limits, need, req)
-        claimed = list(self.placement.place(need, count))
+        claimed: list[str | None] = list(self.placement.place(need, count))
         if len(claimed) < count:  # Nova schedules a request as a whole
             self._release(claimed, need)
             claimed = []
-        hosts: list[str | None] = claimed if claimed else [None] * count
+        hosts = claimed if claimed else [None] * count
         rows = self._rows(who, req, image, snapshot, hosts, zone)
         try:
             await self.writer.insert(rows)
