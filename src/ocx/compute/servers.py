@@ -104,7 +104,7 @@ class Servers:
         if len(claimed) < count:  # Nova schedules a request as a whole
             self._release(claimed, need)
             claimed = []
-        hosts = claimed if claimed else [None] * count
+        hosts: list[str | None] = claimed if claimed else [None] * count
         rows = self._rows(who, req, image, snapshot, hosts, zone)
         try:
             await self.writer.insert(rows)
