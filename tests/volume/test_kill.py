@@ -1,17 +1,18 @@
-"""A landlord killed (SIGKILL) while it clones a volume and serves an export: its exports die
-with it, and the restart leaves no half volume, no stray file, and the export back."""
+"""The stor landlord's process killed (SIGKILL, alone, as a crash would) while it clones a volume
+and serves an export: the export dies with it, the supervisor starts stor again, and the restart
+leaves no half volume and no stray file, and brings the attachment's export back with its data."""
 
 from __future__ import annotations
 
 import os
 import signal
 import subprocess
-import time
 from pathlib import Path
 
 from keystoneauth1 import session as ks_session
 
-from tests.test_ocx_up import session, start, stop, wait_for_clouds
+from ocx.supervisor import pid_of
+from tests.test_ocx_up import answers, session, start, stop, wait_for_clouds, wait_until
 from tests.volume.nbdtools import nbdcopy, nbdinfo, uri
 
 TOPOLOGY = """
@@ -22,8 +23,13 @@ password_hash = { time_cost = 1, memory_kib = 1024, parallelism = 1 }
 [[landlords]]
 name = "stor"
 parts = ["identity", "volume"]
+
+[[landlords]]
+name = "harvard"
+parts = ["identity"]
 """
 V3 = {"OpenStack-API-Version": "volume 3.67"}
+MIB = 1024 * 1024
 
 
 def call(sess: ks_session.Session, method: str, path: str, body: object = None) -> dict:  # type: ignore[type-arg]
@@ -42,50 +48,67 @@ def alive(pid: int) -> bool:
     return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
-def test_kill_during_clone_and_restart(tmp_path: Path) -> None:
+def export_pids(exports: Path) -> list[int]:
+    return [int(p.read_text()) for p in exports.glob("*.pid") if p.read_text().strip()]
+
+
+def test_stor_killed_during_a_clone_comes_back_whole(tmp_path: Path) -> None:
     topology = tmp_path / "topology.toml"
     topology.write_text(TOPOLOGY)
     data = tmp_path / "data"
-    clouds_path = data / "clouds.yaml"
-    proc = start(data, topology)
-    sess = session(wait_for_clouds(clouds_path, proc)["stor"])
-    source = call(sess, "POST", "/volumes", {"volume": {"size": 1, "name": "source"}})["volume"]
-    body = {"volume_uuid": source["id"], "connector": {"host": "c1"}}
-    att = call(sess, "POST", "/attachments", {"attachment": body})["attachment"]
-    call(sess, "POST", f"/attachments/{att['id']}/action", {"os-complete": None})
-    target = uri(att["connection_info"], tmp_path)
-    payload = tmp_path / "payload"
-    payload.write_bytes(os.urandom(128 * 1024 * 1024))
-    assert nbdcopy(str(payload), target).returncode == 0
-    exports = data / "stor" / "volume" / "exports"
-    (pidfile,) = exports.glob("*.pid")
-    export_pid = int(pidfile.read_text())
-    clone = call(sess, "POST", "/volumes", {"volume": {"source_volid": source["id"]}})["volume"]
-    proc.send_signal(signal.SIGKILL)
-    proc.wait(timeout=30)
-
-    deadline = time.time() + 30
-    while alive(export_pid) and time.time() < deadline:
-        time.sleep(0.05)
-    assert not alive(export_pid), "the export outlived its landlord"
-
-    mtime = clouds_path.stat().st_mtime
     proc = start(data, topology)
     try:
-        sess = session(wait_for_clouds(clouds_path, proc, mtime)["stor"])
+        clouds = wait_for_clouds(data / "clouds.yaml", proc)
+        sess, harvard = session(clouds["stor"]), session(clouds["harvard"])
+        source = call(sess, "POST", "/volumes", {"volume": {"size": 1, "name": "source"}})
+        source = source["volume"]
+        body = {"volume_uuid": source["id"], "connector": {"host": "c1"}}
+        att = call(sess, "POST", "/attachments", {"attachment": body})["attachment"]
+        call(sess, "POST", f"/attachments/{att['id']}/action", {"os-complete": None})
+        target = uri(att["connection_info"], tmp_path)
+        payload = tmp_path / "payload"
+        payload.write_bytes(os.urandom(128 * MIB))
+        assert nbdcopy(str(payload), target).returncode == 0
+        exports = data / "stor" / "volume" / "exports"
+        (export_pid,) = export_pids(exports)
+        stor_pid = pid_of(data, "stor")
+        clone = call(sess, "POST", "/volumes", {"volume": {"source_volid": source["id"]}})
+        clone = clone["volume"]
+
+        os.kill(stor_pid, signal.SIGKILL)
+        # The export was the killed process's child: it goes with it (--exit-with-parent).
+        wait_until(lambda: not alive(export_pid), "the export outlived its landlord", 30)
+        # The rest of the exchange never stopped.
+        assert proc.poll() is None and harvard.get_token()
+        wait_until(lambda: pid_of(data, "stor") != stor_pid, "stor not restarted")
+        versions = sess.get_endpoint(service_type="block-storage", interface="public") + "/"
+        wait_until(lambda: answers(sess, versions), "stor's block storage not back")
+
+        sess.invalidate()
         volumes = {v["id"]: v for v in call(sess, "GET", "/volumes/detail")["volumes"]}
         assert volumes[source["id"]]["status"] == "in-use"
         assert volumes[clone["id"]]["status"] in ("available", "error")
+        cloned = volumes[clone["id"]]["status"] == "available"
         folder = data / "stor" / "volume" / "volumes"
-        names = sorted(p.name for p in folder.iterdir())
-        kept = [source["id"]] + (
-            [clone["id"]] if volumes[clone["id"]]["status"] == "available" else []
-        )
-        assert names == sorted(f"{v}.img" for v in kept)
-        # The attachment's export is back, on the same port with the same key.
-        assert nbdinfo(target, "--size").returncode == 0
+        kept = [source["id"]] + ([clone["id"]] if cloned else [])
+        assert sorted(p.name for p in folder.iterdir()) == sorted(f"{v}.img" for v in kept)
+        if cloned:
+            with open(folder / f"{clone['id']}.img", "rb") as handle:
+                assert handle.read(128 * MIB) == payload.read_bytes()
+        # The attachment is as it was, served again by one new export, with the same URI and
+        # key, and its data intact.
+        shown = call(sess, "GET", f"/attachments/{att['id']}")["attachment"]
+        assert shown["status"] == "attached"
+        (again,) = export_pids(exports)
+        assert again != export_pid and alive(again)
+        assert nbdinfo(target, "--size").stdout.strip() == str(1024 * MIB)
+        back = tmp_path / "back.raw"
+        assert nbdcopy(target, str(back)).returncode == 0
+        with open(back, "rb") as handle:
+            assert handle.read(128 * MIB) == payload.read_bytes()
         call(sess, "DELETE", f"/volumes/{clone['id']}")
     finally:
-        stop(proc)
+        err = stop(proc)
+    assert "stor stopped unexpectedly (killed by SIGKILL); restarting" in err
     leftovers = subprocess.run(["pgrep", "-f", str(exports)], capture_output=True, text=True)
     assert leftovers.stdout.strip() == ""
