@@ -139,11 +139,22 @@ def test_two_workers_share_one_database_and_data_dir(
 
 def test_serve_refuses_a_part_the_landlord_does_not_run(tmp_path: Path) -> None:
     done = subprocess.run(
-        [OCX, "serve", "--landlord", "harvard", "--part", "volume", "--data-dir", str(tmp_path)],
+        [OCX, "serve", "--landlord", "harvard", "--part", "exchange", "--data-dir", str(tmp_path)],
         capture_output=True,
         text=True,
         timeout=60,
         env={**os.environ},
     )
     assert done.returncode == 2
-    assert "harvard runs" in done.stderr and "not 'volume'" in done.stderr
+    assert "harvard runs" in done.stderr and "not 'exchange'" in done.stderr
+
+
+def test_serve_refuses_block_storage_in_several_workers(tmp_path: Path) -> None:
+    args = [OCX, "serve", "--landlord", "stor", "--part", "volume", "--workers", "2"]
+    done = subprocess.run(
+        [*args, "--data-dir", str(tmp_path)], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 2
+    assert "the volume part runs in one process (--workers 1)" in done.stderr
+    assert "NBD exports" in done.stderr
+    assert not (tmp_path / "stor").exists()  # refused before anything started

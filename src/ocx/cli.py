@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ocx import __version__, clouds, topology
+from ocx import parts as parts_table
 from ocx.common import logs
 from ocx.compute import cli as compute_cli
 from ocx.exchange import cli as market_cli
@@ -186,6 +187,11 @@ def serve(
     parts = next(c.parts for c in topo.landlords if c.name == landlord)
     if part not in parts:
         console.print(f"[red]ocx serve:[/red] {landlord} runs {list(parts)}, not {part!r}")
+        raise typer.Exit(2)
+    reason = parts_table.spec(part).one_process
+    if workers > 1 and reason:
+        why = f"the {part} part runs in one process (--workers 1): {reason}"
+        console.print(f"[red]ocx serve:[/red] {why}")
         raise typer.Exit(2)
     if topo.exchange.base_port == 0:
         console.print("[red]ocx serve:[/red] the topology needs a base_port (not 0)")

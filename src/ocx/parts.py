@@ -38,6 +38,9 @@ class PartSpec:
     builder: str
     # The catalog URL: the part's base URL followed by this (Keystone's $(project_id)s allowed).
     catalog_path: str = ""
+    # Why this part must run in one process per landlord (``ocx serve --workers 1``); empty
+    # when any number of workers may share its socket, database and data directory.
+    one_process: str = ""
 
 
 PARTS: tuple[PartSpec, ...] = (
@@ -69,6 +72,10 @@ PARTS: tuple[PartSpec, ...] = (
         (Catalog("block-storage", "cinder"), Catalog("volumev3", "cinderv3")),
         "ocx.volume.part:VolumePart.for_landlord",
         "/v3",
+        one_process=(
+            "its NBD exports (one nbdkit per attachment) are children of the process that"
+            " made them, and another worker could neither find nor stop them"
+        ),
     ),
     PartSpec(
         "image",

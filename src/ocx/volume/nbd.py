@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import logging
 import os
 import secrets
@@ -75,11 +76,37 @@ class Exports:
         self.nbdkit = nbdkit
         self.max_connections = max_connections
         self._procs: dict[str, subprocess.Popen[bytes]] = {}
+        self._owner: int | None = None
 
     def prepare(self) -> None:
         self.runtime.mkdir(parents=True, exist_ok=True, mode=0o700)
         os.chmod(self.runtime, 0o700)
+        self._claim()
         _write_private(self.runtime / "gnutls.conf", gnutls_config(_has_aes()))
+
+    def _claim(self) -> None:
+        """Hold the runtime folder for this process alone. Exports are this process's
+        children: a second process on the same folder would reap them as stale and restart
+        them elsewhere, and could not stop the ones the first made (``ocx.asgi`` under a
+        server with several workers gets here; ``ocx serve`` refuses earlier)."""
+        if self._owner is not None:
+            return
+        fd = os.open(self.runtime / "owner.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise RuntimeError(
+                f"another process already serves the NBD exports in {self.runtime}: "
+                "a landlord's block storage runs in one process (--workers 1)"
+            ) from None
+        self._owner = fd
+
+    def release(self) -> None:
+        """Let another process serve the exports (after :meth:`stop_all`)."""
+        if self._owner is not None:
+            os.close(self._owner)
+            self._owner = None
 
     def _environment(self) -> dict[str, str]:
         return {**os.environ, "GNUTLS_SYSTEM_PRIORITY_FILE": str(self.runtime / "gnutls.conf")}

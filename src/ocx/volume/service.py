@@ -105,5 +105,6 @@ class VolumeService:
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.exports.stop_all()
+        self.exports.release()
         await self.verifier.aclose()
         await self.db.dispose()
