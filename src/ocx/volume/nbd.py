@@ -10,10 +10,11 @@ PSK file would only refuse new connections).
 Each process gets its listening socket from us (systemd socket activation: ``LISTEN_FDS``),
 so the port is chosen and known before it starts, ``--exit-with-parent`` so a dead landlord
 leaves no exports behind, ``--tls=require`` (no plaintext, ever), the ``limit`` filter
-(connections at once), the ``exportname`` filter (only the volume's name is served), the
-``ip`` filter where the connector named the consumer's address (when enabled: Debian's
-1.32.5 refuses every address rule), and ``-r`` for read-only
-attachments. Pid files let a restart find and stop processes a crashed run left.
+(connections at once), the ``exportname`` filter (only the volume's name is served), and
+``-r`` for read-only attachments. Where the connector named the consumer's address, the
+socket only ever admits that address (:mod:`ocx.volume.gate`: a kernel socket filter, as
+Debian's nbdkit 1.32.5 ``ip`` filter refuses every address rule). Pid files let a restart
+find and stop processes a crashed run left.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from pathlib import Path
 from typing import IO
 
 from ocx.common import errors
+from ocx.volume import gate
 
 log = logging.getLogger("ocx.volume.nbd")
 
@@ -68,7 +70,7 @@ class Exports:
         nbdkit: str = "nbdkit",
         max_connections: int = 8,
         *,
-        ip_filter: bool = False,
+        ip_filter: bool = True,
     ):
         self.runtime = runtime
         self.ip_filter = ip_filter
@@ -120,6 +122,7 @@ class Exports:
         await self.stop(spec.attachment_id)
         sock = _listen(self.host, spec.port)
         port = int(sock.getsockname()[1])
+        self._guard(sock, spec)
         psk, pidfile, _log = self._files(spec.attachment_id)
         _write_private(psk, f"{spec.psk_identity}:{spec.psk_key}\n")
         pidfile.unlink(missing_ok=True)
@@ -137,11 +140,16 @@ class Exports:
         log.info("export for attachment %s on %s:%d", spec.attachment_id, self.host, port)
         return port
 
+    def _guard(self, sock: socket.socket, spec: ExportSpec) -> None:
+        gate.keep_alive(sock)
+        consumer = gate.consumer_address(spec.allow_ip) if self.ip_filter else None
+        if consumer is not None:
+            gate.admit_only(sock, consumer)
+
     def _spawn(
         self, spec: ExportSpec, sock: socket.socket, psk: Path, pidfile: Path, stderr: IO[bytes]
     ) -> subprocess.Popen[bytes]:
         fd = sock.fileno()
-        allow_ip = spec.allow_ip if self.ip_filter else None
         args = [
             self.nbdkit,
             "-f",
@@ -152,15 +160,11 @@ class Exports:
             "--filter=limit",
             "--filter=exportname",
         ]
-        if allow_ip:
-            args.append("--filter=ip")
         if spec.readonly:
             args.append("-r")
         args += ["file", str(spec.path), f"limit={self.max_connections}"]
         args += [f"exportname={spec.export_name}", "exportname-strict=true"]
         args.append(f"default-export={spec.export_name}")
-        if allow_ip:
-            args += [f"allow={allow_ip}", "deny=all"]
         # Socket activation wants the listening socket as fd 3 and LISTEN_PID = nbdkit's pid:
         # the shell moves the fd, sets its own pid, then becomes nbdkit (exec keeps the pid).
         close = "" if fd == 3 else f" {fd}<&-"

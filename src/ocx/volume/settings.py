@@ -38,9 +38,9 @@ class VolumeSettings(ServiceSettings):
     nbdkit: str = "nbdkit"
     # Connections one attachment's nbdkit accepts at once (nbdcopy opens up to 4).
     max_connections_per_export: int = 8
-    # Allow only the connector's address at the export (nbdkit's ip filter). Off by default:
-    # Debian's nbdkit 1.32.5 refuses every address rule ("don't know how to parse rule").
-    consumer_ip_filter: bool = False
+    # Admit only the connector's address at the export (a kernel socket filter on its
+    # listening socket, see ocx.volume.gate), where the connector names one.
+    consumer_ip_filter: bool = True
     # Live attachments of one (multiattach) volume, and exports (nbdkit processes) in all.
     max_attachments_per_volume: int = 8
     max_exports: int = 512
