@@ -41,6 +41,10 @@ class PartSpec:
     # Why this part must run in one process per landlord (``ocx serve --workers 1``); empty
     # when any number of workers may share its socket, database and data directory.
     one_process: str = ""
+    # The pydantic model of what a topology may say about this part of one landlord
+    # (``[landlords.options.<part>]``), "module:attribute"; None: the part takes no options.
+    # Imported only when a landlord gives options for the part.
+    options: str | None = None
 
 
 PARTS: tuple[PartSpec, ...] = (
@@ -89,6 +93,11 @@ PARTS: tuple[PartSpec, ...] = (
         (Catalog("compute", "nova"),),
         "ocx.compute.part:ComputePart.for_landlord",
         "/v2.1",
+        one_process=(
+            "its scheduler's free room, its projects' quota use and its guests (with their"
+            " NBD connections) are kept in the memory of one process"
+        ),
+        options="ocx.compute.settings:ComputeOptions",
     ),
     PartSpec(
         "exchange",

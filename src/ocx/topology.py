@@ -5,6 +5,7 @@ See ``default_topology.toml`` for the format; ``ocx up --topology FILE`` reads a
 
 from __future__ import annotations
 
+import importlib
 import re
 import tomllib
 from importlib import resources
@@ -53,6 +54,9 @@ class LandlordConfig(BaseModel):
     # A domain of the landlord's own staff: admin on any of its projects is a landlord admin
     # (Tempest's dynamic admins live there). Only landlord admins can add projects or grants.
     operator_domain: str | None = None
+    # What this landlord says about each of its parts, by part name (``[landlords.options.
+    # compute]``: its hosts, flavors, quotas). Each part's row names the model that checks it.
+    options: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
     @field_validator("name")
     @classmethod
@@ -70,6 +74,36 @@ class LandlordConfig(BaseModel):
         if "identity" not in value:
             raise ValueError("every landlord runs identity")
         return value
+
+    @model_validator(mode="after")
+    def _options(self) -> LandlordConfig:
+        for part, given in self.options.items():
+            if part not in self.parts:
+                raise ValueError(f"options for {part!r}, which {self.name} does not run")
+            model = part_options(part)
+            if model is None:
+                raise ValueError(f"the {part} part takes no options")
+            try:
+                model.model_validate(given)
+            except ValidationError as exc:
+                raise ValueError(f"options.{part}: {_problems(exc)}") from None
+        return self
+
+    def part_options(self, part: str) -> Any:
+        """This landlord's options for ``part``, checked by the part's own model."""
+        model = part_options(part)
+        return None if model is None else model.model_validate(self.options.get(part, {}))
+
+
+def part_options(part: str) -> type[BaseModel] | None:
+    """The model of ``part``'s options, imported from the module its row names."""
+    named = parts.spec(part).options
+    if named is None:
+        return None
+    module_name, _, attr = named.partition(":")
+    model = getattr(importlib.import_module(module_name), attr)
+    assert isinstance(model, type) and issubclass(model, BaseModel)
+    return model
 
 
 class Topology(BaseModel):
@@ -105,11 +139,14 @@ def parse(text: str, source: str = "topology") -> Topology:
     except tomllib.TOMLDecodeError as exc:
         raise TopologyError(f"{source} is not valid TOML: {exc}") from exc
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg'].removeprefix('Value error, ')}"
-            for e in exc.errors()
-        )
-        raise TopologyError(f"{source}: {problems}") from exc
+        raise TopologyError(f"{source}: {_problems(exc)}") from exc
+
+
+def _problems(exc: ValidationError) -> str:
+    return "; ".join(
+        f"{'.'.join(str(p) for p in e['loc'])}: {e['msg'].removeprefix('Value error, ')}"
+        for e in exc.errors()
+    )
 
 
 def load(path: Path | None) -> Topology:

@@ -1,6 +1,6 @@
-"""docs/scenarios.md, scenario 3, run as written: every ``$`` command succeeds and prints the
-lines shown under it (as a substring, spacing collapsed); ``<!-- event: … -->`` lines are
-what the landlords do in between."""
+"""docs/scenarios.md, scenario 3, run as written against the default topology: every ``$``
+command succeeds and prints the lines shown under it (as a substring, spacing collapsed);
+``<!-- event: … -->`` lines are what the landlords do in between."""
 
 from __future__ import annotations
 
@@ -15,12 +15,9 @@ from typing import Any
 
 import openstack
 
-from ocx import clouds
-from ocx.compute.part import ComputePart
-from ocx.image.part import ImagePart
+from ocx import clouds, topology
 from ocx.runner import Exchange
 from tests.conftest import ExchangeFactory
-from tests.image.helpers import add_part
 
 ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "scenarios.md"
@@ -60,17 +57,16 @@ def _volume_file(exchange: Exchange, landlord: str) -> Path:
     return path
 
 
+def default_landlords() -> dict[str, Any]:
+    """The default topology's landlords, options included (on free ports, cheap hashes)."""
+    return {
+        landlord.name: landlord.model_dump(exclude={"name"})
+        for landlord in topology.load(None).landlords
+    }
+
+
 def test_scenario_3_walk_through(tmp_path: Path, exchange_factory: ExchangeFactory) -> None:
-    exchange = exchange_factory(
-        {
-            "harvard": {"parts": ["identity"], "demo_users": ["alice"]},
-            "fpga": {"parts": ["identity"], "trusts": ["harvard"]},
-            "stor": {"parts": ["identity", "volume"], "trusts": ["harvard"]},
-        }
-    )
-    for landlord in ("harvard", "fpga"):
-        add_part(exchange, landlord, "image", ImagePart.for_landlord)
-        add_part(exchange, landlord, "compute", ComputePart.for_landlord)
+    exchange = exchange_factory(default_landlords())
     config = clouds.write(exchange, tmp_path / "clouds.yaml")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OS_", "OCX_"))}
     env.update(OS_CLIENT_CONFIG_FILE=str(config), COLUMNS="200",

@@ -60,7 +60,6 @@ class GroupInsert:
             await session.execute(insert(self.table), rows)
 
 
-
 def _settle(done: asyncio.Future[None], exc: Exception | None = None) -> None:
     if done.done():  # its request was cancelled meanwhile
         return

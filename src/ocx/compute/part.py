@@ -6,7 +6,7 @@ from starlette.types import ASGIApp
 
 from ocx.compute.app import build
 from ocx.compute.service import ComputeService
-from ocx.compute.settings import ComputeSettings
+from ocx.compute.settings import DEFAULT_QUOTAS, ComputeOptions, ComputeSettings
 from ocx.landlord import Landlord
 
 
@@ -17,6 +17,8 @@ class ComputePart:
 
     @classmethod
     def for_landlord(cls, landlord: Landlord) -> ComputePart:
+        options = landlord.config.part_options("compute")
+        assert isinstance(options, ComputeOptions)
         settings = ComputeSettings(
             landlord=landlord.name,
             public_url=landlord.base_urls["compute"],
@@ -29,6 +31,10 @@ class ComputePart:
             if "volume" in landlord.base_urls
             else None,
             host_ip=landlord.topology.exchange.host,
+            hosts=options.hosts,
+            flavors=options.flavors,
+            quotas={**DEFAULT_QUOTAS, **options.quotas},
+            timings=options.timings,
         )
         return cls(ComputeService(settings))
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ocx.common.settings import ServiceSettings, VerifierSettings
 
@@ -63,6 +63,33 @@ DEFAULT_QUOTAS = {
     "injected_file_content_bytes": 10240,
     "injected_file_path_bytes": 255,
 }
+
+
+class ComputeOptions(BaseModel):
+    """What a topology says about one landlord's compute (``[landlords.options.compute]``):
+    the simulated hosts it runs, the flavors it sells, and its quota defaults."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    hosts: tuple[HostConfig, ...] = Field(DEFAULT_HOSTS, min_length=1)
+    flavors: tuple[FlavorConfig, ...] = DEFAULT_FLAVORS
+    # Changes to Nova's default quotas (DEFAULT_QUOTAS), resource by resource; -1 is unlimited.
+    quotas: dict[str, int] = Field(default_factory=dict)
+    timings: Timings = Timings()
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ComputeOptions:
+        for what, names in (("host", [h.name for h in self.hosts]),
+                            ("flavor id", [f.id for f in self.flavors]),
+                            ("flavor name", [f.name for f in self.flavors])):  # fmt: skip
+            repeated = sorted({n for n in names if names.count(n) > 1})
+            if repeated:
+                raise ValueError(f"each {what} must be unique: {', '.join(repeated)}")
+        unknown = sorted(set(self.quotas) - set(DEFAULT_QUOTAS))
+        if unknown:
+            raise ValueError(f"unknown quotas {unknown}; known: {', '.join(DEFAULT_QUOTAS)}")
+        if any(v < -1 for v in self.quotas.values()):
+            raise ValueError("a quota is a number >= -1 (-1: unlimited)")
+        return self
 
 
 class ComputeSettings(ServiceSettings):
