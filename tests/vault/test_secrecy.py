@@ -43,8 +43,9 @@ def test_k_minus_one_providers_learn_nothing(world: World) -> None:
     # Their fragments do not decode, and hold no plaintext.
     parts = [next(v for n, v in held.items() if n.startswith("d/")) for held in colluders]
     size = real.manifest.fragment_size
+    sealed = real.manifest.plain_len(0) + crypto.TAG_BYTES
     with pytest.raises(ECDriverError):
-        Codec(3, 4).decode([parts[0][:size], parts[1][:size]])
+        Codec(3, 4).decode({0: parts[0][:size], 1: parts[1][:size]}, sealed)
     for held in colluders:
         for body in held.values():
             assert b"BRCA1" not in body

@@ -151,7 +151,7 @@ def _rebuild(
     try:
         for index in range(m.segments):
             got = reader.fragments_of(index, m.segments)
-            fragment = vault.pool.submit(vault.codec.reconstruct, got, slot).result()
+            fragment = vault.pool.submit(vault.codec.reconstruct, list(got.values()), slot).result()
             sink.send(fragment, leaf(fragment))
             if progress:
                 progress(len(fragment))

@@ -63,6 +63,10 @@ class Manifest:
     def fragment_len(self, index: int) -> int:
         return self.last_fragment_size if index == self.segments - 1 else self.fragment_size
 
+    def plain_len(self, index: int) -> int:
+        """Plaintext bytes in segment ``index`` (the last one may be short, or empty)."""
+        return max(0, min(self.segment_size, self.size - index * self.segment_size))
+
     def part_of(self, index: int) -> tuple[int, int]:
         """(part number, byte offset inside it) of segment ``index``'s fragment."""
         part, within = divmod(index, self.fragments_per_part)

@@ -39,30 +39,21 @@ def load_leaves(store: Store, manifest: Manifest, slot: int) -> list[bytes] | Pr
 def fragments(
     store: Store, manifest: Manifest, slot: int, first: int, end: int
 ) -> Generator[Item, None, None]:
-    """Fragments ``first`` .. ``end`` - 1 of a share, with their leaves, read in parts."""
+    """Fragments ``first`` .. ``end`` - 1 of a share, with their leaves: one ranged GET per
+    part, each fragment read from the socket straight into its own bytes object."""
     index = first
     while index < end:
         part, offset = manifest.part_of(index)
-        last_in_part = min(end, (part + 1) * manifest.fragments_per_part)
-        length = manifest.part_len(part) - offset
-        if last_in_part < (part + 1) * manifest.fragments_per_part:
-            length = sum(manifest.fragment_len(i) for i in range(index, last_in_part))
-        with store.stream(part_path(manifest.object_id, slot, part), offset, length) as chunks:
-            pending: list[bytes] = []  # joined only once a whole fragment is there
-            held = 0
-            for chunk in chunks:
-                pending.append(chunk)
-                held += len(chunk)
-                while index < last_in_part and held >= manifest.fragment_len(index):
-                    size = manifest.fragment_len(index)
-                    joined = b"".join(pending)
-                    fragment, rest = joined[:size], joined[size:]
-                    pending, held = ([rest] if rest else []), len(rest)
-                    yield index, fragment, leaf(fragment)
-                    index += 1
-        if index < last_in_part:
-            yield Problem(store.landlord, "truncated", f"share ends before segment {index}")
-            return
+        stop = min(end, (part + 1) * manifest.fragments_per_part)
+        sizes = [manifest.fragment_len(i) for i in range(index, stop)]
+        with store.ranged(part_path(manifest.object_id, slot, part), offset, sum(sizes)) as read:
+            for size in sizes:
+                fragment = read(size)
+                if len(fragment) < size:
+                    yield Problem(store.landlord, "truncated", f"share ends before segment {index}")
+                    return
+                yield index, fragment, leaf(fragment)
+                index += 1
 
 
 class ShareReader:
@@ -156,15 +147,16 @@ class Reader:
         out.write(piece)
         return len(piece)
 
-    def _open(self, index: int, got: list[bytes]) -> tuple[int, bytes]:
-        last = index == self.manifest.segments - 1
+    def _open(self, index: int, got: dict[int, bytes]) -> tuple[int, bytes]:
+        m = self.manifest
+        sealed = self.codec.decode(got, m.plain_len(index) + crypto.TAG_BYTES)
         try:
-            return index, self.cipher.open(index, self.codec.decode(got), last)
+            return index, self.cipher.open(index, sealed, index == m.segments - 1)
         except crypto.Unsealed as exc:
             raise NotEnoughShares(f"segment {index}", self.problems) from exc
 
-    def fragments_of(self, index: int, stop: int) -> list[bytes]:
-        """k verified fragments of segment ``index`` (readers run on to ``stop``)."""
+    def fragments_of(self, index: int, stop: int) -> dict[int, bytes]:
+        """k verified fragments of segment ``index``, by slot (readers run on to ``stop``)."""
         got: dict[int, bytes] = {}
         while len(got) < self.manifest.k:
             self._fill(index, stop)
@@ -177,7 +169,7 @@ class Reader:
                     assert problem is not None
                     self.problems.append(problem)
                     self.active.pop(slot).stop()
-        return [got[s] for s in sorted(got)][: self.manifest.k]
+        return got
 
     def _fill(self, index: int, stop: int) -> None:
         while len(self.active) < self.manifest.k:
@@ -185,13 +177,17 @@ class Reader:
                 raise NotEnoughShares(f"segment {index}", self.problems)
             slot = self.spares.pop(0)
             store = self.stores[slot]
+            # The share's bytes start coming while its tree loads (one round trip less);
+            # none of them is used before the tree is in and checked.
+            reader = ShareReader(store, self.manifest, slot, index, stop)
             pending = self.prefetched.pop(slot, None)
             leaves = pending.result() if pending else load_leaves(store, self.manifest, slot)
             if isinstance(leaves, Problem):
+                reader.stop()
                 self.problems.append(leaves)
                 continue
             self.leaves[slot] = leaves
-            self.active[slot] = ShareReader(store, self.manifest, slot, index, stop)
+            self.active[slot] = reader
 
     def _check(
         self, slot: int, index: int, fragment: bytes, digest: bytes, want: int

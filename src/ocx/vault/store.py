@@ -20,6 +20,8 @@ import httpx
 from keystoneauth1 import exceptions as ks_exceptions
 from keystoneauth1 import session as ks_session
 
+from ocx.vault.ranged import FAILURES, Connections, Reply
+
 CONTAINER = "ocx-vault"
 TIMEOUT = httpx.Timeout(60.0, connect=10.0)
 LIST_PAGE = 1000
@@ -70,9 +72,11 @@ class Store:
         self._auth = auth
         self._access: Access | None = None
         self._client = httpx.Client(timeout=timeout)
+        self._bulk = Connections()  # share data: see ranged.py
 
     def close(self) -> None:
         self._client.close()
+        self._bulk.close()
 
     def access(self, renew: bool = False) -> Access:
         """The storage URL and a token; asked of the auth each time, which keeps a token
@@ -145,6 +149,44 @@ class Store:
             yield self._chunks(resp)
         finally:
             resp.close()
+
+    @contextlib.contextmanager
+    def ranged(self, name: str, start: int, length: int) -> Iterator[Callable[[int], bytes]]:
+        """Bytes ``start`` .. ``start + length - 1`` of the object, as a function that
+        returns the next ``size`` of them: fewer only where the object ends first."""
+        reply = self._ranged_reply(name, f"bytes={start}-{start + length - 1}")
+        try:
+            status = reply.response.status
+            if status == 416:
+                raise StoreError(self.landlord, "truncated", f"{name} is shorter than expected")
+            if status == 404:
+                raise StoreError(self.landlord, "missing", f"get {name}: not there")
+            if status not in (200, 206):
+                raise StoreError(self.landlord, "unreachable", f"get {name}: {status}")
+            yield lambda size: self._read(reply, size)
+        finally:
+            self._bulk.release(reply)
+
+    def _ranged_reply(self, name: str, span: str) -> Reply:
+        for renew in (False, True):
+            headers = {"Range": span, "X-Auth-Token": self.access(renew).token}
+            try:
+                reply = self._bulk.get(self.url(name), headers)
+            except FAILURES as exc:
+                raise StoreError(self.landlord, "unreachable", type(exc).__name__) from exc
+            if reply.response.status != 401 or renew:
+                return reply
+            self._bulk.release(reply)
+        raise AssertionError("unreachable")
+
+    def _read(self, reply: Reply, size: int) -> bytes:
+        try:
+            data = reply.read(size)
+        except FAILURES as exc:
+            raise StoreError(self.landlord, "unreachable", type(exc).__name__) from exc
+        if len(data) < size and reply.cut():
+            raise StoreError(self.landlord, "unreachable", "the connection was cut")
+        return data
 
     def _chunks(self, resp: httpx.Response) -> Iterator[bytes]:
         try:
