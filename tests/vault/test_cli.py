@@ -81,3 +81,17 @@ def test_wrapped_vault_needs_its_key(run: object, tmp_path: Path) -> None:
     assert "give --wrap-key" in invoke("get", "s.txt", code=1)
     invoke("get", "s.txt", "t.txt", "--wrap-key", str(tmp_path / "wrap.key"))
     assert (tmp_path / "t.txt").read_bytes() == b"secret"
+
+
+def test_repair_in_place(run: object, tmp_path: Path) -> None:
+    invoke = run  # type: ignore[assignment]
+    invoke("init", "--topology", TOPOLOGY)
+    (tmp_path / "a.bin").write_bytes(b"x" * 5000)
+    invoke("put", "a.bin")
+    assert "mit → mit" in invoke("repair", "mit", "--to", "mit", "--topology", TOPOLOGY)
+    invoke("get", "a.bin", "b.bin")
+    assert (tmp_path / "b.bin").read_bytes() == b"x" * 5000
+    assert "ok" in invoke("verify", "--full")
+    assert "min shares must be k .. n" in invoke(
+        "init", "--force", "--min-shares", "1", "--topology", TOPOLOGY, code=1
+    )

@@ -13,6 +13,7 @@ import pytest
 from ocx.vault import crypto
 from ocx.vault.codec import Codec
 from ocx.vault.errors import ProviderFailed
+from ocx.vault.manifest import Manifest
 from ocx.vault.providers import Offering
 from ocx.vault.store import Access, Store, StoreError
 from ocx.vault.writer import Plan, Writer
@@ -63,3 +64,31 @@ def test_a_provider_failing_after_the_last_part_fails_the_write(segments: int) -
     assert not thread.is_alive(), "the write hung"
     assert len(outcome) == 1 and "write failed at b: unreachable" in str(outcome[0])
     assert all(not s.list("d/") and not s.list("m/") for s in stores)  # nothing left behind
+
+
+def write_with(stores: list[MemoryStore], k: int, quorum: int) -> Manifest:
+    offers = tuple(Offering(s.landlord, s.landlord, s.landlord) for s in stores)
+    with ThreadPoolExecutor(1) as pool:
+        writer = Writer(
+            list(stores), Codec(k, len(stores)), pool, crypto.Signer.generate(), b"m" * 32, None
+        )
+        plan = Plan("n", "id", 1, 1024, 2, k, offers, quorum)
+        return writer.write(plan, io.BytesIO(b"x" * 5000))
+
+
+def test_a_write_goes_on_without_a_provider_while_the_quorum_remains() -> None:
+    stores = [MemoryStore("a"), MemoryStore("b", fail_after_body=True), MemoryStore("c")]
+    stores.append(MemoryStore("d"))
+    manifest = write_with(stores, k=2, quorum=3)
+    assert [bool(s.root) for s in manifest.shares] == [True, False, True, True]
+    assert [s.key_share_hash for s in manifest.shares][1] == ""
+    assert stores[1].objects == {}  # its half share removed, no manifest, no key share
+    assert all(s.list("m/") and s.list("t/") and s.list("d/") for s in stores if s.landlord != "b")
+
+
+def test_a_write_below_its_quorum_fails_naming_every_failed_provider() -> None:
+    stores = [MemoryStore("a"), MemoryStore("b", fail_after_body=True)]
+    stores += [MemoryStore("c", fail_after_body=True), MemoryStore("d")]
+    with pytest.raises(ProviderFailed, match=r"write failed at b: unreachable .*; c: unreachable"):
+        write_with(stores, k=2, quorum=3)
+    assert all(s.objects == {} for s in stores)

@@ -130,6 +130,10 @@ def init(
     min_availability: Annotated[float | None, typer.Option("--min-availability")] = None,
     region: Annotated[list[str] | None, typer.Option("--region")] = None,
     segment_size: Annotated[int, typer.Option("--segment-size")] = config.DEFAULT_SEGMENT,
+    min_shares: Annotated[
+        int,
+        typer.Option("--min-shares", help="Providers a put needs (k .. n; default k + 1)."),
+    ] = 0,
     new_wrap_key: Annotated[
         Path | None, typer.Option("--new-wrap-key", help="Also make a key-wrapping key here.")
     ] = None,
@@ -145,7 +149,11 @@ def init(
         limits = Constraints(max_price, min_availability, tuple(region or ()))
         choice = choose(source.object_stores(), n, limits)
         cfg = config.VaultConfig.new(
-            k, choice.chosen, segment_size=segment_size, reasons=choice.reasons
+            k,
+            choice.chosen,
+            segment_size=segment_size,
+            reasons=choice.reasons,
+            min_shares=min_shares,
         )
         if new_wrap_key is not None:
             config.new_wrap_key(new_wrap_key)
@@ -187,6 +195,12 @@ def put(
             counted: Any = _Counting(source, lambda size: bar.advance(task, size))
             manifest = v.put(name or file.name, counted)
     out.print(f"{name or file.name}: version {manifest.version}, {manifest.size} bytes")
+    for share in manifest.shares:
+        if not share.root:
+            err.print(
+                f"[yellow]problem:[/yellow] {share.landlord}: missing (took no share; "
+                f"`ocx vault repair {share.landlord} --to {share.landlord}` once it answers)"
+            )
 
 
 def _range(text: str | None) -> tuple[int, int | None]:
@@ -246,9 +260,14 @@ def rm(
     clouds: CloudsFile = None,
     wrap_key: WrapKey = None,
 ) -> None:
-    """Remove NAME (every version, at every provider that answers)."""
+    """Remove NAME (every version, at every provider that answers); exits 3 naming what
+    could not be removed."""
     with _opened(vault_file, clouds, wrap_key) as v, _failures("vault rm"):
-        v.rm(name)
+        left = v.rm(name)
+    if left:
+        _problems(left)
+        err.print(f"{name}: not removed everywhere (run rm again once they answer)")
+        raise typer.Exit(3)
     out.print(f"{name}: removed")
 
 
@@ -299,11 +318,14 @@ TopologyFile = Annotated[
 
 def _replacement(
     v: Vault,
+    replaced: str,
     landlord: str | None,
     who: tuple[str, str, Path | None, str | None],
     clouds: Path | None,
 ) -> Offering:
     user, home, topo, exchange = who
+    if landlord is not None and landlord == replaced:
+        return v.config.providers[v.config.slot_of(landlord)]  # in place: it answers again
     source = _source(exchange, topo, clouds, user, home)
     current = v.config.providers
     limits = Constraints(
@@ -330,7 +352,8 @@ def repair(
     clouds: CloudsFile = None,
     wrap_key: WrapKey = None,
 ) -> None:
-    """Rebuild LANDLORD's share of every name at a new provider of a new owner."""
+    """Rebuild LANDLORD's share of every name at a new provider of a new owner (or at
+    LANDLORD itself with --to LANDLORD, once it answers again)."""
     _move(
         landlord,
         to,
@@ -377,7 +400,7 @@ def _move(
 ) -> None:
     what = "vault migrate" if migrate else "vault repair"
     with _opened(vault_file, clouds, wrap_key) as v, _failures(what), _progress() as bar:
-        offer = _replacement(v, to, who, clouds)
+        offer = _replacement(v, landlord, to, who, clouds)
         task = bar.add_task(what, total=None)
         tick = lambda size: bar.advance(task, size)  # noqa: E731
         if migrate:

@@ -33,6 +33,7 @@ class VaultConfig:
     fragments_per_part: int = DEFAULT_FRAGMENTS_PER_PART
     container: str = CONTAINER
     reasons: tuple[str, ...] = field(default=())
+    min_shares: int = 0  # a write needs this many providers to take it; 0: min(n, k + 1)
 
     def __post_init__(self) -> None:
         if not 1 <= self.k <= self.n or len(self.providers) != self.n:
@@ -42,6 +43,14 @@ class VaultConfig:
             raise VaultConfigError("two providers of one owner: each owner holds one share")
         if not 1024 <= self.segment_size <= 64 * MIB or self.fragments_per_part < 1:
             raise VaultConfigError("segment size must be 1 KiB .. 64 MiB")
+        if self.min_shares and not self.k <= self.min_shares <= self.n:
+            raise VaultConfigError(f"min shares must be k .. n ({self.k} .. {self.n})")
+
+    @property
+    def write_quorum(self) -> int:
+        """Providers that must take a version for a write to succeed: by default one more
+        than k, so the version survives one further loss while the others are repaired."""
+        return self.min_shares or min(self.n, self.k + 1)
 
     @classmethod
     def new(cls, k: int, providers: tuple[Offering, ...], **kwargs: object) -> VaultConfig:

@@ -7,7 +7,7 @@
     │   └── VaultConfigError     the vault's configuration or a choice of providers is unusable
     └── ServiceUnavailable
         ├── NotEnoughShares      fewer than k good shares (or manifests) remain
-        └── ProviderFailed       one provider failed during a write
+        └── ProviderFailed       too few providers took a write
 
 A :class:`Problem` is one finding about one provider (``kind`` is one of :data:`KINDS`);
 reads and checks return them rather than failing while k good shares remain.
@@ -52,6 +52,9 @@ class NotEnoughShares(errors.ServiceUnavailable):
 
 
 class ProviderFailed(errors.ServiceUnavailable):
-    def __init__(self, problem: Problem):
-        super().__init__(f"write failed at {problem}")
-        self.problem = problem
+    """Too few providers took a write (``problems``: each one that failed, and why)."""
+
+    def __init__(self, *problems: Problem):
+        listed = "; ".join(str(p) for p in problems)
+        super().__init__(f"write failed at {listed}")
+        self.problems = problems

@@ -19,7 +19,7 @@ from ocx.vault.errors import NotEnoughShares, Problem, VaultConfigError
 from ocx.vault.manifest import Manifest
 from ocx.vault.providers import Offering
 from ocx.vault.reader import Reader, fragments, load_leaves
-from ocx.vault.resolve import Resolved, data_key
+from ocx.vault.resolve import Resolved, Resolver, data_key
 from ocx.vault.store import Store, StoreError, tree_path
 from ocx.vault.vault import Vault
 from ocx.vault.writer import ShareSink, Writer
@@ -106,11 +106,12 @@ def _check_share(
 def repair(
     vault: Vault, slot: int, offer: Offering, progress: Progress | None = None
 ) -> tuple[VaultConfig, list[Checked]]:
-    """Rebuild slot ``slot`` of every name at ``offer``; the new configuration, and the
-    names that could not be rebuilt (fewer than k good shares) with why."""
+    """Rebuild slot ``slot`` of every name at ``offer`` (a new provider, or the slot's own
+    one when it answers again: a share a write could not give it, or one it lost); the new
+    configuration, and the names that could not be rebuilt (fewer than k good shares)."""
     cfg = vault.config
-    others = {p.owner for i, p in enumerate(cfg.providers) if i != slot}
-    if offer.owner in others or offer.landlord in {p.landlord for p in cfg.providers}:
+    others = [p for i, p in enumerate(cfg.providers) if i != slot]
+    if offer.owner in {p.owner for p in others} or offer.landlord in {p.landlord for p in others}:
         raise VaultConfigError(
             f"{offer.landlord} (owner {offer.owner}) would be a second share of one owner"
         )
@@ -168,7 +169,9 @@ def _rebuild(
         stores, vault.codec, vault.pool, vault.signer, vault.config.meta, vault.wrap_key
     )
     published = writer.publish(draft, key, providers, roots, required=m.k)
-    vault.drop_older(m.name_id, published.order, {i: [m.order] for i in range(len(stores))})
+    listed, _ = Resolver(stores, vault.signer.public, m.k, vault.io).listings(m.name_id)
+    older = {s: [o for o in orders if o < published.order] for s, orders in listed.items()}
+    vault.drop_older(m.name_id, published.order, older, stores)
 
 
 def migrate(

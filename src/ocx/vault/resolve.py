@@ -140,6 +140,10 @@ class Resolver:
                     continue
             if slot in resolved.copies:
                 continue
+            if not resolved.manifest.share(slot).root:
+                was = f"version {order[0]} was written without it (it failed then)"
+                found.append(Problem(store.landlord, "missing", f"{was}: repair rebuilds it"))
+                continue
             older = [o for o in orders if o < order]
             if older:
                 was = f"{older[0][0]}.{older[0][1]}"

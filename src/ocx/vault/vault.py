@@ -129,6 +129,7 @@ class Vault:
             self.config.fragments_per_part,
             self.config.k,
             self.config.providers,
+            self.config.write_quorum,
         )
         manifest = self.writer().write(plan, source)
         self.drop_older(name_id, manifest.order, listed)
@@ -191,23 +192,38 @@ class Vault:
             entries.append(Entry(name, m.size, m.version, m.created, tuple(resolved.problems)))
         return sorted(entries, key=lambda e: e.name)
 
-    def rm(self, name: str) -> None:
+    def rm(self, name: str) -> list[Problem]:
+        """Remove every version of ``name`` at every provider; what could not be removed,
+        by provider (one that does not answer keeps its copies: run rm again later)."""
         name_id = self.name_id(name)
-        listed, _ = self.resolver.listings(name_id)
+        listed, problems = self.resolver.listings(name_id)
         if not any(listed.values()):
+            if problems:
+                raise NotEnoughShares(f"{name}: no provider could be asked", problems)
             raise VaultNotFound(f"{name}: not in the vault")
-        self.drop_older(name_id, None, listed)
+        return problems + self.drop_older(name_id, None, listed)
 
     def drop_older(
-        self, name_id: str, keep: tuple[int, int] | None, listed: dict[int, list[tuple[int, int]]]
-    ) -> None:
-        """Remove every version but ``keep`` (best effort: a provider that is down keeps its
-        old copies, which reads then name as stale)."""
+        self,
+        name_id: str,
+        keep: tuple[int, int] | None,
+        listed: dict[int, list[tuple[int, int]]],
+        stores: list[Store] | None = None,
+    ) -> list[Problem]:
+        """Remove every version in ``listed`` but ``keep``; what could not be removed (a
+        provider that is down keeps its old copies, which reads then name as stale)."""
+        failed = []
         for slot, orders in listed.items():
-            store = self.stores[slot]
+            store = (stores or self.stores)[slot]
             for order in orders:
-                if order != keep:
+                if order == keep:
+                    continue
+                try:
                     self._remove_version(store, slot, name_id, order, keep)
+                except StoreError as exc:
+                    detail = f"version {order[0]}.{order[1]} not removed: {exc.detail}"
+                    failed.append(Problem(exc.landlord, exc.kind, detail))
+        return failed
 
     def _remove_version(
         self,
@@ -218,18 +234,21 @@ class Vault:
         keep: tuple[int, int] | None,
     ) -> None:
         path = manifest_path(name_id, *order)
-        with contextlib.suppress(StoreError):
-            try:
-                copy = load_copy(store.get(path), self.signer.public)
-                object_id = copy.manifest.object_id
-                same_data = keep is not None and keep[0] == order[0]
-            except Forged:
-                object_id, same_data = None, True
-            store.delete(path)
-            if object_id and not same_data:
-                for part in store.list(f"d/{object_id}/"):
-                    store.delete(part)
-                store.delete(tree_path(object_id, slot))
+        try:
+            copy = load_copy(store.get(path), self.signer.public)
+            object_id = copy.manifest.object_id
+            same_data = keep is not None and keep[0] == order[0]
+        except Forged:
+            object_id, same_data = None, True
+        except StoreError as exc:
+            if exc.kind != "missing":
+                raise
+            return  # gone meanwhile
+        if object_id and not same_data:
+            for part in store.list(f"d/{object_id}/"):
+                store.delete(part)
+            store.delete(tree_path(object_id, slot))
+        store.delete(path)  # last: while it stays, a later rm finds what is left
 
 
 class _Counted:

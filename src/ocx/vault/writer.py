@@ -1,7 +1,12 @@
 """Writing one object version: the pipeline's fragments streamed to n providers at once
 (share i, in parts, to provider i), then each share's tree, then the manifest copies, each
 with its own key share. Nothing is visible before its manifest: a write that fails part
-way leaves no manifest, and what it wrote is removed."""
+way leaves no manifest, and what it wrote is removed.
+
+A provider that fails during the write is dropped from it; the write goes on while the
+plan's quorum (by default k + 1) remains. The signed manifest then records which shares
+were not written (an empty root), readers name those providers, and ``ocx vault repair``
+rebuilds their shares later, in place once they answer again."""
 
 from __future__ import annotations
 
@@ -81,6 +86,7 @@ class Plan:
     per_part: int
     k: int
     providers: tuple[Offering, ...]
+    quorum: int = 0  # providers that must take the version; 0: all of them
 
 
 class Writer:
@@ -99,24 +105,35 @@ class Writer:
     def write(self, plan: Plan, source: BinaryIO) -> Manifest:
         key, object_id = crypto.new_key(), crypto.new_object_id()
         cipher = crypto.SegmentCipher(key, object_id, plan.version)
-        for store in self.stores:
-            self._guard(store, store.ensure)
-        sinks = [ShareSink(s, object_id, i, plan.per_part) for i, s in enumerate(self.stores)]
+        quorum = plan.quorum or len(self.stores)
+        failed: dict[int, Problem] = {}
+        for slot, store in enumerate(self.stores):
+            self._attempt(failed, slot, store.ensure)
+        self._enough(failed, quorum, object_id)
+        sinks = {
+            i: ShareSink(s, object_id, i, plan.per_part)
+            for i, s in enumerate(self.stores)
+            if i not in failed
+        }
         size = segments = 0
         sizes: list[int] = []
         try:
             for enc in Pipeline(cipher, self.codec, self.pool).run(source, plan.segment_size):
                 size, segments = size + enc.plain_len, segments + 1
                 sizes = [len(enc.fragments[0])] if not sizes else [sizes[0], len(enc.fragments[0])]
-                for sink, fragment, leaf in zip(sinks, enc.fragments, enc.leaves, strict=True):
-                    sink.send(fragment, leaf)
+                for slot, sink in sinks.items():
+                    sink.send(enc.fragments[slot], enc.leaves[slot])
         finally:
-            failures = [e for e in (sink.finish() for sink in sinks) if e is not None]
-        if failures:
-            self._abandon(object_id)
-            raise ProviderFailed(
-                Problem(failures[0].landlord, failures[0].kind, failures[0].detail)
-            )
+            for slot, sink in sinks.items():
+                error = sink.finish()
+                if error is not None:
+                    failed[slot] = Problem(error.landlord, error.kind, error.detail)
+        self._enough(failed, quorum, object_id)
+        for slot, sink in sinks.items():
+            if slot not in failed:
+                tree = b"".join(sink.leaves)
+                self._attempt(failed, slot, self.stores[slot].put, tree_path(object_id, slot), tree)
+        self._enough(failed, quorum, object_id)
         draft = Manifest(
             name_id=plan.name_id,
             name_sealed=crypto.b64(
@@ -138,15 +155,14 @@ class Writer:
             wrapped=self.wrap_key is not None,
             created=time.time(),
         )
+        roots = ["" if i in failed else root(sinks[i].leaves) for i in range(len(self.stores))]
         try:
-            for slot, (store, sink) in enumerate(zip(self.stores, sinks, strict=True)):
-                self._guard(store, store.put, tree_path(object_id, slot), b"".join(sink.leaves))
-            roots = [root(sink.leaves) for sink in sinks]
-            self.publish(draft, key, plan.providers, roots)
+            published = self.publish(draft, key, plan.providers, roots, quorum)
         except ProviderFailed:
-            self._abandon(object_id)
+            self._abandon(object_id, manifest_path(plan.name_id, plan.version, 0))
             raise
-        return draft
+        self._abandon(object_id, slots=[i for i in failed if not roots[i]])  # half shares
+        return published
 
     def publish(
         self,
@@ -156,26 +172,25 @@ class Writer:
         roots: list[str],
         required: int | None = None,
     ) -> Manifest:
-        """Split the key afresh and write every provider's copy of the manifest (at least
-        ``required`` of them must take it; all by default)."""
+        """Split the key afresh and write the manifest's copy, each with its key share, at
+        every provider that holds a share (an empty root: none); at least ``required`` of
+        them must take it (all by default). A share not written keeps no key share either."""
         raw = shamir.split(key, draft.k, draft.n)
         stored = [self.wrap(draft, slot, share) for slot, share in enumerate(raw)]
         entries = tuple(
-            ShareEntry(slot, p.landlord, p.owner, roots[slot], crypto.digest(stored[slot]))
+            ShareEntry(slot, p.landlord, p.owner, roots[slot], _hash_if(roots[slot], stored[slot]))
             for slot, p in enumerate(providers)
         )
         manifest = replace(draft, shares=entries)
         signature = sign(manifest, self.signer)
         path = manifest_path(manifest.name_id, manifest.version, manifest.revision)
-        failed: list[ProviderFailed] = []
-        for slot, store in enumerate(self.stores):
+        failed: dict[int, Problem] = {}
+        holders = [slot for slot in range(len(self.stores)) if roots[slot]]
+        for slot in holders:
             copy = Copy(manifest, signature, slot, stored[slot])
-            try:
-                self._guard(store, store.put, path, copy.dumps())
-            except ProviderFailed as exc:
-                failed.append(exc)
-        if len(self.stores) - len(failed) < (len(self.stores) if required is None else required):
-            raise failed[0]
+            self._attempt(failed, slot, self.stores[slot].put, path, copy.dumps())
+        if len(holders) - len(failed) < (len(self.stores) if required is None else required):
+            raise ProviderFailed(*failed.values())
         return manifest
 
     def wrap(self, manifest: Manifest, slot: int, share: bytes) -> bytes:
@@ -183,19 +198,41 @@ class Writer:
             return share
         return crypto.seal_small(self.wrap_key, share, wrap_context(manifest, slot))
 
-    def _abandon(self, object_id: str) -> None:
-        for slot, store in enumerate(self.stores):
+    def _enough(self, failed: dict[int, Problem], quorum: int, object_id: str) -> None:
+        """Go on only while ``quorum`` providers are still taking the write."""
+        if len(self.stores) - len(failed) < quorum:
+            self._abandon(object_id)
+            raise ProviderFailed(*failed.values())
+
+    def _abandon(
+        self, object_id: str, manifest: str | None = None, slots: list[int] | None = None
+    ) -> None:
+        """Remove what a failed write left at ``slots`` (all by default); best effort: a
+        provider that failed may well not answer now either, and no manifest's tree root
+        covers its leftovers."""
+        for slot in range(len(self.stores)) if slots is None else slots:
+            store = self.stores[slot]
             with contextlib.suppress(StoreError):
+                if manifest is not None:
+                    store.delete(manifest)
                 for name in store.list(f"d/{object_id}/{slot}/"):
                     store.delete(name)
                 store.delete(tree_path(object_id, slot))
 
     @staticmethod
-    def _guard(store: Store, call: Callable[..., object], *args: object) -> None:
+    def _attempt(
+        failed: dict[int, Problem], slot: int, call: Callable[..., object], *args: object
+    ) -> None:
         try:
             call(*args)
         except StoreError as exc:
-            raise ProviderFailed(Problem(exc.landlord, exc.kind, exc.detail)) from exc
+            failed[slot] = Problem(exc.landlord, exc.kind, exc.detail)
+
+
+def _hash_if(held: str, key_share: bytes) -> str:
+    """The key share's hash for a share that was written; none for one that was not (its
+    key share is dropped: no provider keeps it)."""
+    return crypto.digest(key_share) if held else ""
 
 
 def wrap_context(manifest: Manifest, slot: int) -> bytes:
