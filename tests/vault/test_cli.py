@@ -86,6 +86,9 @@ def test_wrapped_vault_needs_its_key(run: object, tmp_path: Path) -> None:
 def test_repair_in_place(run: object, tmp_path: Path) -> None:
     invoke = run  # type: ignore[assignment]
     invoke("init", "--topology", TOPOLOGY)
+    saved = json.loads((tmp_path / "vault.json").read_text())
+    saved["container"] = "cli-repair"  # not the other tests' names: repair covers every name
+    (tmp_path / "vault.json").write_text(json.dumps(saved))
     (tmp_path / "a.bin").write_bytes(b"x" * 5000)
     invoke("put", "a.bin")
     assert "mit → mit" in invoke("repair", "mit", "--to", "mit", "--topology", TOPOLOGY)
