@@ -18,6 +18,7 @@ from starlette.types import ASGIApp
 
 from ocx import parts
 from ocx.common.db import sqlite_url
+from ocx.common.market import MarketLink
 from ocx.common.settings import VerifierSettings
 from ocx.topology import LandlordConfig, Topology
 
@@ -57,6 +58,9 @@ class Landlord:
     demo_passwords: dict[str, str] = field(default_factory=dict)
     # Each part's base URL (scheme, host, port; no trailing slash).
     base_urls: dict[str, str] = field(default_factory=dict)
+    # The exchange this landlord sells on, when it runs in this topology (its URL is known
+    # once its socket is bound).
+    market_url: str | None = None
 
     @property
     def name(self) -> str:
@@ -76,6 +80,24 @@ class Landlord:
     @property
     def auth_url(self) -> str:
         return self.identity_url + "/v3"
+
+    def market_link(self) -> MarketLink | None:
+        """Where this landlord sells (its topology's ``market``), or None."""
+        market = self.config.market
+        if market is None:
+            return None
+        return MarketLink(
+            landlord=self.name,
+            exchange=market.exchange,
+            exchange_url=(
+                market.url or self.market_url or self.topology.exchange_url(market.exchange)
+            ).rstrip("/"),
+            identity_url=self.identity_url,
+            admin_password=self.admin_password,
+            subscribers_only=market.subscribers_only,
+            feed_interval=market.feed_interval,
+            meter_interval=market.meter_interval,
+        )
 
     def verifier(self) -> VerifierSettings:
         return VerifierSettings(identity_url=self.identity_url, audience=self.name)

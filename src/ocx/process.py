@@ -42,6 +42,7 @@ class Spec(BaseModel):
     admin_password: str
     demo_passwords: dict[str, str] = {}
     base_urls: dict[str, str]
+    market_url: str | None = None
     # part -> inherited file descriptor of its listening socket
     sockets: dict[str, int]
     log_file: Path | None = None
@@ -62,6 +63,7 @@ class Spec(BaseModel):
             admin_password=self.admin_password,
             demo_passwords=dict(self.demo_passwords),
             base_urls=dict(self.base_urls),
+            market_url=self.market_url,
         )
 
 

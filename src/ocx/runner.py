@@ -160,6 +160,10 @@ def bind_all(
         for sock in sockets.values():
             sock.close()
         raise
+    for landlord in landlords.values():
+        market = landlord.config.market
+        if market is not None and market.url is None:  # the exchange is in this topology
+            landlord.market_url = landlords[market.exchange].base_urls["exchange"]
     return sockets
 
 

@@ -138,6 +138,7 @@ class Supervisor:
             admin_password=landlord.admin_password,
             demo_passwords=landlord.demo_passwords,
             base_urls=landlord.base_urls,
+            market_url=landlord.market_url,
             sockets={part: sock.fileno() for part, sock in child.sockets.items()},
             log_file=self.log_dir / f"{log_name}.jsonl",
             log_json=self.log_json,

@@ -42,6 +42,23 @@ class ExchangeConfig(BaseModel):
     serving: ServingLimits = ServingLimits()
 
 
+class MarketConfig(BaseModel):
+    """Where a landlord sells, and whether its parts admit subscribers only.
+
+    ``exchange`` names the landlord of this topology that runs the exchange part (its name is
+    the audience of the landlord's statements); ``url`` reaches an exchange elsewhere (or on
+    ephemeral ports). Parts pull the grant feed every ``feed_interval`` seconds and send
+    their usage every ``meter_interval``.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    exchange: str
+    url: str | None = None
+    subscribers_only: bool = False
+    feed_interval: float = Field(10.0, ge=0.1, le=300)
+    meter_interval: float = Field(60.0, ge=0.5, le=3600)
+
+
 class LandlordConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     name: str
@@ -57,6 +74,8 @@ class LandlordConfig(BaseModel):
     # What this landlord says about each of its parts, by part name (``[landlords.options.
     # compute]``: its hosts, flavors, quotas). Each part's row names the model that checks it.
     options: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    # The exchange this landlord sells on: its parts act on the exchange's grants and meter.
+    market: MarketConfig | None = None
 
     @field_validator("name")
     @classmethod
@@ -122,7 +141,24 @@ class Topology(BaseModel):
             unknown = [t for t in landlord.trusts if t not in names or t == landlord.name]
             if unknown:
                 raise ValueError(f"{landlord.name} trusts unknown landlords {unknown}")
+            self._check_market(landlord)
         return self
+
+    def _check_market(self, landlord: LandlordConfig) -> None:
+        market = landlord.market
+        if market is None or market.url is not None:
+            return
+        runs = {lord.name: lord.parts for lord in self.landlords}
+        if "exchange" not in runs.get(market.exchange, ()):
+            raise ValueError(
+                f"{landlord.name} sells on {market.exchange!r}, which is no landlord running "
+                "the exchange part (name one, or give market.url)"
+            )
+
+    def exchange_url(self, name: str) -> str:
+        """The exchange part's URL of landlord ``name`` (fixed ports only)."""
+        index = next(i for i, lord in enumerate(self.landlords) if lord.name == name)
+        return f"http://{self.exchange.host}:{self.port(index, 'exchange')}"
 
     def port(self, index: int, part: str) -> int:
         base = self.exchange.base_port

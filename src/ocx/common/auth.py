@@ -296,4 +296,9 @@ async def authenticate(request: Request, verifier: Verifier) -> Principal:
     """The verified caller of ``request``, kept on ``request.state`` for the access log."""
     found = await verifier.verify(token_of(request))
     request.state.principal = found
+    # A part of a landlord that sells on an exchange admits customers by their grants
+    # (ocx.common.market.Gate, kept on the part's service).
+    gate = getattr(getattr(request.app.state, "service", None), "market_gate", None)
+    if gate is not None:
+        await gate.admit(found, request.method)
     return found

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp
 
+from ocx.common.market import Gate
+from ocx.compute import market
 from ocx.compute.app import build
 from ocx.compute.service import ComputeService
 from ocx.compute.settings import DEFAULT_QUOTAS, ComputeOptions, ComputeSettings
@@ -36,10 +38,19 @@ class ComputePart:
             quotas={**DEFAULT_QUOTAS, **options.quotas},
             timings=options.timings,
         )
-        return cls(ComputeService(settings))
+        service = ComputeService(settings)
+        link = landlord.market_link()
+        if link is not None:  # admission, quotas, stops at expiry and metering by grants
+            service.market_gate = Gate(link, "compute")
+            market.gate(service, service.market_gate)
+        return cls(service)
 
     async def start(self) -> None:
         await self.service.start()
+        if self.service.market_gate is not None:
+            self.service.market_gate.start()
 
     async def stop(self) -> None:
+        if self.service.market_gate is not None:
+            await self.service.market_gate.stop()
         await self.service.stop()

@@ -10,6 +10,7 @@ import anyio.to_thread
 from ocx.common import errors
 from ocx.common.auth import Principal, TokenVerifier
 from ocx.common.db import Database, schema_name
+from ocx.common.market import Gate
 from ocx.compute import presenter
 from ocx.compute.attach import Attacher, Target
 from ocx.compute.console import Consoles
@@ -29,6 +30,9 @@ MIGRATIONS = "ocx.compute:migrations"
 
 
 class ComputeService:
+    # Set when this landlord sells on an exchange: admission by grant (ocx.common.market).
+    market_gate: Gate | None = None
+
     def __init__(self, settings: ComputeSettings, db: Database | None = None):
         self.settings = settings
         self.db = db or Database(

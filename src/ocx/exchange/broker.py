@@ -37,6 +37,7 @@ class Candidate:
     promised: Decimal | None = None
     measured: Decimal | None = None
     listed: bool = True
+    endpoint: str = ""
 
 
 @dataclass(frozen=True)

@@ -46,6 +46,7 @@ async def candidates(svc: ExchangeService, service_type: str) -> list[broker.Can
             if offerings.measured_availability(r) is None
             else Decimal(str(offerings.measured_availability(r))),
             listed=r.status == offerings.LISTED,
+            endpoint=r.endpoint,
         )
         for r in rows
     ]
@@ -58,6 +59,7 @@ def _who(c: broker.Candidate) -> dict[str, Any]:
         "landlord": c.landlord,
         "owner": c.owner,
         "region": c.region,
+        "endpoint": c.endpoint,
     }
 
 

@@ -144,6 +144,8 @@ def _fits(offer: Offer, held: dict[str, int], amounts: dict[str, int]) -> None:
 
 def _grant(lease: Lease, offer: Offer) -> dict[str, Any]:
     return {
+        "service_type": offer.resource_type,
+        "metrics": sorted(offer.prices),
         "status": lease.status,
         "offer_id": offer.id,
         "parent_lease_id": offer.parent_lease_id,

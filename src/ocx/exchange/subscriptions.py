@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ocx.common import errors
 from ocx.exchange import budgets, events
-from ocx.exchange.models import FeedEntry, Offering, Subscription
+from ocx.exchange.models import FeedEntry, Offering, Price, Subscription
 from ocx.exchange.signing import MarketSigner
 
 ACTIVE, CANCELLED = "active", "cancelled"
@@ -51,8 +51,15 @@ def append_feed(
     )
 
 
-def grant_claims(sub: Subscription, quotas: dict[str, int]) -> dict[str, Any]:
+def grant_claims(
+    sub: Subscription, quotas: dict[str, int], service_type: str, metrics: list[str]
+) -> dict[str, Any]:
+    """What the landlord acts on: whom to admit to which service, with which quotas, and
+    which metrics it may bill under this subscription (those the offering prices)."""
     return {
+        "service_type": service_type,
+        "metrics": metrics,
+        "start": sub.created_at,
         "status": sub.status,
         "offering_id": sub.offering_id,
         "customer": sub.customer,
@@ -104,7 +111,11 @@ async def subscribe(
     )
     session.add(sub)
     quotas = offering.plans[plan].get("quotas", {})
-    append_feed(session, signer, sub.landlord, "subscription", sub.id, grant_claims(sub, quotas))
+    metrics = sorted(
+        set(await session.scalars(select(Price.metric).where(Price.offering_id == offering.id)))
+    )
+    claims = grant_claims(sub, quotas, offering.service_type, metrics)
+    append_feed(session, signer, sub.landlord, "subscription", sub.id, claims)
     return sub
 
 
@@ -119,7 +130,10 @@ async def cancel(session: AsyncSession, signer: MarketSigner, sub: Subscription)
     if sub.status != ACTIVE:
         raise errors.Conflict(f"Subscription {sub.id} is already {sub.status}.")
     sub.status, sub.cancelled_at = CANCELLED, time.time()
-    append_feed(session, signer, sub.landlord, "subscription", sub.id, grant_claims(sub, {}))
+    offering = await session.get(Offering, sub.offering_id)
+    service_type = offering.service_type if offering is not None else ""
+    claims = grant_claims(sub, {}, service_type, [])
+    append_feed(session, signer, sub.landlord, "subscription", sub.id, claims)
     events.add(
         session,
         "subscription.cancelled",

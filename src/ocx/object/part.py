@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp
 
+from ocx.common.market import Gate
 from ocx.landlord import Landlord
+from ocx.object import market
 from ocx.object.app import build as build_app
 from ocx.object.service import ObjectService
 from ocx.object.settings import ObjectSettings
@@ -25,10 +27,19 @@ class ObjectPart:
             region=landlord.topology.exchange.region,
             verifier=landlord.verifier(),
         )
-        return cls(ObjectService(settings))
+        service = ObjectService(settings)
+        link = landlord.market_link()
+        if link is not None:  # admission and metering by the exchange's grants
+            service.market_gate = Gate(link, "object-store")
+            market.gate(service, service.market_gate)
+        return cls(service)
 
     async def start(self) -> None:
         await self.service.start()
+        if self.service.market_gate is not None:
+            self.service.market_gate.start()
 
     async def stop(self) -> None:
+        if self.service.market_gate is not None:
+            await self.service.market_gate.stop()
         await self.service.stop()

@@ -13,6 +13,7 @@ import anyio.to_thread
 
 from ocx.common.auth import TokenVerifier
 from ocx.common.db import Database, schema_name
+from ocx.common.market import Gate
 from ocx.object.bodies import Bodies
 from ocx.object.models import Container
 from ocx.object.settings import ObjectSettings
@@ -25,6 +26,9 @@ MIGRATIONS = "ocx.object:migrations"
 
 
 class ObjectService:
+    # Set when this landlord sells on an exchange: admission by grant (ocx.common.market).
+    market_gate: Gate | None = None
+
     def __init__(self, settings: ObjectSettings, db: Database | None = None):
         self.settings = settings
         self.limits = settings.limits

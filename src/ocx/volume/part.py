@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp
 
+from ocx.common.market import Gate
 from ocx.landlord import Landlord
+from ocx.volume import market
 from ocx.volume.app import build
 from ocx.volume.service import VolumeService
 from ocx.volume.settings import TypeSeed, VolumeSettings
@@ -39,10 +41,19 @@ class VolumePart:
 
     @classmethod
     def for_landlord(cls, landlord: Landlord) -> VolumePart:
-        return cls(VolumeService(settings_for(landlord)))
+        service = VolumeService(settings_for(landlord))
+        link = landlord.market_link()
+        if link is not None:  # admission, quotas and metering by the exchange's grants
+            service.market_gate = Gate(link, "volume")
+            market.gate(service, service.market_gate)
+        return cls(service)
 
     async def start(self) -> None:
         await self.service.start()
+        if self.service.market_gate is not None:
+            self.service.market_gate.start()
 
     async def stop(self) -> None:
+        if self.service.market_gate is not None:
+            await self.service.market_gate.stop()
         await self.service.stop()

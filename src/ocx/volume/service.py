@@ -12,6 +12,7 @@ from sqlalchemy import select, update
 
 from ocx.common.auth import TokenVerifier
 from ocx.common.db import Database, schema_name
+from ocx.common.market import Gate
 from ocx.volume import attachments, snapshots, types, volumes
 from ocx.volume.models import Snapshot, Volume
 from ocx.volume.nbd import Exports
@@ -24,6 +25,9 @@ MIGRATIONS = "ocx.volume:migrations"
 
 
 class VolumeService:
+    # Set when this landlord sells on an exchange: admission by grant (ocx.common.market).
+    market_gate: Gate | None = None
+
     def __init__(self, settings: VolumeSettings, db: Database | None = None):
         self.settings = settings
         self.db = db or Database(

@@ -1,0 +1,313 @@
+"""The landlord's side, live: stor's block storage admits subscribers only, with their plan's
+quotas, meters what they hold and sends it signed to the exchange, which invoices it;
+harvard's compute admits lessees with their lease's quota and stops their servers when the
+lease (and its grace) is over. Customers are mit's carol and harvard's alice, through K2K,
+with openstacksdk; the exchange runs in the topology (market)."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import openstack
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from openstack import exceptions
+
+from ocx import clouds, topology
+from ocx.common import jws
+from ocx.common.market import TYP_GRANT, TYP_USAGE, Gate, Grant
+from ocx.common.metering import Meter
+from ocx.exchange.client import LandlordAgent, MarketClient, password_token
+from ocx.runner import Exchange
+from tests.conftest import ExchangeFactory
+
+T = TypeVar("T")
+SELLS = {"exchange": "market", "feed_interval": 0.2, "meter_interval": 1.0}
+TOPOLOGY: dict[str, Any] = {
+    "mit": {"parts": ["identity"], "demo_users": ["carol"]},
+    "harvard": {
+        "parts": ["identity", "image", "compute"],
+        "demo_users": ["alice"],
+        "trusts": ["mit"],
+        "market": {**SELLS, "subscribers_only": True},
+    },
+    "stor": {
+        "parts": ["identity", "volume"],
+        "trusts": ["mit"],
+        "market": {**SELLS, "subscribers_only": True},
+    },
+    "market": {"parts": ["identity", "exchange"], "trusts": ["mit"]},
+}
+NOT_SUBSCRIBED = (
+    "stor admits subscribers only: subscribe to one of its volume offerings at the "
+    "exchange 'market' first."
+)
+
+
+def until(what: Callable[[], T | None], timeout: float = 20.0) -> T:
+    deadline = time.monotonic() + timeout
+    while True:
+        found = what()
+        if found:
+            return found
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.2)
+
+
+class World:
+    def __init__(self, exchange: Exchange, config: Path):
+        self.exchange = exchange
+        self.entries = clouds.entries(exchange)["clouds"]
+        self.url = exchange.landlords["market"].base_urls["exchange"]
+
+    def connect(self, name: str) -> openstack.connection.Connection:
+        entry = self.entries[name]
+        return openstack.connect(
+            auth_type=entry["auth_type"], auth=entry["auth"], region_name=entry["region_name"]
+        )
+
+    def admin_token(self, landlord: str) -> str:
+        lord = self.exchange.landlords[landlord]
+        return password_token(lord.auth_url, "admin", lord.admin_password)
+
+    def agent(self, landlord: str) -> LandlordAgent:
+        lord = self.exchange.landlords[landlord]
+        agent = LandlordAgent(
+            landlord, lord.identity_url, self.admin_token(landlord), self.url, "market"
+        )
+        statement = agent.enrolment(f"{landlord} inc")
+        MarketClient(self.url, self.admin_token("market")).post(
+            "/v1/landlords", {"statement": statement}
+        )
+        return agent
+
+    def customer(self, cloud: str) -> MarketClient:
+        return MarketClient(self.url, self.connect(cloud).auth_token)
+
+    def gate(self, landlord: str, part: str) -> Gate:
+        run = next(r for r in self.exchange.running if (r.landlord, r.part) == (landlord, part))
+        gate = run.service.service.market_gate  # type: ignore[attr-defined]
+        assert isinstance(gate, Gate)
+        return gate
+
+    def call(self, coro: Any) -> Any:
+        return self.exchange.background.call(coro)  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def world(exchange_factory: ExchangeFactory, tmp_path: Path) -> World:
+    exchange = exchange_factory(TOPOLOGY)
+    return World(exchange, clouds.write(exchange, tmp_path / "clouds.yaml"))
+
+
+def _refused(call: Callable[[], Any]) -> str:
+    with pytest.raises(exceptions.HttpException) as err:
+        call()
+    assert err.value.status_code == 403, str(err.value)
+    return str(err.value)
+
+
+def test_block_storage_admits_subscribers_meters_and_bills(world: World) -> None:
+    stor = world.agent("stor")
+    carol_stor = world.connect("carol-stor-k2k")
+    refused = _refused(lambda: carol_stor.block_storage.create_volume(size=1, volume_type="ssd"))
+    assert NOT_SUBSCRIBED in refused
+    offering = stor.publish(
+        1,
+        name="ssd-volumes",
+        service_type="volume",
+        endpoint=world.exchange.landlords["stor"].base_urls["volume"] + "/v3",
+        plans={"ssd": {"quotas": {"gigabytes": 3, "volumes": 2}}},
+        prices=[{"metric": "volume.gib_hours:ssd", "unit": "GiB-hour", "price": "0.5"}],
+    )
+    assert offering["status"] == "listed", offering
+    carol = world.customer("carol-market-k2k")
+    sub = carol.post("/v1/subscriptions", {"offering_id": offering["id"], "plan": "ssd"})
+    sub_id = sub["subscription"]["id"]
+
+    def created() -> Any:
+        try:
+            return carol_stor.block_storage.create_volume(size=2, volume_type="ssd", name="d")
+        except exceptions.HttpException as exc:
+            assert NOT_SUBSCRIBED in str(exc)
+            return None
+
+    volume = until(created)
+    with pytest.raises(exceptions.HttpException) as err:  # the plan's 3 GiB
+        carol_stor.block_storage.create_volume(size=2, volume_type="ssd")
+    assert err.value.status_code == 413
+    assert "quota is 3G and 2G has been consumed" in str(err.value)
+
+    # Metering: stor's volume part sends signed usage; carol's invoice shows it, rated.
+    period = time.strftime("%Y-%m", time.gmtime())
+
+    def billed() -> Any:
+        lines = carol.get(f"/v1/invoices/{period}")["invoice"]["lines"]
+        return [ln for ln in lines if ln["metric"] == "volume.gib_hours:ssd"]
+
+    line = until(billed)[0]
+    assert line["landlord"] == "stor" and line["unit_price"] == "0.50"
+    assert float(line["quantity"]) > 0
+    gate = world.gate("stor", "volume")
+    meter = next(t.__self__ for t in gate.ticks if isinstance(t.__self__, Meter))  # type: ignore[attr-defined]
+    assert meter.sent > 0
+    records = meter.records(world.call(meter.holdings()), time.time() - 1, time.time())
+    assert [r["contract_id"] for r in records] == [sub_id]
+    first = world.call(_send(gate, records))
+    assert (first.status_code, first.json()["accepted"]) == (200, 1)
+    again = world.call(_send(gate, records))  # the same records again count once
+    assert (again.json()["accepted"], again.json()["duplicates"]) == (0, 1)
+    tampered = world.call(_send(gate, records, tamper=True))
+    assert tampered.status_code == 403
+    assert tampered.json()["error"]["message"].startswith(
+        "The signature of the statement does not verify"
+    )
+
+    # Cancelled: no new use at stor within the feed interval; reading and deleting still work.
+    carol.delete(f"/v1/subscriptions/{sub_id}")
+    ended = f"Subscription {sub_id} is cancelled at stor: no new use."
+
+    def stopped() -> str | None:
+        try:
+            carol_stor.block_storage.create_volume(size=1, volume_type="ssd")
+        except exceptions.HttpException as exc:
+            return str(exc)
+        return None
+
+    assert ended in until(stopped)
+    held = [v.id for v in carol_stor.block_storage.volumes()]
+    assert volume.id in held
+    for volume_id in held:
+        carol_stor.block_storage.delete_volume(volume_id)
+
+
+def test_grants_forged_foreign_or_malformed_are_refused(world: World) -> None:
+    world.agent("stor")
+    gate = world.gate("stor", "volume")
+    running = world.exchange.running
+    exchange = next(r for r in running if r.part == "exchange").service
+    signer = exchange.service.market  # type: ignore[attr-defined]
+    claims = {"kind": "subscription", "id": "sub-x", "status": "active", "aud": "stor"}
+    forged = jws.sign(claims, Ed25519PrivateKey.generate(), signer.kid, TYP_GRANT)
+    foreign = signer.sign({**claims, "aud": "mit"})
+    as_usage = signer.sign(claims, TYP_USAGE)
+    malformed = signer.sign({"kind": "lease", "aud": "stor"})
+    expected = [
+        (forged, "token signature is invalid"),
+        (foreign, "the grant is for 'mit', not 'stor'"),
+        (as_usage, "a 'ocx-market-usage+jwt' token is not accepted here"),
+    ]
+    for statement, message in expected:
+        with pytest.raises(jws.JWSError) as err:
+            world.call(gate.verify(statement))
+        assert str(err.value) == message
+    with pytest.raises(jws.JWSError) as err:
+        gate.book.add(world.call(gate.verify(malformed)))
+    assert str(err.value) == "the grant's claims are malformed: 'id'"
+    good = world.call(gate.verify(signer.sign(claims)))
+    assert good["id"] == "sub-x"
+
+
+def test_compute_lease_raises_quota_then_stops_at_expiry(world: World, tmp_path: Path) -> None:
+    harvard = world.agent("harvard")
+    now = time.time()
+    offer = harvard.offer(
+        name="spare",
+        resource_type="compute",
+        capacity={"vcpus": 8, "ram_gib": 16},
+        prices={"vcpu_hours": "0.01"},
+        start=now,
+        end=now + 3600,
+        grace_seconds=2,
+    )
+    carol_h = world.connect("carol-harvard-k2k")
+    source = tmp_path / "disk.raw"
+    source.write_bytes(b"\0" * 4096)
+    refused = _refused(lambda: carol_h.compute.create_server(name="x", flavor_id="1", image_id="x"))
+    assert "harvard admits subscribers only" in refused
+    carol = world.customer("carol-market-k2k")
+    lease = carol.post(
+        "/v1/leases",
+        {"offer_id": offer["id"], "amounts": {"vcpus": 2, "ram_gib": 2}, "end": time.time() + 25},
+    )["lease"]
+
+    def booted() -> Any:
+        try:
+            image = carol_h.image.create_image("disk", filename=str(source), disk_format="raw")
+        except exceptions.HttpException:
+            return None
+        return image
+
+    image = until(booted)
+    servers = [
+        carol_h.compute.create_server(
+            name=f"s{i}", flavor_id="1", image_id=image.id, networks="none"
+        )
+        for i in range(2)
+    ]
+    with pytest.raises(exceptions.HttpException) as err:  # 2 vCPUs leased, 2 used
+        carol_h.compute.create_server(name="s3", flavor_id="1", image_id=image.id, networks="none")
+    assert "Quota exceeded for cores" in str(err.value)
+    for server in servers:
+        carol_h.compute.wait_for_server(server, status="ACTIVE", wait=60)
+
+    # At the lease's end plus its grace, the servers are stopped, never deleted.
+    def all_stopped() -> bool:
+        states = [s.status for s in carol_h.compute.servers()]
+        return len(states) == 2 and set(states) == {"SHUTOFF"}
+
+    until(all_stopped, timeout=60)
+    expired = _refused(
+        lambda: carol_h.compute.create_server(
+            name="late", flavor_id="1", image_id=image.id, networks="none"
+        )
+    )
+    assert f"Lease {lease['id']} has ended (" in expired
+    assert "grace over) at harvard: no new use." in expired
+
+
+async def _send(gate: Gate, records: list[dict[str, Any]], tamper: bool = False) -> Any:
+    statement = await gate.signer.sign(TYP_USAGE, {"records": records})
+    if tamper:
+        head, payload, sig = statement.split(".")
+        doc = json.loads(jws.b64url_decode(payload))
+        doc["records"][0]["quantity"] = "9" + doc["records"][0]["quantity"]
+        statement = ".".join((head, jws.b64url(json.dumps(doc).encode()), sig))
+    return await gate.http.post(gate.link.exchange_url + "/v1/usage", json={"statement": statement})
+
+
+def test_a_landlord_sells_only_on_a_landlord_running_the_exchange() -> None:
+    text = """
+[exchange]
+base_port = 0
+[[landlords]]
+name = "stor"
+market = { exchange = "mit"%s }
+[[landlords]]
+name = "mit"
+"""
+    with pytest.raises(topology.TopologyError) as err:
+        topology.parse(text % "")
+    assert str(err.value) == (
+        "topology: : stor sells on 'mit', which is no landlord running the exchange "
+        "part (name one, or give market.url)"
+    )
+    found = topology.parse(text % ', url = "http://127.0.0.1:9"').landlords[0].market
+    assert found is not None and found.url == "http://127.0.0.1:9"
+
+
+def test_a_lease_grant_is_live_in_its_window_and_grace_only() -> None:
+    claims = {
+        "kind": "lease", "id": "lease-1", "status": "active", "user_id": "u",
+        "service_type": "compute", "amounts": {"vcpus": 2}, "start": 100.0, "end": 200.0,
+        "grace_seconds": 30,
+    }  # fmt: skip
+    lease = Grant.of(claims)
+    assert [lease.live(t) for t in (99.0, 100.0, 229.0, 230.0)] == [False, True, True, False]
+    assert not Grant.of({**claims, "status": "deleted"}).live(150.0)
+    cancelled = {**claims, "kind": "subscription", "status": "cancelled", "quotas": {}}
+    assert not Grant.of(cancelled).live(150.0)
