@@ -48,7 +48,7 @@ NOT_SUBSCRIBED = (
 )
 
 
-def until(what: Callable[[], T | None], timeout: float = 20.0) -> T:
+def until(what: Callable[[], T | None], timeout: float = 60.0) -> T:
     deadline = time.monotonic() + timeout
     while True:
         found = what()
