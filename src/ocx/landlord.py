@@ -108,10 +108,15 @@ class Landlord:
     def catalog(self) -> tuple[CatalogEndpoint, ...]:
         """Every service this landlord runs, as its identity publishes them."""
         return tuple(
-            CatalogEndpoint(entry.type, entry.name, entry.region, self.catalog_url(part))
+            CatalogEndpoint(entry.type, entry.name, entry.region, self._entry_url(part, entry))
             for part in self.config.parts
             for entry in parts.spec(part).catalog
         )
+
+    def _entry_url(self, part: str, entry: parts.Catalog) -> str:
+        if entry.path is None:
+            return self.catalog_url(part)
+        return self.base_urls[entry.part or part] + entry.path
 
 
 Builder = Callable[[Landlord], Part]

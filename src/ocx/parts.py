@@ -25,6 +25,12 @@ class Catalog:
     type: str
     name: str
     region: str | None = None
+    # The URL's path after the part's base URL, when it is not the part's catalog_path (the
+    # proxy serves several APIs, each under its own path).
+    path: str | None = None
+    # Another part of the same landlord whose base URL this entry is under (the proxy's
+    # region lists its landlord's own identity, which clients look for in the region).
+    part: str | None = None
 
 
 @dataclass(frozen=True)
@@ -65,7 +71,14 @@ PARTS: tuple[PartSpec, ...] = (
     PartSpec(
         "proxy",
         2,
-        (Catalog("object-store", "ocx-proxy", PROXY_REGION),),
+        (
+            Catalog("object-store", "ocx-proxy", PROXY_REGION),
+            Catalog("compute", "ocx-nova", PROXY_REGION, "/compute/v2.1"),
+            Catalog("block-storage", "ocx-cinder", PROXY_REGION, "/volume/v3"),
+            Catalog("volumev3", "ocx-cinderv3", PROXY_REGION, "/volume/v3"),
+            Catalog("image", "ocx-glance", PROXY_REGION, "/image"),
+            Catalog("identity", "keystone", PROXY_REGION, "/v3", part="identity"),
+        ),
         "ocx.proxy.part:ProxyPart.for_landlord",
         "/v1/AUTH_$(project_id)s",
     ),

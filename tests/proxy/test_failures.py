@@ -48,7 +48,7 @@ def test_a_landlord_stopped_between_pages_leaves_the_rest_listed(
     assert "Container 'm' is at landlord mit, which cannot be reached through the proxy" in text
     assert alice.get_object("s", "o")[1] == b"in s"  # the others are untouched
     # A bare name that only the stopped landlord might hold cannot be found, nor created.
-    mixed.proxy.routes.forget(alice_account(mixed), "m")
+    mixed.proxy.routes.forget(alice_account(mixed), "object-store", "m")
     assert status_of(alice.head_container, "m")[0] == 503
     status, text = status_of(alice.put_container, "new")
     assert status == 503 and "name the landlord" in text

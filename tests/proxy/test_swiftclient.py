@@ -249,11 +249,11 @@ def test_the_routing_cache_is_corrected_on_404(mixed: Mixed, alice: swift.Connec
     stor.put_object("moving", "o", b"second home")
     headers, body = alice.get_object("moving", "o")
     assert body == b"second home" and headers["x-ocx-landlord"] == "stor"
-    assert mixed.proxy.routes.get(_account(mixed), "moving") == "stor"
+    assert mixed.proxy.routes.get(_account(mixed), "object-store", "moving") == "stor"
     with pytest.raises(ClientException) as missing:
         alice.get_object("moving", "nothing")  # the object's 404, not the container's
     assert missing.value.http_status == 404
-    assert mixed.proxy.routes.get(_account(mixed), "moving") == "stor"
+    assert mixed.proxy.routes.get(_account(mixed), "object-store", "moving") == "stor"
 
 
 def _account(mixed: Mixed) -> tuple[str, str]:

@@ -168,7 +168,7 @@ class Servers:
                 {
                     "id": str(uuid.uuid4()),
                     "seq": self._seq,
-                    "name": req.name if len(hosts) == 1 else f"{req.name}-{index + 1}",
+                    "name": _name(req, len(hosts), index),
                     "project_id": who.project_id,
                     "user_id": who.user_id,
                     "reservation_id": reservation,
@@ -443,3 +443,13 @@ def _image_properties(image: dict[str, Any] | None) -> dict[str, Any]:
         "self", "file", "schema", "direct_url", "locations",
     }  # fmt: skip
     return {k: v for k, v in image.items() if k not in core}
+
+
+def _name(req: BootRequest, count: int, index: int) -> str:
+    """``NAME-1…N`` for a multi-create, as Nova names them. The proxy, splitting one request
+    over several landlords, sends each share the index it starts at (scheduler hint
+    ``ocx:first_index``), so the names stay unique across landlords."""
+    start = req.scheduler_hints.get("ocx:first_index")
+    if isinstance(start, int) and start >= 1:
+        return f"{req.name}-{index + start}"
+    return req.name if count == 1 else f"{req.name}-{index + 1}"

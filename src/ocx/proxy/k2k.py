@@ -7,18 +7,19 @@ customer's home token, with no credentials of the proxy's own (what keystoneauth
 2. ``POST`` it to the provider's ``sp_url``: an unscoped token there (``methods: mapped``);
 3. ``GET {sp}/v3/auth/projects``: the customer's projects there;
 4. rescope with the ``token`` method to one of them: a scoped token whose catalog names the
-   provider's object store, and which never outlives the home token.
+   provider's services, and which never outlives the home token.
 
 Every step's failure is classified: the provider refusing the customer (400, 401, 403, 404),
 a URL that cannot be used, or
-having no project or object store for them is :class:`~ocx.proxy.errors.Absent` (the
+having no project or no service for them is :class:`~ocx.proxy.errors.Absent` (the
 landlord is simply not part of this customer's account); anything else is
 :class:`~ocx.proxy.errors.Unreachable`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -26,7 +27,7 @@ import httpx
 
 from ocx.common import errors
 from ocx.proxy.errors import Absent, Unreachable
-from ocx.proxy.landlords import ServiceProvider, object_store_url
+from ocx.proxy.landlords import OBJECT_STORE, ServiceProvider, catalog_urls
 
 PAOS = "application/vnd.paos+xml"
 # A provider refusing the customer, or a request about it that can never work (400: a
@@ -36,12 +37,13 @@ REFUSED = (400, 401, 403, 404)
 
 @dataclass(frozen=True)
 class Remote:
-    """The customer's token at a landlord, and where its object store is."""
+    """The customer's token at a landlord, and where its services are (by catalog type)."""
 
     token: str
     storage_url: str
     expires_at: float
     project_id: str
+    endpoints: Mapping[str, str] = field(default_factory=dict)
 
 
 def identity_base(auth_url: str) -> str:
@@ -106,13 +108,14 @@ class Federation:
         resp = await self._send(sp, "POST", base + "/v3/auth/tokens", unscoped, json=body)
         token = resp.headers.get("x-subject-token")
         doc = _json_of(sp, resp).get("token") or {}
-        storage = object_store_url(doc.get("catalog"))
-        if storage is None:
-            raise Absent(sp.id, "no object store there")
+        urls = catalog_urls(doc.get("catalog"))
+        if not urls:
+            raise Absent(sp.id, "no service there")
         if not token or "expires_at" not in doc:
             raise Unreachable(sp.id, "rescoping gave no token")
         expires = datetime.fromisoformat(str(doc["expires_at"]).replace("Z", "+00:00"))
-        return Remote(token, storage, expires.timestamp(), pid)
+        storage = urls.get(OBJECT_STORE, "")
+        return Remote(token, storage, expires.timestamp(), pid, urls)
 
     async def _json(self, sp: ServiceProvider, method: str, url: str, token: str) -> Any:
         return _json_of(sp, await self._send(sp, method, url, token))

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 from urllib.parse import urlsplit
 
@@ -24,6 +24,7 @@ from ocx.parts import PROXY_REGION
 from ocx.proxy.cache import Flights, TtlCache
 
 Kind = Literal["home", "federated", "direct"]
+OBJECT_STORE = "object-store"
 log = logging.getLogger("ocx.proxy")
 
 
@@ -62,7 +63,8 @@ class Candidate:
 
     ``home``: the landlord that issued the customer's token (used as is); ``federated``: a
     K2K service provider (a token there is got through federation); ``direct``: a landlord
-    whose storage URL and token the source already holds.
+    whose storage URL and token the source already holds. ``endpoints`` are the landlord's
+    public URLs by catalog type, when known (home's come from the customer's token).
     """
 
     name: str
@@ -71,35 +73,49 @@ class Candidate:
     storage_url: str | None = None
     token: str | None = None
     sp: ServiceProvider | None = None
+    endpoints: Mapping[str, str] = field(default_factory=dict)
+
+    def urls(self) -> dict[str, str]:
+        """Every known endpoint; the storage URL is the object store's."""
+        found = dict(self.endpoints)
+        if self.storage_url:
+            found.setdefault(OBJECT_STORE, self.storage_url)
+        return found
 
 
 class LandlordSource(Protocol):
     async def candidates(self, caller: Caller) -> Sequence[Candidate]: ...
 
 
-def object_store_url(catalog: Any) -> str | None:
-    """The public object-store URL of a token's catalog, never a proxy's (region ocx)."""
+def catalog_urls(catalog: Any) -> dict[str, str]:
+    """The public URL of each service type in a token's catalog, never a proxy's (region ocx)."""
+    found: dict[str, str] = {}
     for service in catalog if isinstance(catalog, list) else []:
-        if not isinstance(service, dict) or service.get("type") != "object-store":
+        if not isinstance(service, dict) or not isinstance(service.get("type"), str):
             continue
         for endpoint in service.get("endpoints") or []:
             if not isinstance(endpoint, dict) or not isinstance(endpoint.get("url"), str):
                 continue
             if endpoint.get("interface") == "public" and endpoint.get("region") != PROXY_REGION:
-                return str(endpoint["url"])
-    return None
+                found.setdefault(str(service["type"]), str(endpoint["url"]))
+    return found
+
+
+def object_store_url(catalog: Any) -> str | None:
+    """The public object-store URL of a token's catalog, never a proxy's (region ocx)."""
+    return catalog_urls(catalog).get(OBJECT_STORE)
 
 
 def from_token_body(home: str, token: dict[str, Any]) -> list[Candidate]:
-    """Home first (if it has an object store), then the service providers in token order.
+    """Home first (if it runs any service), then the service providers in token order.
 
     A service provider entry that cannot work (no id, a URL that is not http(s)://host) is
     left out, with a warning: it can hold nothing, so it must not fail requests (#17 R3).
     """
     out: list[Candidate] = []
-    url = object_store_url(token.get("catalog"))
-    if url is not None:
-        out.append(Candidate(home, 0, "home", storage_url=url))
+    urls = catalog_urls(token.get("catalog"))
+    if urls:
+        out.append(Candidate(home, 0, "home", storage_url=urls.get(OBJECT_STORE), endpoints=urls))
     providers = token.get("service_providers")
     for rank, sp in enumerate(providers if isinstance(providers, list) else [], start=1):
         provider = usable_provider(sp)

@@ -74,7 +74,7 @@ async def locate(session: Session, raw: str, header: str | None = None) -> Locat
     bare, landlord = await explicit(session, raw, header)
     if landlord is not None:
         return Located(await session.backend(landlord, raw), bare)
-    hit = session.svc.routes.get(session.account_key, bare)
+    hit = session.svc.routes.get(session.account_key, session.service, bare)
     if hit is not None:
         return Located(await session.backend(hit, bare), bare, cached=True)
     return await discover(session, bare)
@@ -99,7 +99,7 @@ async def after_404(session: Session, located: Located, container_level: bool) -
             _, status = await _status(session, located.backend, located.bare)
         if 200 <= status < 300:
             return None
-    session.svc.routes.forget(session.account_key, located.bare)
+    session.svc.routes.forget(session.account_key, session.service, located.bare)
     try:
         fresh = await discover(session, located.bare)
     except errors.NotFound:
@@ -113,7 +113,7 @@ async def place(
     bare, landlord = await explicit(session, raw, header)
     if landlord is not None:
         return Located(await session.backend(landlord, raw), bare, reason="explicit")
-    hit = session.svc.routes.get(session.account_key, bare)
+    hit = session.svc.routes.get(session.account_key, session.service, bare)
     if hit is not None:
         return Located(await session.backend(hit, bare), bare, cached=True, reason="existing")
     survey = await session.fan_out(lambda b: _survey(session, b, bare), f"placing {bare!r}")
@@ -204,7 +204,7 @@ def _settle(
         )
     if not holders:
         return None
-    session.svc.routes.put(session.account_key, bare, holders[0].landlord)
+    session.svc.routes.put(session.account_key, session.service, bare, holders[0].landlord)
     return Located(holders[0], bare, reason=reason)
 
 

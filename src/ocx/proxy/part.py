@@ -8,6 +8,7 @@ from starlette.types import ASGIApp
 from ocx.common.app import create_app
 from ocx.common.errors import Family
 from ocx.landlord import Landlord
+from ocx.parts import PROXY_REGION
 from ocx.proxy.routes import routes
 from ocx.proxy.service import ProxyService
 from ocx.proxy.settings import ProxySettings
@@ -31,6 +32,9 @@ def settings_for(landlord: Landlord) -> ProxySettings:
         identity_url=landlord.identity_url,
         proxy_id=f"{landlord.name}-proxy",
         home_object_url=landlord.base_urls.get("object"),
+        home_endpoints={
+            entry.type: entry.url for entry in landlord.catalog() if entry.region != PROXY_REGION
+        },
     )
 
 

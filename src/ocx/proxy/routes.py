@@ -16,6 +16,7 @@ from starlette.routing import BaseRoute, Route
 from ocx.common.auth import token_of
 from ocx.proxy.api import account, anonymous, container, info, objects
 from ocx.proxy.api.context import Call, begin
+from ocx.proxy.openstack import routes as openstack
 
 ACCOUNT = ("/v1/{account}", "/v1/{account}/")
 CONTAINER = ("/v1/{account}/{container}", "/v1/{account}/{container}/")
@@ -53,4 +54,5 @@ def routes() -> list[BaseRoute]:
         *_on(CONTAINER, container.put, "PUT"),
         *_on(CONTAINER, container.post, "POST"),
         *_on(CONTAINER, container.delete, "DELETE"),
+        *openstack.routes(),
     ]

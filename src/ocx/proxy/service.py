@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import Any
 
 import httpx
 
@@ -57,6 +58,12 @@ class ProxyService:
         self.routes = RoutingCache(settings.route_ttl, settings.route_cache_size)
         self.prices: Prices = prices or NoPrices()
         self.verified: TtlCache[str, Caller] = TtlCache(settings.token_cache_size)
+        # The OpenStack layers' caches: where a listing goes on after a page's last id (for
+        # clients that page by id), the landlords' version documents, and the endpoints of
+        # each API seen lately (for version documents asked for without a token).
+        self.markers: TtlCache[tuple[object, ...], str] = TtlCache(settings.route_cache_size)
+        self.version_docs: TtlCache[str, tuple[int, dict[str, Any]]] = TtlCache(1000)
+        self.known_endpoints: dict[str, list[str]] = {}
 
     async def caller(self, token: str) -> Caller:
         """The verified caller of ``token`` (401 if it is not good here).

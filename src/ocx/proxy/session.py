@@ -1,5 +1,9 @@
-"""One request's view of a customer's combined account: their landlords, a backend at each
-(the right token and account URL), and calls to them, alone or all at once."""
+"""One request's view of a customer's combined account for one service: their landlords, a
+backend at each (the right token and URLs), and calls to them, alone or all at once.
+
+The service is a catalog type (``object-store``, ``compute``, ``block-storage``, ``image``):
+a landlord that does not run it is, for this session, a landlord where the customer has
+nothing (:class:`~ocx.proxy.errors.Absent`), never an outage."""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ from ocx.common import errors
 from ocx.proxy import upstream
 from ocx.proxy.errors import Absent, Unreachable, unavailable
 from ocx.proxy.fanout import Results, fan_out
-from ocx.proxy.landlords import Caller, Candidate
+from ocx.proxy.landlords import OBJECT_STORE, Caller, Candidate
 from ocx.proxy.tokens import Backend
 from ocx.proxy.wire import Body, Response, Url
 
@@ -21,10 +25,17 @@ T = TypeVar("T")
 
 
 class Session:
-    def __init__(self, svc: ProxyService, caller: Caller, hops: Sequence[str]):
+    def __init__(
+        self,
+        svc: ProxyService,
+        caller: Caller,
+        hops: Sequence[str],
+        service: str = OBJECT_STORE,
+    ):
         self.svc = svc
         self.caller = caller
         self.hops = hops
+        self.service = service
         self._candidates: Sequence[Candidate] | None = None
 
     @property
@@ -48,7 +59,7 @@ class Session:
     async def backend(self, landlord: str, container: str | None = None) -> Backend:
         """The landlord's backend, or the request's fault: 404 (nothing there), 503 (down)."""
         try:
-            return await self.svc.translator.backend(self.caller, await self.candidate(landlord))
+            return await self._backend(await self.candidate(landlord))
         except Absent as exc:
             message = f"This account has nothing at {landlord} ({exc.reason})."
             raise errors.NotFound(message) from exc
@@ -59,10 +70,16 @@ class Session:
         """``work`` at every landlord at once, each within the fan-out deadline."""
 
         async def at(candidate: Candidate) -> T:
-            return await work(await self.svc.translator.backend(self.caller, candidate))
+            return await work(await self._backend(candidate))
 
         timeout = self.svc.settings.fanout_timeout
         return await fan_out(await self.candidates(), at, timeout, what)
+
+    async def _backend(self, candidate: Candidate) -> Backend:
+        found = await self.svc.translator.backend(self.caller, candidate)
+        if found.url(self.service) is None:
+            raise Absent(candidate.name, f"no {self.service} service there")
+        return found
 
     async def call(
         self,

@@ -23,6 +23,9 @@ class ProxySettings(BaseModel):
     # The home landlord's object store, for requests without a token (temp URLs, public
     # containers): only the home account has the same path at the proxy and at the landlord.
     home_object_url: str | None = None
+    # The home landlord's own endpoints by catalog type (compute, block-storage, image), for
+    # version documents asked for without a token.
+    home_endpoints: dict[str, str] = Field(default_factory=dict)
     # The timeout policy (docs/proxy.md, "Timeouts"): a landlord has answer_timeout to begin
     # answering any request without an upload (a busy landlord is waited for, a silent one
     # not for long), and a fan-out (listing, account HEAD/POST, finding a container), which

@@ -12,18 +12,23 @@ from __future__ import annotations
 
 import asyncio
 import math
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from ocx.proxy.cache import Flights, TtlCache
 from ocx.proxy.errors import Absent, Unreachable
 from ocx.proxy.k2k import Federation
-from ocx.proxy.landlords import Caller, Candidate
+from ocx.proxy.landlords import OBJECT_STORE, Caller, Candidate
 from ocx.proxy.settings import ProxySettings
 
 
 @dataclass(frozen=True)
 class Backend:
-    """One landlord as the proxy reaches it for one customer: the account URL and the token."""
+    """One landlord as the proxy reaches it for one customer: its URLs and the token.
+
+    ``storage_url`` is the customer's object-store account there ("" if it has none);
+    ``endpoints`` every service of the landlord by catalog type.
+    """
 
     landlord: str
     rank: int
@@ -31,6 +36,13 @@ class Backend:
     token: str | None
     expires_at: float
     home: bool = False
+    endpoints: Mapping[str, str] = field(default_factory=dict)
+
+    def url(self, service: str) -> str | None:
+        """The landlord's endpoint for a catalog type, None when it does not run it."""
+        if service == OBJECT_STORE:
+            return self.storage_url or None
+        return self.endpoints.get(service)
 
 
 Key = tuple[str, str]  # (home token digest, landlord)
@@ -45,14 +57,15 @@ class Translator:
 
     async def backend(self, caller: Caller, candidate: Candidate) -> Backend:
         """The landlord's backend for this caller; raises Absent or Unreachable."""
+        url = candidate.storage_url or ""
         if candidate.kind == "home":
-            url = candidate.storage_url or ""
-            return Backend(
-                candidate.name, candidate.rank, url, caller.token, caller.principal.expires_at, True
-            )
+            expires = caller.principal.expires_at
+            urls = candidate.urls()
+            return Backend(candidate.name, candidate.rank, url, caller.token, expires, True, urls)
         if candidate.kind == "direct":
-            url = candidate.storage_url or ""
-            return Backend(candidate.name, candidate.rank, url, candidate.token, math.inf)
+            token = candidate.token
+            urls = candidate.urls()
+            return Backend(candidate.name, candidate.rank, url, token, math.inf, False, urls)
         key = (caller.digest, candidate.name)
         hit = self._cache.get(key)
         if isinstance(hit, Absent):
@@ -73,7 +86,14 @@ class Translator:
         except TimeoutError:
             raise Unreachable(candidate.name, f"federation timed out after {limit:g}s") from None
         expires = min(remote.expires_at, caller.principal.expires_at)
-        found = Backend(candidate.name, candidate.rank, remote.storage_url, remote.token, expires)
+        found = Backend(
+            candidate.name,
+            candidate.rank,
+            remote.storage_url,
+            remote.token,
+            expires,
+            endpoints=remote.endpoints,
+        )
         self._cache.put(key, found, expires - self.settings.token_margin)
         return found
 

@@ -14,6 +14,7 @@ from ocx.proxy import locate
 from ocx.proxy.api.context import Call
 from ocx.proxy.api.forward import forward, is_ok
 from ocx.proxy.api.relay import Upload, upload_of
+from ocx.proxy.landlords import OBJECT_STORE
 
 
 def _name(call: Call) -> str:
@@ -32,7 +33,7 @@ async def put(call: Call) -> Response:
     extra = {h.PLACEMENT: located.reason}
     answer = await forward(call, located, None, upload=_upload(call), extra=extra)
     if is_ok(answer) and located.reason != "explicit":
-        call.svc.routes.put(call.session.account_key, located.bare, located.landlord)
+        call.svc.routes.put(call.session.account_key, OBJECT_STORE, located.bare, located.landlord)
     return answer
 
 
@@ -52,5 +53,5 @@ async def delete(call: Call) -> Response:
     located = await locate.locate(call.session, _name(call), call.headers.get(h.LANDLORD))
     answer = await forward(call, located, None)
     if is_ok(answer) or answer.status_code == 404:
-        call.svc.routes.forget(call.session.account_key, located.bare)
+        call.svc.routes.forget(call.session.account_key, OBJECT_STORE, located.bare)
     return answer

@@ -1,0 +1,99 @@
+"""The proxy's Nova, Cinder and Glance handlers: a member at its landlord, zones, and what
+no landlord holds alone (sent to the first landlord running the API: limits, quotas, schemas).
+"""
+
+from __future__ import annotations
+
+from starlette.responses import Response
+
+from ocx.common import errors
+from ocx.proxy.api.relay import Relay, Upload, has_body
+from ocx.proxy.errors import Unreachable, unavailable
+from ocx.proxy.openstack import find
+from ocx.proxy.openstack.apis import Collection
+from ocx.proxy.openstack.call import (
+    OsCall,
+    composed,
+    remember_root,
+    reply,
+    root_of,
+    send_or_503,
+    sent_headers,
+)
+from ocx.proxy.tokens import Backend
+from ocx.proxy.wire import parse_url
+
+# Glance's image data is streamed both ways, never held whole.
+STREAMED = "/file"
+
+
+async def member(call: OsCall, collection: Collection, rid: str, rest: str) -> Response:
+    found = await find.find(call, collection, rid)
+    response = await _at(call, collection, found, rest)
+    if response.status_code == 404 and found.cached and not rest.endswith(STREAMED):
+        find.forget(call, collection, found.bare)
+        fresh = await find.look(call, collection, found.bare)
+        if fresh.landlord != found.landlord:
+            response = await _at(call, collection, fresh, rest)
+    if call.request.method == "DELETE" and not rest and response.status_code < 300:
+        find.forget(call, collection, found.bare)
+    return response
+
+
+async def _at(call: OsCall, collection: Collection, found: find.Found, rest: str) -> Response:
+    path = find.member_path(call, collection, found.bare) + rest
+    if rest.endswith(STREAMED):
+        return await _streamed(call, found.backend, path)
+    body = await call.request.body() if has_body(call.request.headers) else None
+    answer = await send_or_503(call, found.backend, call.request.method, path, body=body)
+    return reply(call, found.backend, answer)
+
+
+async def _streamed(call: OsCall, backend: Backend, path: str) -> Response:
+    """Image data, relayed as it arrives (an upload streamed up, a download down)."""
+    query = call.query
+    url = parse_url(root_of(call.api, backend) + path + (f"?{query}" if query else ""))
+    upload = None
+    if call.request.method == "PUT" and has_body(call.request.headers):
+        upload = Upload(call.request, call.svc.settings.read_timeout)
+    sent = sent_headers(call)
+    if upload is not None:
+        sent += [(n, v) for n, v in call.request.headers.items() if n.lower() == "content-length"]
+    body = None if upload is None else upload.chunks()
+    try:
+        answer = await call.session.open(backend, call.request.method, url, sent, body)
+    except Unreachable as exc:
+        raise unavailable(exc.landlord, exc.reason) from exc
+    return Relay(answer, backend.landlord, head=call.request.method == "HEAD")
+
+
+async def first_landlord(call: OsCall, path: str) -> Response:
+    """A request no landlord answers alone: sent to the first landlord running the API."""
+    for candidate in await call.session.candidates():
+        try:
+            backend = await call.session.backend(candidate.name)
+        except errors.NotFound:
+            continue
+        body = await call.request.body() if has_body(call.request.headers) else None
+        answer = await send_or_503(call, backend, call.request.method, path, body=body)
+        return reply(call, backend, answer)
+    raise errors.NotFound(f"None of your landlords runs a {call.api.name} service.")
+
+
+async def zones(call: OsCall) -> Response:
+    """Every landlord running the API is an availability zone (unavailable while it is down)."""
+
+    async def up(backend: Backend) -> str:
+        remember_root(call, backend)
+        return backend.landlord
+
+    results = await call.session.fan_out(up, "availability zones")
+    info = [
+        {"zoneName": c.name, "zoneState": {"available": True}, "hosts": None}
+        for c, _ in sorted(results.answers, key=lambda a: a[0].rank)
+    ]
+    info += [
+        {"zoneName": m.landlord, "zoneState": {"available": False}, "hosts": None}
+        for m in results.missing
+    ]
+    return composed({"availabilityZoneInfo": info}, extra=results.missing_header)
