@@ -449,7 +449,7 @@ def _name(req: BootRequest, count: int, index: int) -> str:
     """``NAME-1…N`` for a multi-create, as Nova names them. The proxy, splitting one request
     over several landlords, sends each share the index it starts at (scheduler hint
     ``ocx:first_index``), so the names stay unique across landlords."""
-    start = req.scheduler_hints.get("ocx:first_index")
-    if isinstance(start, int) and start >= 1:
-        return f"{req.name}-{index + start}"
+    start = str(req.scheduler_hints.get("ocx:first_index", ""))
+    if start.isdigit() and int(start) >= 1:
+        return f"{req.name}-{index + int(start)}"
     return req.name if count == 1 else f"{req.name}-{index + 1}"

@@ -8,7 +8,6 @@ from starlette.types import ASGIApp
 from ocx.common.app import create_app
 from ocx.common.errors import Family
 from ocx.landlord import Landlord
-from ocx.parts import PROXY_REGION
 from ocx.proxy.routes import routes
 from ocx.proxy.service import ProxyService
 from ocx.proxy.settings import ProxySettings
@@ -32,9 +31,8 @@ def settings_for(landlord: Landlord) -> ProxySettings:
         identity_url=landlord.identity_url,
         proxy_id=f"{landlord.name}-proxy",
         home_object_url=landlord.base_urls.get("object"),
-        home_endpoints={
-            entry.type: entry.url for entry in landlord.catalog() if entry.region != PROXY_REGION
-        },
+        # The landlord's own services: in the exchange's region (region None), not the proxy's.
+        home_endpoints={e.type: e.url for e in landlord.catalog() if e.region is None},
     )
 
 

@@ -206,7 +206,7 @@ async def _split_create(
         index += count
 
     async def one(room: Room, count: int, start: int) -> Any:
-        hints = {**(doc.get("os:scheduler_hints") or {}), "ocx:first_index": start}
+        hints = {**(doc.get("os:scheduler_hints") or {}), "ocx:first_index": str(start)}
         body = {
             **doc,
             "server": {**server, "min_count": count, "max_count": count,

@@ -19,7 +19,7 @@ from starlette.responses import Response
 
 from ocx.common import errors
 from ocx.proxy import headers as h
-from ocx.proxy.errors import Unreachable
+from ocx.proxy.errors import Unreachable, described
 from ocx.proxy.openstack import find
 from ocx.proxy.openstack.apis import Collection
 from ocx.proxy.openstack.call import (
@@ -160,9 +160,14 @@ async def listing(call: OsCall, collection: Collection, detail: bool) -> Respons
 
 async def _gather(call: OsCall, work: Any, collection: Collection) -> Any:
     try:
-        return await call.session.fan_out(work, f"listing {collection.name}")
+        results = await call.session.fan_out(work, f"listing {collection.name}")
     except LandlordRefused as refused:
         raise _passed_on(refused) from None
+    if results.missing and not results.answers:
+        raise errors.ServiceUnavailable(
+            f"No landlord could list {collection.name}: {described(results.missing)}."
+        )
+    return results
 
 
 def _passed_on(refused: LandlordRefused) -> errors.OCXError:
