@@ -61,6 +61,10 @@ class Landlord:
     # The exchange this landlord sells on, when it runs in this topology (its URL is known
     # once its socket is bound).
     market_url: str | None = None
+    # Every landlord of the topology (this one too): its parts' base URLs. A part that calls
+    # another landlord on a customer's word (compute attaching a volume of another landlord)
+    # calls only these, never a URL the customer made up.
+    peers: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -101,6 +105,11 @@ class Landlord:
 
     def verifier(self) -> VerifierSettings:
         return VerifierSettings(identity_url=self.identity_url, audience=self.name)
+
+    def peer_url(self, landlord: str, part: str) -> str | None:
+        """Where ``landlord`` of this topology serves ``part`` (its catalog URL), if it does."""
+        base = self.peers.get(landlord, {}).get(part)
+        return None if base is None else base + parts.spec(part).catalog_path
 
     def catalog_url(self, part: str) -> str:
         return self.base_urls[part] + parts.spec(part).catalog_path

@@ -43,6 +43,8 @@ class Spec(BaseModel):
     demo_passwords: dict[str, str] = {}
     base_urls: dict[str, str]
     market_url: str | None = None
+    # every landlord of the topology -> its parts' base URLs (see Landlord.peers)
+    peers: dict[str, dict[str, str]] = {}
     # part -> inherited file descriptor of its listening socket
     sockets: dict[str, int]
     log_file: Path | None = None
@@ -64,6 +66,7 @@ class Spec(BaseModel):
             demo_passwords=dict(self.demo_passwords),
             base_urls=dict(self.base_urls),
             market_url=self.market_url,
+            peers={name: dict(urls) for name, urls in self.peers.items()},
         )
 
 

@@ -164,14 +164,21 @@ def bind_all(
         market = landlord.config.market
         if market is not None and market.url is None:  # the exchange is in this topology
             landlord.market_url = landlords[market.exchange].base_urls["exchange"]
+        landlord.peers = {name: other.base_urls for name, other in landlords.items()}
     return sockets
 
 
 def topology_urls(topology: Topology, landlord: Landlord) -> None:
-    """Each part's URL from the topology's host and ports (when parts run apart)."""
+    """Each part's URL, and every landlord's, from the topology's host and ports (when parts
+    run apart)."""
     host = topology.exchange.host
     for part in landlord.config.parts:
         landlord.base_urls[part] = f"http://{host}:{topology.port(landlord.index, part)}"
+    landlord.peers = {
+        other.name: {p: f"http://{host}:{topology.port(i, p)}" for p in other.parts}
+        for i, other in enumerate(topology.landlords)
+    }
+    landlord.peers[landlord.name] = landlord.base_urls
 
 
 async def wait_ready(urls: list[str], timeout: float = 60.0) -> None:

@@ -218,3 +218,23 @@ def delegation_claims(token: str) -> dict[str, Any]:
     from ocx.common import jws
 
     return dict(json.loads(jws.b64url_decode(token.split(".")[1])))
+
+
+def test_compute_attaches_only_from_landlords_it_knows(world: World) -> None:
+    """The compute calls only the block storage the topology names: never a customer's URL."""
+    nova, server_id = _server(world)
+    jwk = presenter_jwk(world.fpga.urls["compute"])
+    grant = delegate(world.stor_identity, world.stor_token, world.volume_id, jwk)
+    third = world.exchange.landlords["third"].base_urls["volume"] + "/v3"
+    unknown = "runs no block storage this compute knows of."
+    for landlord, url, message in [
+        ("stor", third, f"is not the block storage of stor: that is {world.stor_cinder}."),
+        ("stor", "http://127.0.0.1:1/v3", "ocx:volume_url is not the block storage of stor"),
+        ("nowhere", world.stor_cinder, f"Landlord 'nowhere' {unknown}"),
+        ("fpga", world.stor_cinder, f"Landlord 'fpga' {unknown}"),
+    ]:  # fmt: skip
+        body = {"volumeAttachment": {"volumeId": world.volume_id, "ocx:landlord": landlord,
+                "ocx:volume_url": url, "ocx:delegation": grant["token"]}}  # fmt: skip
+        resp = nova.call("POST", f"/servers/{server_id}/os-volume_attachments", body)
+        assert message in fault(resp, "badRequest", 400)
+    assert world.stor.block_storage.get_volume(world.volume_id).status == "available"

@@ -33,6 +33,11 @@ class ComputePart:
             if "volume" in landlord.base_urls
             else None,
             host_ip=landlord.topology.exchange.host,
+            volume_landlords={
+                name: url
+                for name in landlord.peers
+                if name != landlord.name and (url := landlord.peer_url(name, "volume"))
+            },
             hosts=options.hosts,
             flavors=options.flavors,
             quotas={**DEFAULT_QUOTAS, **options.quotas},

@@ -107,7 +107,11 @@ class ComputeService:
         return Target(self.settings.landlord, self.settings.volume_url, token)
 
     def other_volumes(self, args: dict[str, Any]) -> Target | None:
-        """Another landlord's volume, named by the OCX extension keys of an attach request."""
+        """Another landlord's volume, named by the OCX extension keys of an attach request.
+
+        Only a landlord of the topology, at the block storage URL the topology gives it: a
+        customer cannot make this compute call (and present its proofs to) a URL of its own.
+        """
         token = args.get("ocx:delegation")
         if token is None:
             return None
@@ -116,9 +120,16 @@ class ComputeService:
             raise errors.BadRequest(
                 "ocx:delegation needs ocx:landlord and ocx:volume_url (strings) beside it."
             )
-        if not url.startswith(("http://", "https://")) or len(url) > 1024:
-            raise errors.BadRequest("ocx:volume_url must be the volume landlord's Cinder URL.")
-        return Target(landlord, url, token, self.attacher.presenter)
+        known = self.settings.volume_landlords.get(landlord)
+        if known is None:
+            raise errors.BadRequest(
+                f"Landlord {landlord[:64]!r} runs no block storage this compute knows of."
+            )
+        if url.rstrip("/") != known.rstrip("/"):
+            raise errors.BadRequest(
+                f"ocx:volume_url is not the block storage of {landlord}: that is {known}."
+            )
+        return Target(landlord, known, token, self.attacher.presenter)
 
     async def delete_server(self, who: Principal, server_id: str, token: str) -> None:
         """Delete a server: its volumes detached, its row and room, then guest and console."""

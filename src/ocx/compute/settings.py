@@ -97,6 +97,9 @@ class ComputeSettings(ServiceSettings):
     image_url: str | None = None
     # This landlord's own block storage (Cinder v3 URL), if it runs one.
     volume_url: str | None = None
+    # The block storage of the other landlords of the topology, by name: the only places this
+    # compute attaches a volume from with a delegation (never a URL a customer made up).
+    volume_landlords: dict[str, str] = Field(default_factory=dict)
     # The address volume exports see this compute's guests connect from.
     host_ip: str = "127.0.0.1"
     hosts: tuple[HostConfig, ...] = DEFAULT_HOSTS
