@@ -8,6 +8,9 @@
 It asks the compute for its presenter key, asks the volume's landlord for a delegation bound to
 that key (for that volume alone, for ``ttl`` seconds), and hands the delegation to the compute
 with the volume reference. The compute never sees a token that works anywhere else.
+
+Booting from another landlord's image is the same: :func:`delegate_image` at the image's
+landlord, then :func:`remote_image`'s keys beside ``imageRef`` in the boot.
 """
 
 from __future__ import annotations
@@ -36,8 +39,32 @@ def delegate(
     client: httpx.Client | None = None,
 ) -> dict[str, Any]:
     """A delegation from the volume's landlord: ``{"id", "token", "expires_at", …}``."""
+    return _delegation(identity_url, token, {"volume_id": volume_id}, jwk, ttl, client)
+
+
+def delegate_image(
+    identity_url: str,
+    token: str,
+    image_id: str,
+    jwk: dict[str, Any],
+    ttl: int = 300,
+    client: httpx.Client | None = None,
+) -> dict[str, Any]:
+    """A delegation from the image's landlord for the compute whose key is ``jwk`` to read
+    that one image; its ``token`` goes in a boot as ``ocx:image_delegation``."""
+    return _delegation(identity_url, token, {"image_id": image_id}, jwk, ttl, client)
+
+
+def _delegation(
+    identity_url: str,
+    token: str,
+    what: dict[str, str],
+    jwk: dict[str, Any],
+    ttl: int,
+    client: httpx.Client | None,
+) -> dict[str, Any]:
     http = client or httpx.Client(timeout=30)
-    body = {"delegation": {"volume_id": volume_id, "presenter_jwk": jwk, "ttl": ttl}}
+    body = {"delegation": {**what, "presenter_jwk": jwk, "ttl": ttl}}
     resp = http.post(
         identity_url.rstrip("/") + "/v3/OS-OCX/delegations",
         json=body,
@@ -46,6 +73,11 @@ def delegate(
     resp.raise_for_status()
     found: dict[str, Any] = resp.json()["delegation"]
     return found
+
+
+def remote_image(landlord: str, delegation_token: str) -> dict[str, str]:
+    """The keys that make a ``POST /servers`` body boot from ``imageRef`` at ``landlord``."""
+    return {"ocx:image_landlord": landlord, "ocx:image_delegation": delegation_token}
 
 
 def attach_remote(

@@ -10,6 +10,10 @@ attach and detach one volume at B, and nothing else. The token:
             ocx_constraints {"volume_id": V, "operations": ["attach", "detach"]}
             cnf {"jkt": <RFC 7638 thumbprint of A's compute's public key>}
 
+An image delegation is the same with ``aud`` ``"<B>:image"`` and ``ocx_constraints``
+``{"image_id": I, "operations": ["download"]}``: it lets A's compute read one image's record
+and bytes at B's image service, to boot a server from it (docs/compute.md).
+
 Its ``typ`` keeps it from ever being taken for an ordinary token (every other service verifies
 ``ocx-token+jwt`` only) and its audience names one service of one landlord, so it is refused
 anywhere else. It is worthless without a **proof** made for each request by the holder of the
@@ -47,10 +51,21 @@ PROOF_HEADER = "OCX-Proof"
 MAX_TTL = 900
 PROOF_WINDOW = 60.0
 OPERATIONS = ("attach", "detach")
+IMAGE_OPERATIONS = ("download",)
 
 
 def audience(landlord: str, service: str = "volume") -> str:
     return f"{landlord}:{service}"
+
+
+def is_delegation(token: str | None) -> bool:
+    """Whether ``token`` says it is a delegation (its signature is checked later)."""
+    if not token or token.count(".") != 2:
+        return False
+    try:
+        return jws.split(token).header.get("typ") == TYP_DELEGATION
+    except jws.JWSError:
+        return False
 
 
 def public_jwk(key: Ed25519PublicKey) -> dict[str, str]:
@@ -69,18 +84,32 @@ def thumbprint(jwk: dict[str, Any]) -> str:
 
 
 def constrain(
-    claims: dict[str, Any], *, landlord: str, volume_id: str, jkt: str, ttl: int
+    claims: dict[str, Any],
+    *,
+    landlord: str,
+    jkt: str,
+    ttl: int,
+    volume_id: str | None = None,
+    image_id: str | None = None,
 ) -> dict[str, Any]:
-    """An ordinary token's claims turned into a delegation's (new jti, audience, limits)."""
+    """An ordinary token's claims turned into a delegation's (new jti, audience, limits), for
+    one volume (attach and detach) or one image (download), never both."""
+    if (volume_id is None) == (image_id is None):
+        raise errors.BadRequest("A delegation is for one volume_id or one image_id.")
+    limits: dict[str, Any]
+    if volume_id is not None:
+        service, limits = "volume", {"volume_id": volume_id, "operations": list(OPERATIONS)}
+    else:
+        service, limits = "image", {"image_id": image_id, "operations": list(IMAGE_OPERATIONS)}
     now = time.time()
     ttl = max(1, min(ttl, MAX_TTL))
     out = {k: v for k, v in claims.items() if k not in ("app_cred", "methods")}
     out.update(
-        aud=audience(landlord),
+        aud=audience(landlord, service),
         iat=round(now, 6),
         exp=int(min(now + ttl, float(claims["exp"]))),
         jti=secrets.token_urlsafe(16),
-        ocx_constraints={"volume_id": volume_id, "operations": list(OPERATIONS)},
+        ocx_constraints=limits,
         cnf={"jkt": jkt},
         methods=["delegation"],
     )
@@ -109,9 +138,10 @@ def _htu(url: str) -> str:
 
 @dataclass(frozen=True)
 class Constraints:
-    volume_id: str
+    volume_id: str  # "" in an image delegation
     operations: tuple[str, ...]
     jkt: str
+    image_id: str = ""  # "" in a volume delegation
 
 
 def constraints_of(claims: dict[str, Any]) -> Constraints:
@@ -119,7 +149,12 @@ def constraints_of(claims: dict[str, Any]) -> Constraints:
     cnf = claims.get("cnf")
     if not isinstance(found, dict) or not isinstance(cnf, dict) or "jkt" not in cnf:
         raise errors.Unauthorized("The delegation token carries no constraints.")
-    return Constraints(str(found["volume_id"]), tuple(found.get("operations", ())), str(cnf["jkt"]))
+    return Constraints(
+        str(found.get("volume_id") or ""),
+        tuple(found.get("operations", ())),
+        str(cnf["jkt"]),
+        str(found.get("image_id") or ""),
+    )
 
 
 class ProofChecker:

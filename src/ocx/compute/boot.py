@@ -16,7 +16,7 @@ KNOWN = {
     "block_device_mapping_v2", "block_device_mapping", "security_groups", "config_drive",
     "adminPass", "accessIPv4", "accessIPv6", "OS-DCF:diskConfig", "hostname",
     "return_reservation_id", "personality", "trusted_image_certificates", "host",
-    "hypervisor_hostname",
+    "hypervisor_hostname", "ocx:image_landlord", "ocx:image_delegation",
 }  # fmt: skip
 MAX_TAGS = 50
 
@@ -38,6 +38,9 @@ class BootRequest:
     return_reservation_id: bool = False
     volumes: list[dict[str, Any]] = field(default_factory=list)
     scheduler_hints: dict[str, Any] = field(default_factory=dict)
+    # An image of another landlord, read with the customer's delegation (remote_images.py).
+    image_landlord: str | None = None
+    image_delegation: str | None = None
 
 
 def parse(doc: Any, v: Version, max_count: int, user_data_max: int) -> BootRequest:
@@ -67,7 +70,17 @@ def parse(doc: Any, v: Version, max_count: int, user_data_max: int) -> BootReque
         return_reservation_id=bool(body.get("return_reservation_id", False)),
         volumes=_volumes(body.get("block_device_mapping_v2") or []),
         scheduler_hints=hints if isinstance(hints, dict) else {},
+        image_landlord=_optional_str(body.get("ocx:image_landlord"), "ocx:image_landlord"),
+        image_delegation=_optional_str(
+            body.get("ocx:image_delegation"), "ocx:image_delegation", 8192
+        ),
     )
+    if (req.image_landlord is None) != (req.image_delegation is None) or (
+        req.image_landlord is not None and not req.image_ref
+    ):
+        raise errors.BadRequest(
+            "ocx:image_landlord and ocx:image_delegation come together, with an imageRef."
+        )
     if req.min_count > req.max_count:
         raise errors.BadRequest("min_count must be <= max_count")
     if req.volumes and req.max_count > 1:
@@ -177,10 +190,10 @@ def _description(value: Any, v: Version) -> str | None:
     return value
 
 
-def _optional_str(value: Any, field_name: str) -> str | None:
+def _optional_str(value: Any, field_name: str, longest: int = 255) -> str | None:
     if value is None:
         return None
-    if not isinstance(value, str) or len(value) > 255:
+    if not isinstance(value, str) or len(value) > longest:
         raise errors.BadRequest(f"Invalid input for field/attribute {field_name}.")
     return value
 

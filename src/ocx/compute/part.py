@@ -38,6 +38,11 @@ class ComputePart:
                 for name in landlord.peers
                 if name != landlord.name and (url := landlord.peer_url(name, "volume"))
             },
+            image_landlords={
+                name: url
+                for name in landlord.peers
+                if name != landlord.name and (url := landlord.peer_url(name, "image"))
+            },
             hosts=options.hosts,
             flavors=options.flavors,
             quotas={**DEFAULT_QUOTAS, **options.quotas},

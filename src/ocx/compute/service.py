@@ -20,6 +20,7 @@ from ocx.compute.guests import Guests
 from ocx.compute.hypervisor import Hypervisor
 from ocx.compute.keypairs import Keypairs
 from ocx.compute.quotas import Quotas
+from ocx.compute.remote_images import RemoteImages
 from ocx.compute.scheduler import Placement
 from ocx.compute.servers import Servers
 from ocx.compute.settings import ComputeSettings
@@ -71,6 +72,11 @@ class ComputeService:
             settings.host_ip,
             presenter.load_or_create(settings.data_dir / "compute" / "presenter.pem"),
         )
+        self.remote_images = RemoteImages(
+            settings.data_dir / "compute" / "images",
+            settings.image_landlords,
+            self.attacher.presenter,
+        )
         verifier = settings.verifier
         self.verifier = TokenVerifier(
             identity_url=verifier.identity_url,
@@ -94,6 +100,7 @@ class ComputeService:
         await self.guests.stop()
         await self.attacher.aclose()
         await self.images.aclose()
+        await self.remote_images.aclose()
         await self.verifier.aclose()
         await self.db.dispose()
 

@@ -100,6 +100,9 @@ class ComputeSettings(ServiceSettings):
     # The block storage of the other landlords of the topology, by name: the only places this
     # compute attaches a volume from with a delegation (never a URL a customer made up).
     volume_landlords: dict[str, str] = Field(default_factory=dict)
+    # The image services of the other landlords, by name: where a boot from another
+    # landlord's image reads it with the customer's delegation (ocx.compute.remote_images).
+    image_landlords: dict[str, str] = Field(default_factory=dict)
     # The address volume exports see this compute's guests connect from.
     host_ip: str = "127.0.0.1"
     hosts: tuple[HostConfig, ...] = DEFAULT_HOSTS

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterable
 
 import anyio.to_thread
 
-from ocx.common import errors
+from ocx.common import delegation, errors
 from ocx.common.auth import Principal, TokenVerifier
 from ocx.common.db import Database, schema_name
 from ocx.image.files import Files, TooLarge, Written
@@ -35,6 +35,8 @@ class ImageService:
             audience=verifier.audience,
             revocation_interval=verifier.revocation_interval,
         )
+        # The proofs that came with image delegations, each accepted once (ocx.image.delegated).
+        self.proofs = delegation.ProofChecker()
 
     async def start(self) -> None:
         await self.db.migrate(MIGRATIONS, "alembic_version_image")

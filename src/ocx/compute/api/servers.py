@@ -17,7 +17,9 @@ async def create(request: Request, svc: Service, who: Caller, v: Ver, url: Base)
     settings = svc.settings
     req = boot.parse(await body(request), v, settings.max_count, settings.user_data_max)
     image = None
-    if req.image_ref:
+    if req.image_landlord is not None and req.image_delegation is not None:
+        image = await svc.remote_images.get(req.image_landlord, req.image_ref, req.image_delegation)
+    elif req.image_ref:
         image = await svc.images.get(request.headers.get("x-auth-token", ""), req.image_ref)
     made = await svc.servers.create(who, req, image)
     if req.return_reservation_id:

@@ -1,5 +1,6 @@
-"""Constrained delegations (``/v3/OS-OCX/delegations``): a customer's token for one volume,
-usable only by the compute that holds the key it names. Format and checks:
+"""Constrained delegations (``/v3/OS-OCX/delegations``): a customer's token for one volume
+(attach, detach) or one image (download), usable only by the compute that holds the key it
+names. Format and checks:
 :mod:`ocx.common.delegation`."""
 
 from __future__ import annotations
@@ -24,20 +25,24 @@ async def issue(
     try:
         doc = await request.json()
         spec = doc["delegation"]
-        volume_id, jwk = spec["volume_id"], spec["presenter_jwk"]
+        jwk = spec["presenter_jwk"]
         ttl = int(spec.get("ttl", 300))
     except (ValueError, KeyError, TypeError) as exc:
         raise errors.BadRequest(
-            'Expected {"delegation": {"volume_id": ..., "presenter_jwk": {...}, "ttl": s}}.'
+            'Expected {"delegation": {"volume_id" or "image_id": ..., "presenter_jwk": {...},'
+            ' "ttl": s}}.'
         ) from exc
-    if not isinstance(volume_id, str) or not 0 < len(volume_id) <= 64:
-        raise errors.BadRequest("volume_id must be a volume's id.")
+    volume_id, image_id = spec.get("volume_id"), spec.get("image_id")
+    for name, value in (("volume_id", volume_id), ("image_id", image_id)):
+        if value is not None and (not isinstance(value, str) or not 0 < len(value) <= 64):
+            raise errors.BadRequest(f"{name} must be a {name[:-3]}'s id.")
     if ttl < 1:
         raise errors.BadRequest("ttl must be at least one second.")
     claims = delegation.constrain(
         who.claims,
         landlord=svc.settings.landlord,
         volume_id=volume_id,
+        image_id=image_id,
         jkt=delegation.thumbprint(jwk),
         ttl=ttl,
     )
@@ -48,8 +53,7 @@ async def issue(
             "id": claims["jti"],
             "token": token,
             "audience": claims["aud"],
-            "volume_id": volume_id,
-            "operations": list(delegation.OPERATIONS),
+            **claims["ocx_constraints"],
             "expires_at": tokens.isotime(claims["exp"]),
         }
     }

@@ -7,8 +7,9 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
-from ocx.common import errors
-from ocx.common.auth import Principal, authenticate
+from ocx.common import delegation, errors
+from ocx.common.auth import Principal, authenticate, token_of
+from ocx.image import delegated
 from ocx.image.service import ImageService
 
 MAX_JSON = 1024 * 1024
@@ -20,6 +21,10 @@ def service(request: Request) -> ImageService:
 
 
 async def caller(request: Request, svc: Annotated[ImageService, Depends(service)]) -> Principal:
+    if delegation.is_delegation(token_of(request)):
+        found = await delegated.admit(request, svc.verifier, svc.settings.landlord, svc.proofs)
+        request.state.principal = found
+        return found
     return await authenticate(request, svc)
 
 
