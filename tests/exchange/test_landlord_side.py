@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
+import httpx
 import openstack
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -210,6 +211,49 @@ def test_grants_forged_foreign_or_malformed_are_refused(world: World) -> None:
     assert str(err.value) == "the grant's claims are malformed: 'id'"
     good = world.call(gate.verify(signer.sign(claims)))
     assert good["id"] == "sub-x"
+
+
+def test_the_gate_checks_with_a_token_what_the_landlord_advertises(world: World) -> None:
+    stor = world.agent("stor")
+    lord = world.exchange.landlords["stor"]
+    admin = world.admin_token("stor")
+    http = httpx.Client(timeout=30.0, headers={"X-Auth-Token": admin})
+    me = http.get(lord.auth_url + "/auth/tokens", headers={"X-Subject-Token": admin})
+    user_id = me.json()["token"]["user"]["id"]
+    made = http.post(
+        f"{lord.auth_url}/users/{user_id}/application_credentials",
+        json={"application_credential": {"name": "market-probe", "roles": [{"name": "reader"}]}},
+    )
+    assert made.status_code == 201, made.text
+    credential = made.json()["application_credential"]
+    shown = stor.set_probe_credential(credential["id"], credential["secret"])
+    assert shown["probe_credential"] == {"id": credential["id"]}  # the secret is never shown
+    volume_url = lord.base_urls["volume"] + "/v3"
+    doc = {
+        "service_type": "volume",
+        "endpoint": volume_url,
+        "prices": [{"metric": "volume.gib_hours:ssd", "unit": "GiB-hour", "price": "0.1"}],
+    }
+    ssd = stor.publish(1, name="ssd", capabilities=["ssd"], **doc)
+    assert (ssd["status"], ssd["capabilities_checked"]) == ("listed", ["ssd"])
+    assert "with its volume types" in ssd["status_reason"]
+    nvme = stor.publish(1, name="nvme", capabilities=["ssd", "nvme"], **doc)
+    assert nvme["status"] == "delisted"
+    assert nvme["status_reason"] == ("claimed capabilities not offered: nvme (no such volume type)")
+    elsewhere = {**doc, "endpoint": "http://127.0.0.1:9/v3"}
+    stray = stor.publish(1, name="stray", **elsewhere)
+    assert stray["status"] == "delisted"
+    # (the endpoint does not answer: the first check says so before any token is used)
+    assert "did not answer" in stray["status_reason"]
+    other = {**doc, "endpoint": lord.base_urls["identity"] + "/v3"}
+    unlisted = stor.publish(1, name="unlisted", **other)
+    assert unlisted["status_reason"] == (
+        f"the landlord's catalog lists no volume at {lord.base_urls['identity']}/v3"
+    )
+    wrong = stor.set_probe_credential(credential["id"], "not-the-secret")
+    assert wrong["probe_credential"] == {"id": credential["id"]}
+    again = stor.publish(2, name="ssd", capabilities=["ssd"], **doc)
+    assert again["status_reason"] == "the probe credential is refused by the landlord (401)"
 
 
 def test_compute_lease_raises_quota_then_stops_at_expiry(world: World, tmp_path: Path) -> None:

@@ -161,6 +161,15 @@ class LandlordAgent:
             raise jws.JWSError(f"the grant is for {claims.get('aud')!r}, not {self.landlord!r}")
         return claims
 
+    def set_probe_credential(self, credential_id: str, secret: str) -> dict[str, Any]:
+        """Give the exchange an application credential for the checks that need a token."""
+        response = self.http.put(
+            f"{self.exchange.url}/v1/landlords/{self.landlord}/probe-credential",
+            json={"id": credential_id, "secret": secret},
+            headers=self._request_header(),
+        )
+        return dict(_answer(response)["landlord"])
+
     def settlement(self, period: str) -> dict[str, Any]:
         response = self.http.get(
             f"{self.exchange.url}/v1/landlords/{self.landlord}/settlements/{period}",

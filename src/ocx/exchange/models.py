@@ -47,6 +47,9 @@ class Landlord(Base):
     description: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     statement: Mapped[str] = mapped_column(Text)
     enrolled_at: Mapped[float] = mapped_column(Float)
+    # An application credential at the landlord's identity (id, secret), given by the
+    # landlord for the conformance gate's checks that need a token; never shown.
+    probe_credential: Mapped[dict[str, str] | None] = mapped_column(JSON, nullable=True)
 
 
 class Offering(Base):

@@ -91,4 +91,7 @@ def view(row: Landlord) -> dict[str, Any]:
         "description": row.description,
         "enrolled_at": row.enrolled_at,
         "statement": row.statement,
+        "probe_credential": None
+        if row.probe_credential is None
+        else {"id": row.probe_credential["id"]},
     }

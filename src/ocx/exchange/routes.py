@@ -22,6 +22,12 @@ TABLE: list[tuple[str, str, Callable[..., Any], str]] = [
     ("/v1/landlords", "GET", catalogue.list_landlords, "parties"),
     ("/v1/landlords/{name}", "GET", catalogue.get_landlord, "parties"),
     ("/v1/landlords/{landlord}/feed", "GET", contracts.feed, "subscriptions"),
+    (
+        "/v1/landlords/{landlord}/probe-credential",
+        "PUT",
+        catalogue.set_probe_credential,
+        "parties",
+    ),
     ("/v1/landlords/{landlord}/settlements/{period}", "GET", billing.settlement, "billing"),
     ("/v1/offerings", "POST", catalogue.publish, "offerings"),
     ("/v1/offerings", "GET", catalogue.list_offerings, "offerings"),

@@ -152,7 +152,9 @@ class ExchangeService:
         async with self.db.session() as session:
             row = await offerings.get(session, offering_id)
             landlord = await parties.get(session, row.landlord)
-        verdict = await conformance.check(self.http, landlord.identity_url, row)
+        verdict = await conformance.check(
+            self.http, landlord.identity_url, row, landlord.probe_credential
+        )
         async with self.db.session() as session:
             row = await offerings.get(session, offering_id)
             conformance.apply(row, verdict, time.time())

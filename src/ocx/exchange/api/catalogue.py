@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import Query, Request
+from fastapi import Header, Query, Request
 
 from ocx.common import errors
 from ocx.exchange import broker, catalogue, money, offerings, parties, signing
 from ocx.exchange.api.deps import Operator, Service
-from ocx.exchange.api.schemas import NeedIn, Statement
+from ocx.exchange.api.schemas import NeedIn, ProbeCredentialIn, Statement
 
 
 async def discovery(request: Request, svc: Service) -> dict[str, Any]:
@@ -47,6 +47,19 @@ async def list_landlords(svc: Service) -> dict[str, Any]:
 async def get_landlord(name: str, svc: Service) -> dict[str, Any]:
     async with svc.db.session() as session:
         return {"landlord": parties.view(await parties.get(session, name))}
+
+
+async def set_probe_credential(
+    landlord: str,
+    body: ProbeCredentialIn,
+    svc: Service,
+    authorization: Annotated[str | None, Header(max_length=20000)] = None,
+) -> dict[str, Any]:
+    await svc.landlord_request(authorization, landlord)
+    async with svc.db.session() as session:
+        row = await parties.get(session, landlord)
+        row.probe_credential = {"id": body.id, "secret": body.secret}
+        return {"landlord": parties.view(row)}
 
 
 async def publish(body: Statement, svc: Service) -> dict[str, Any]:

@@ -16,6 +16,14 @@ class Statement(BaseModel):
     statement: str = Field(min_length=1, max_length=MAX_STATEMENT_BYTES)
 
 
+class ProbeCredentialIn(BaseModel):
+    """An application credential at the landlord's identity, for the conformance gate."""
+
+    model_config = ConfigDict(extra="forbid")
+    id: str = Field(min_length=1, max_length=64, pattern=r"^[0-9a-zA-Z_-]+$")
+    secret: str = Field(min_length=1, max_length=256)
+
+
 class SubscribeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     offering_id: str = Field(min_length=1, max_length=64)
