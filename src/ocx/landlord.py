@@ -58,9 +58,6 @@ class Landlord:
     demo_passwords: dict[str, str] = field(default_factory=dict)
     # Each part's base URL (scheme, host, port; no trailing slash).
     base_urls: dict[str, str] = field(default_factory=dict)
-    # The exchange this landlord sells on, when it runs in this topology (its URL is known
-    # once its socket is bound).
-    market_url: str | None = None
     # Every landlord of the topology (this one too): its parts' base URLs. A part that calls
     # another landlord on a customer's word (compute attaching a volume of another landlord)
     # calls only these, never a URL the customer made up.
@@ -93,9 +90,8 @@ class Landlord:
         return MarketLink(
             landlord=self.name,
             exchange=market.exchange,
-            exchange_url=(
-                market.url or self.market_url or self.topology.exchange_url(market.exchange)
-            ).rstrip("/"),
+            # The topology checked that market.exchange runs the exchange part.
+            exchange_url=(market.url or self.peers[market.exchange]["exchange"]).rstrip("/"),
             identity_url=self.identity_url,
             admin_password=self.admin_password,
             subscribers_only=market.subscribers_only,

@@ -42,7 +42,6 @@ class Spec(BaseModel):
     admin_password: str
     demo_passwords: dict[str, str] = {}
     base_urls: dict[str, str]
-    market_url: str | None = None
     # every landlord of the topology -> its parts' base URLs (see Landlord.peers)
     peers: dict[str, dict[str, str]] = {}
     # part -> inherited file descriptor of its listening socket
@@ -65,7 +64,6 @@ class Spec(BaseModel):
             admin_password=self.admin_password,
             demo_passwords=dict(self.demo_passwords),
             base_urls=dict(self.base_urls),
-            market_url=self.market_url,
             peers={name: dict(urls) for name, urls in self.peers.items()},
         )
 

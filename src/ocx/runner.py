@@ -161,9 +161,6 @@ def bind_all(
             sock.close()
         raise
     for landlord in landlords.values():
-        market = landlord.config.market
-        if market is not None and market.url is None:  # the exchange is in this topology
-            landlord.market_url = landlords[market.exchange].base_urls["exchange"]
         landlord.peers = {name: other.base_urls for name, other in landlords.items()}
     return sockets
 

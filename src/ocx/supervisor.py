@@ -138,7 +138,6 @@ class Supervisor:
             admin_password=landlord.admin_password,
             demo_passwords=landlord.demo_passwords,
             base_urls=landlord.base_urls,
-            market_url=landlord.market_url,
             peers=landlord.peers,
             sockets={part: sock.fileno() for part, sock in child.sockets.items()},
             log_file=self.log_dir / f"{log_name}.jsonl",

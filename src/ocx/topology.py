@@ -155,11 +155,6 @@ class Topology(BaseModel):
                 "the exchange part (name one, or give market.url)"
             )
 
-    def exchange_url(self, name: str) -> str:
-        """The exchange part's URL of landlord ``name`` (fixed ports only)."""
-        index = next(i for i, lord in enumerate(self.landlords) if lord.name == name)
-        return f"http://{self.exchange.host}:{self.port(index, 'exchange')}"
-
     def port(self, index: int, part: str) -> int:
         base = self.exchange.base_port
         return 0 if base == 0 else base + 10 * index + parts.spec(part).port
