@@ -130,3 +130,44 @@ def test_a_restarted_compute_reconnects_its_guests(
         assert call(disk.pread(4, 0)) == b"kept"
     finally:
         call(again.stop())
+
+
+def test_boot_from_a_volume_with_the_cli(cloud: Cloud, alice: User, tmp_path: Path) -> None:
+    """``openstack server create --volume``: the volume is the root disk (vda) the guest's
+    workload writes and reads over NBD; deleting the server gives the volume back."""
+    conn = alice.connect()
+    root = alice.cli("volume", "create", "--size", "1", "root", "-f", "json")
+    conn.block_storage.wait_for_status(conn.block_storage.get_volume(root["id"]), "available")
+    workload = tmp_path / "workload.txt"
+    workload.write_text("write vda 0 root-disk\nchecksum vda 0 9\n")
+    made = alice.cli("server", "create", "--volume", "root", "--flavor", "m1.tiny", "--nic",
+                     "none", "--user-data", str(workload), "--wait", "bfv",
+                     "-f", "json")  # fmt: skip
+    assert made["status"] == "ACTIVE"
+    nova = Nova(cloud, alice)
+    digest = hashlib.sha256(b"root-disk").hexdigest()
+    _console(nova, made["id"], f"ocx-guest: checksum vda 0+9 sha256={digest}")
+    with _volume_file(cloud, root["id"]).open("rb") as raw_file:
+        assert raw_file.read(9) == b"root-disk"
+    attached = nova.server(made["id"])["os-extended-volumes:volumes_attached"]
+    assert attached == [{"id": root["id"], "delete_on_termination": False}]
+    assert alice.cli("volume", "show", "root", "-f", "json")["status"] == "in-use"
+    refused = alice.cli("server", "create", "--volume", "root", "--flavor", "m1.tiny", "--nic",
+                        "none", "again", ok=False)  # fmt: skip
+    assert f"Invalid volume: volume {root['id']} status must be available" in refused
+    missing = {
+        "name": "x",
+        "flavorRef": "1",
+        "networks": "none",
+        "block_device_mapping_v2": [
+            {"boot_index": 0, "uuid": "nope", "source_type": "volume", "destination_type": "volume"}
+        ],
+    }
+    resp = nova.call("POST", "/servers", {"server": missing})
+    assert "failed to get volume nope" in fault(resp, "badRequest", 400)
+    new = {**missing, "block_device_mapping_v2": [{"boot_index": 0, "uuid": "i",
+           "source_type": "image", "destination_type": "volume", "volume_size": 1}]}  # fmt: skip
+    assert "Only an existing volume" in fault(nova.call("POST", "/servers", {"server": new}),
+                                              "badRequest", 400)  # fmt: skip
+    alice.cli("server", "delete", "--wait", "bfv")
+    assert alice.cli("volume", "show", "root", "-f", "json")["status"] == "available"

@@ -35,6 +35,7 @@ log = logging.getLogger("ocx.compute.attach")
 
 ATTACHABLE = ("active", "stopped", "paused", "suspended")
 DEVICES = [f"/dev/vd{letter}" for letter in string.ascii_lowercase[1:]]
+ROOT_DEVICE = "/dev/vda"
 
 
 @dataclass(frozen=True)
@@ -93,10 +94,13 @@ class Attacher:
         device: str | None = None,
         tag: str | None = None,
         delete_on_termination: bool = False,
+        root: bool = False,
     ) -> VolumeAttachment:
+        """Attach ``volume_id``; ``root``: as the disk a server being built boots from (vda)."""
         async with self._lock(server_id):
             server = await self.servers.get(who, server_id)
-            if server.vm_state not in ATTACHABLE or server.task_state is not None:
+            settled = server.vm_state in ATTACHABLE and server.task_state is None
+            if not settled and not (root and server.vm_state == "building"):
                 raise errors.Conflict(
                     f"Cannot 'attach_volume' instance {server_id} while it is in vm_state "
                     f"{server.vm_state}"
@@ -106,7 +110,7 @@ class Attacher:
                 raise errors.BadRequest(
                     f"Invalid volume: volume {volume_id} is already attached to {server_id}."
                 )
-            dev = _device(device, [a.device for a in current])
+            dev = ROOT_DEVICE if root else _device(device, [a.device for a in current])
             cinder = Cinder(target.url, target.token, self._http(), target.proof_key)
             await cinder.volume(volume_id)
             connector = {"ip": self.host_ip, "host": server.host or "", "initiator": "ocx-nbd",
@@ -130,6 +134,22 @@ class Attacher:
             self.disks[row.id] = disk
         await self.guests.attach(server_id, dev.rsplit("/", 1)[-1], disk)
         return row
+
+    async def available(self, volume_id: str, target: Target) -> None:
+        """400 unless the caller sees the volume and it is ``available`` (Nova's API check
+        before booting from it)."""
+        cinder = Cinder(target.url, target.token, self._http(), target.proof_key)
+        try:
+            found = await cinder.volume(volume_id)
+        except errors.NotFound as exc:
+            raise errors.BadRequest(
+                f"Block Device Mapping is Invalid: failed to get volume {volume_id}."
+            ) from exc
+        if found.get("status") != "available":
+            raise errors.BadRequest(
+                f"Invalid volume: volume {volume_id} status must be available, "
+                f"but it is {found.get('status')}."
+            )
 
     async def _remember(
         self,

@@ -199,6 +199,12 @@ def _optional_str(value: Any, field_name: str, longest: int = 255) -> str | None
 
 
 def _volumes(value: Any) -> list[dict[str, Any]]:
+    """The root volume to boot from, if any: ``[{"uuid", "delete_on_termination"}]``.
+
+    Offered: one existing volume of this landlord as the root disk (``source_type`` and
+    ``destination_type`` ``volume``, ``boot_index`` 0), what ``openstack server create
+    --volume`` sends. Not offered: new volumes made from an image, a snapshot or nothing.
+    """
     if not isinstance(value, list):
         raise errors.BadRequest("block_device_mapping_v2 must be a list.")
     found = []
@@ -207,9 +213,16 @@ def _volumes(value: Any) -> list[dict[str, Any]]:
             raise errors.BadRequest("Each block device mapping is an object.")
         if bdm.get("source_type") == "image" and bdm.get("destination_type", "local") == "local":
             continue  # the image as the root disk: what imageRef already says
-        found.append(bdm)
-    if found:
-        raise errors.BadRequest(
-            "Booting from a volume is not offered here: boot from an image and attach volumes."
-        )
+        kinds = (bdm.get("source_type"), bdm.get("destination_type"))
+        if kinds != ("volume", "volume") or str(bdm.get("boot_index")) != "0":
+            raise errors.BadRequest(
+                "Only an existing volume as the root disk (source and destination 'volume', "
+                "boot_index 0) is offered here; attach other volumes after the boot."
+            )
+        uuid, keep = bdm.get("uuid"), bdm.get("delete_on_termination", False)
+        if not isinstance(uuid, str) or not uuid or not isinstance(keep, bool):
+            raise errors.BadRequest("Invalid input for field/attribute block_device_mapping_v2.")
+        found.append({"uuid": uuid, "delete_on_termination": keep})
+    if len(found) > 1:
+        raise errors.BadRequest("A server boots from one root volume.")
     return found

@@ -319,6 +319,16 @@ class Servers:
         self.hypervisor.schedule([server_id], action)
         return found
 
+    async def fail(self, server_id: str, message: str) -> None:
+        """Put a server whose build could not finish in ERROR, with Nova's fault."""
+        async with self.db.session() as session:
+            found = await session.get(Server, server_id)
+            if found is None:
+                return
+            now = time.time()
+            found.vm_state, found.task_state, found.updated_at = "error", None, now
+            found.fault = {**_fault(now), "message": message}
+
     async def lock(self, who: Principal, server_id: str, locked: bool, reason: str | None) -> None:
         async with self.db.session() as session:
             found = await self._visible(session, who, server_id)

@@ -13,6 +13,7 @@ from ocx.common.db import Database, schema_name
 from ocx.common.market import Gate
 from ocx.compute import presenter
 from ocx.compute.attach import Attacher, Target
+from ocx.compute.boot import BootRequest
 from ocx.compute.console import Consoles
 from ocx.compute.flavors import Flavors
 from ocx.compute.glance import Images
@@ -22,7 +23,7 @@ from ocx.compute.keypairs import Keypairs
 from ocx.compute.quotas import Quotas
 from ocx.compute.remote_images import RemoteImages
 from ocx.compute.scheduler import Placement
-from ocx.compute.servers import Servers
+from ocx.compute.servers import Created, Servers
 from ocx.compute.settings import ComputeSettings
 
 log = logging.getLogger("ocx.compute")
@@ -137,6 +138,31 @@ class ComputeService:
                 f"ocx:volume_url is not the block storage of {landlord}: that is {known}."
             )
         return Target(landlord, known, token, self.attacher.presenter)
+
+    async def create_servers(
+        self, who: Principal, req: BootRequest, image: dict[str, Any] | None, token: str
+    ) -> Created:
+        """Create the servers of a request. One booting from a volume of this landlord gets it
+        attached as its root disk (vda) before the answer; if that fails after the server was
+        made, the server goes to ERROR with the reason, as Nova's build does."""
+        root = req.volumes[0] if req.volumes else None
+        target = None
+        if root is not None:
+            try:
+                target = self.own_volumes(root["uuid"], token)
+            except errors.NotFound as exc:
+                raise errors.BadRequest(f"Volume {root['uuid']} could not be found.") from exc
+            await self.attacher.available(root["uuid"], target)
+        made = await self.servers.create(who, req, image)
+        if root is not None and target is not None and made.first.host is not None:
+            try:
+                await self.attacher.attach(
+                    who, made.first.id, root["uuid"], target, root=True,
+                    delete_on_termination=root["delete_on_termination"],
+                )  # fmt: skip
+            except errors.OCXError as exc:
+                await self.servers.fail(made.first.id, f"Build of instance aborted: {exc.message}")
+        return made
 
     async def delete_server(self, who: Principal, server_id: str, token: str) -> None:
         """Delete a server: its volumes detached, its row and room, then guest and console."""

@@ -21,7 +21,7 @@ async def create(request: Request, svc: Service, who: Caller, v: Ver, url: Base)
         image = await svc.remote_images.get(req.image_landlord, req.image_ref, req.image_delegation)
     elif req.image_ref:
         image = await svc.images.get(request.headers.get("x-auth-token", ""), req.image_ref)
-    made = await svc.servers.create(who, req, image)
+    made = await svc.create_servers(who, req, image, request.headers.get("x-auth-token", ""))
     if req.return_reservation_id:
         return JSONResponse({"reservation_id": made.reservation_id}, status_code=202)
     server = {
