@@ -10,7 +10,7 @@ import pytest
 import requests
 from swiftclient import client as swift
 
-from ocx.object import tempurl
+from ocx.swift import tempurl
 from tests.object.conftest import Customer, Landlord, raw
 
 

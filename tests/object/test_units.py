@@ -8,10 +8,11 @@ import pytest
 
 from ocx.common import errors
 from ocx.common.auth import Principal
-from ocx.object import acl, conditions, constraints, listing, ranges, tempurl
+from ocx.object import acl, conditions, ranges
 from ocx.object.bodies import cut
-from ocx.object.settings import Limits
 from ocx.object.storage import Extent
+from ocx.swift import listing, metadata, names, tempurl
+from ocx.swift.limits import Limits
 
 
 def principal(project: str, roles: tuple[str, ...], **kw: object) -> Principal:
@@ -158,13 +159,13 @@ def test_conditions() -> None:
 
 def test_metadata_rules() -> None:
     limits = Limits()
-    updates = constraints.meta_updates(
+    updates = metadata.meta_updates(
         {"x-object-meta-a": " 1 ", "x-remove-object-meta-b": "x"}, "object"
     )
     assert updates == {"a": "1", "b": ""}
-    assert constraints.merge_meta({"b": "2", "c": "3"}, updates) == {"a": "1", "c": "3"}
+    assert metadata.merge_meta({"b": "2", "c": "3"}, updates) == {"a": "1", "c": "3"}
     with pytest.raises(errors.BadRequest):
-        constraints.check_meta({str(i): "v" for i in range(91)}, "object", limits)
-    assert constraints.delete_at({"x-delete-after": "10"}, now=100.0) == 110.0
+        metadata.check_meta({str(i): "v" for i in range(91)}, "object", limits)
+    assert metadata.delete_at({"x-delete-after": "10"}, now=100.0) == 110.0
     with pytest.raises(errors.NotFound):
-        constraints.project_of("NOTAUTH_x")
+        names.project_of("NOTAUTH_x")

@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from ocx.object.listing import Query
 from ocx.proxy import listing
 from ocx.proxy.listing import Cut, Page, Row
+from ocx.swift.listing import Query
 
 RANKS = {"harvard": 0, "mit": 1, "stor": 2}
 

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 from ocx.common import errors
 from ocx.common.auth import Principal
-from ocx.object.errors import bad_request, fault
+from ocx.swift.faults import bad_request, fault
 
 
 class Level(enum.IntEnum):

@@ -14,13 +14,13 @@ import anyio.to_thread
 
 from ocx.common import errors
 from ocx.object import dlo, slo
-from ocx.object.errors import fault
 from ocx.object.models import Container, Object
 from ocx.object.ranges import Span
-from ocx.object.settings import Limits
 from ocx.object.slo import Lookup
 from ocx.object.storage import Extent, Storage
 from ocx.object.store import Store
+from ocx.swift.faults import fault
+from ocx.swift.limits import Limits
 
 MAX_DEPTH = 10
 

@@ -8,7 +8,7 @@ from urllib.parse import unquote
 from xml.sax.saxutils import escape
 
 from ocx.common import errors
-from ocx.object.errors import fault
+from ocx.swift.faults import fault
 
 
 @dataclass

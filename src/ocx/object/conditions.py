@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from email.utils import formatdate, parsedate_to_datetime
 
 from ocx.common import errors
-from ocx.object.errors import fault, precondition
+from ocx.swift.faults import fault, precondition
 
 
 def etags(header: str) -> set[str]:

@@ -10,8 +10,8 @@ import hashlib
 from collections.abc import Sequence
 from urllib.parse import unquote
 
-from ocx.object.errors import bad_request
 from ocx.object.models import Object
+from ocx.swift.faults import bad_request
 
 
 def parse(value: str) -> tuple[str, str]:

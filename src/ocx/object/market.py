@@ -13,9 +13,9 @@ from sqlalchemy import func, select
 
 from ocx.common import metering
 from ocx.common.market import Gate
-from ocx.object import constraints
 from ocx.object.models import Container
 from ocx.object.service import ObjectService
+from ocx.swift import names
 
 GIB = Decimal(1024**3)
 
@@ -31,8 +31,8 @@ def gate(svc: ObjectService, gate: Gate) -> metering.Meter:
             rows = (await session.execute(query)).all()
         found = []
         for account, used in rows:
-            project_id = account.removeprefix(constraints.RESELLER_PREFIX)
-            if account.startswith(constraints.RESELLER_PREFIX) and used:
+            project_id = account.removeprefix(names.RESELLER_PREFIX)
+            if account.startswith(names.RESELLER_PREFIX) and used:
                 amount = Decimal(int(used)) / GIB
                 found.append(
                     metering.Holding(project_id, account, "account", "object.gib_hours",

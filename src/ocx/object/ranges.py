@@ -11,7 +11,7 @@ import secrets
 from collections.abc import Sequence
 
 from ocx.common import errors
-from ocx.object.errors import fault
+from ocx.swift.faults import fault
 
 _SPEC = re.compile(r"^\s*(\d*)\s*-\s*(\d*)\s*$")
 MAX_RANGES = 50

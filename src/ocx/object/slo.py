@@ -16,10 +16,10 @@ from typing import Any
 
 from ocx.common import errors
 from ocx.object import ranges
-from ocx.object.errors import bad_request
-from ocx.object.listing import last_modified
 from ocx.object.models import Object
-from ocx.object.settings import Limits
+from ocx.swift.faults import bad_request
+from ocx.swift.limits import Limits
+from ocx.swift.listing import last_modified
 
 Lookup = Callable[[str, str], Awaitable[Object | None]]
 

@@ -30,7 +30,7 @@ from pathlib import Path
 import anyio.to_thread
 
 from ocx.common import errors, tmpfiles
-from ocx.object.errors import fault
+from ocx.swift.faults import fault
 
 log = logging.getLogger("ocx.object.storage")
 

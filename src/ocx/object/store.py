@@ -19,9 +19,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ocx.common import errors
 from ocx.common.db import Database
-from ocx.object import listing
-from ocx.object.errors import fault, not_found, precondition
 from ocx.object.models import Account, Container, Object
+from ocx.swift import listing
+from ocx.swift.faults import fault, not_found, precondition
 
 RETRIES = 8
 

@@ -21,9 +21,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ocx.object import listing as swift_listing
-from ocx.object.listing import Entry, Item, Query, Subdir
 from ocx.proxy import names
+from ocx.swift import listing as swift_listing
+from ocx.swift.listing import Entry, Item, Query, Subdir
 
 MAX_CHAR = "\U0010ffff"
 SUBDIR_RANK = -1

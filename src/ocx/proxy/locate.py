@@ -23,13 +23,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from ocx.common import errors
-from ocx.object.errors import TEXTS, not_found
 from ocx.proxy import names, placement
 from ocx.proxy.errors import Unreachable, described
 from ocx.proxy.fanout import Results
 from ocx.proxy.landlords import Candidate
 from ocx.proxy.session import Session
 from ocx.proxy.tokens import Backend
+from ocx.swift.faults import TEXTS, not_found
 
 PLACEMENT_META = "x-account-meta-ocx-placement"
 # What a landlord answers about a name it will not take whoever asks (Swift's length limit,

@@ -7,10 +7,11 @@ import time
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ocx.object import constraints, tempurl
 from ocx.object.acl import Level
 from ocx.object.api import bulk, listings
-from ocx.object.api.context import Call, begin, not_allowed, reply, swift_timestamp
+from ocx.object.api.context import Call, begin, reply, swift_timestamp
+from ocx.swift import metadata, tempurl
+from ocx.swift.faults import not_allowed
 
 
 async def head(request: Request) -> Response:
@@ -32,10 +33,10 @@ async def post(request: Request) -> Response:
     if "bulk-delete" in call.query:
         return await bulk.delete(call)
     call.require(Level.OWNER)
-    updates = constraints.meta_updates(call.headers, "account")
+    updates = metadata.meta_updates(call.headers, "account")
     account = await call.svc.store.account(call.account)
-    meta = constraints.merge_meta(account.meta if account else {}, updates)
-    constraints.check_meta(meta, "account", call.limits)
+    meta = metadata.merge_meta(account.meta if account else {}, updates)
+    metadata.check_meta(meta, "account", call.limits)
     await call.svc.store.set_account_meta(call.account, meta)
     return reply(204, await _headers(call))
 
@@ -70,5 +71,5 @@ async def _headers(call: Call) -> dict[str, str]:
         "X-Account-Storage-Policy-Policy-0-Object-Count": str(stats.objects),
         "X-Account-Storage-Policy-Policy-0-Bytes-Used": str(stats.bytes),
         "Accept-Ranges": "bytes",
-        **constraints.meta_headers(meta, "account"),
+        **metadata.meta_headers(meta, "account"),
     }

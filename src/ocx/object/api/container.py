@@ -7,12 +7,13 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ocx.object import acl, conditions, constraints, tempurl
+from ocx.object import acl, conditions
 from ocx.object.acl import Level
 from ocx.object.api import listings
 from ocx.object.api.context import Call, begin, reply, swift_timestamp
-from ocx.object.errors import bad_request, not_found
 from ocx.object.models import Container
+from ocx.swift import metadata, names, tempurl
+from ocx.swift.faults import bad_request, not_found
 
 ACL_HEADERS = {"read_acl": "x-container-read", "write_acl": "x-container-write"}
 QUOTAS = {"quota-bytes": "Invalid bytes quota.", "quota-count": "Invalid count quota."}
@@ -36,8 +37,8 @@ async def put(request: Request) -> Response:
     call = await begin(request)
     call.require(Level.OWNER)
     name = _name(call)
-    constraints.check_container_name(name, call.limits)
-    meta = constraints.merge_meta({}, constraints.meta_updates(call.headers, "container"))
+    names.check_container_name(name, call.limits)
+    meta = metadata.merge_meta({}, metadata.meta_updates(call.headers, "container"))
     values = {"meta": meta, **_acls(call)}
     _check(call, meta)
     if await call.svc.store.create_container(call.account, name, values):
@@ -71,14 +72,14 @@ async def _update(call: Call, name: str) -> None:
     container = await call.svc.store.container(call.account, name)
     if container is None:
         raise not_found()
-    updates = constraints.meta_updates(call.headers, "container")
-    meta = constraints.merge_meta(container.meta, updates)
+    updates = metadata.meta_updates(call.headers, "container")
+    meta = metadata.merge_meta(container.meta, updates)
     _check(call, meta)
     await call.svc.store.update_container(container.id, {"meta": meta, **_acls(call)})
 
 
 def _check(call: Call, meta: dict[str, str]) -> None:
-    constraints.check_meta(meta, "container", call.limits)
+    metadata.check_meta(meta, "container", call.limits)
     for key, message in QUOTAS.items():
         if key in meta and not meta[key].isdigit():
             raise bad_request(message)
@@ -117,5 +118,5 @@ def _headers(call: Call, c: Container) -> dict[str, str]:
     else:
         for key in tempurl.KEY_NAMES:
             meta.pop(key, None)
-    headers.update(constraints.meta_headers(meta, "container"))
+    headers.update(metadata.meta_headers(meta, "container"))
     return headers

@@ -17,12 +17,13 @@ from starlette.responses import Response
 
 from ocx.common import errors
 from ocx.common.auth import Principal, authenticate, token_of
-from ocx.object import acl, constraints, tempurl
+from ocx.object import acl
 from ocx.object.acl import Grants, Level
-from ocx.object.errors import fault, not_found
 from ocx.object.models import Container, Object
 from ocx.object.service import ObjectService
-from ocx.object.settings import Limits
+from ocx.swift import names, tempurl
+from ocx.swift.faults import fault, not_found
+from ocx.swift.limits import Limits
 
 OWNER = Grants(owner=True, read=True, listing=True, write=True)
 NOTHING = Grants(owner=False, read=False, listing=False, write=False)
@@ -45,9 +46,7 @@ class Call:
         """The same caller acting on another account (cross-account copies)."""
         if account == self.account:
             return self
-        return Call(
-            self.request, self.svc, account, constraints.project_of(account), self.principal
-        )
+        return Call(self.request, self.svc, account, names.project_of(account), self.principal)
 
     @property
     def headers(self) -> Headers:
@@ -134,10 +133,10 @@ class Call:
 
 
 async def begin(request: Request) -> Call:
-    constraints.check_names(request.path_params, request.scope.get("raw_path"))
+    names.check_names(request.path_params, request.scope.get("raw_path"))
     svc: ObjectService = request.app.state.service
     account = request.path_params["account"]
-    project_id = constraints.project_of(account)
+    project_id = names.project_of(account)
     principal = None
     if token_of(request) and "temp_url_sig" not in request.query_params:
         principal = await authenticate(request, svc.verifier)
@@ -181,7 +180,3 @@ def reply(
 
 def swift_timestamp(value: float) -> str:
     return f"{value:016.5f}"
-
-
-def not_allowed(allow: str) -> errors.OCXError:
-    return fault(errors.MethodNotAllowed, headers={"Allow": allow})

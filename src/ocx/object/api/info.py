@@ -7,10 +7,9 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from ocx.object import tempurl
 from ocx.object.service import ObjectService
-
-SWIFT_VERSION = "2.34.0"
+from ocx.swift import tempurl
+from ocx.swift.info import SWIFT_VERSION, advertised
 
 
 def capabilities(svc: ObjectService) -> dict[str, Any]:
@@ -18,17 +17,7 @@ def capabilities(svc: ObjectService) -> dict[str, Any]:
     return {
         "swift": {
             "version": SWIFT_VERSION,
-            "max_file_size": limits.max_file_size,
-            "max_meta_name_length": limits.max_meta_name_length,
-            "max_meta_value_length": limits.max_meta_value_length,
-            "max_meta_count": limits.max_meta_count,
-            "max_meta_overall_size": limits.max_meta_overall_size,
-            "max_header_size": limits.max_header_size,
-            "max_object_name_length": limits.max_object_name_length,
-            "max_container_name_length": limits.max_container_name_length,
-            "max_account_name_length": limits.max_account_name_length,
-            "container_listing_limit": limits.container_listing_limit,
-            "account_listing_limit": limits.account_listing_limit,
+            **advertised(limits),
             "extra_header_count": 0,
             "strict_cors_mode": True,
             "allow_account_management": False,

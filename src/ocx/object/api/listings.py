@@ -6,8 +6,8 @@ from collections.abc import Mapping
 
 from starlette.responses import Response
 
-from ocx.object import listing
 from ocx.object.api.context import Call, reply
+from ocx.swift import listing
 
 
 def respond(

@@ -13,14 +13,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ocx.common import errors
-from ocx.object import conditions, constraints, ranges, slo
+from ocx.object import conditions, ranges, slo
 from ocx.object.api import bulk
 from ocx.object.api.context import Call, begin, reply, swift_timestamp
 from ocx.object.api.stream import Streamed, respond
 from ocx.object.bodies import Body
-from ocx.object.errors import fault, not_found
 from ocx.object.models import Container, Object
 from ocx.object.storage import Extent, Vanished
+from ocx.swift import metadata, names
+from ocx.swift.faults import fault, not_found
 
 READ_ATTEMPTS = 3
 
@@ -35,7 +36,7 @@ async def _names(request: Request) -> tuple[Call, str, str]:
     call = await begin(request)
     container_name: str = request.path_params["container"]
     name: str = request.path_params["obj"]
-    constraints.check_object_name(name, call.limits)
+    names.check_object_name(name, call.limits)
     if "temp_url_sig" in call.query:
         await call.allow_temp_url(container_name, name)
     return call, container_name, name
@@ -93,7 +94,7 @@ def headers_of(obj: Object, body: Body) -> dict[str, str]:
         "X-Timestamp": swift_timestamp(obj.created_at),
         "Accept-Ranges": "bytes",
         **{name.title(): value for name, value in obj.headers.items()},
-        **constraints.meta_headers(obj.meta, "object"),
+        **metadata.meta_headers(obj.meta, "object"),
     }
     if obj.delete_at is not None:
         headers["X-Delete-At"] = str(int(obj.delete_at))
@@ -118,12 +119,12 @@ def _temp_url_disposition(call: Call, headers: dict[str, str]) -> None:
 
 async def post(request: Request) -> Response:
     call, container, name = await target(request, "write")
-    meta = constraints.merge_meta({}, constraints.meta_updates(call.headers, "object"))
-    constraints.check_meta(meta, "object", call.limits)
+    meta = metadata.merge_meta({}, metadata.meta_updates(call.headers, "object"))
+    metadata.check_meta(meta, "object", call.limits)
     values: dict[str, Any] = {
         "meta": meta,
-        "headers": constraints.object_headers(call.headers),
-        "delete_at": constraints.delete_at(call.headers),
+        "headers": metadata.object_headers(call.headers),
+        "delete_at": metadata.delete_at(call.headers),
     }
     if "content-type" in call.headers:
         values["content_type"] = call.headers["content-type"]

@@ -14,12 +14,13 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
 from ocx.common import errors
-from ocx.object import conditions, constraints, dlo, slo
+from ocx.object import conditions, dlo, slo
 from ocx.object.api.context import Call, body, read_small, reply, swift_timestamp
 from ocx.object.api.objects import target
-from ocx.object.errors import bad_request, fault, not_found, precondition
 from ocx.object.models import Container, Object
 from ocx.object.storage import TooLarge, Written
+from ocx.swift import metadata, names
+from ocx.swift.faults import bad_request, fault, not_found, precondition
 
 CREATED = b""
 
@@ -43,14 +44,14 @@ async def put(request: Request) -> Response:
 
 def _row(call: Call, name: str) -> dict[str, Any]:
     """The object's columns that come from the request's headers."""
-    meta = constraints.merge_meta({}, constraints.meta_updates(call.headers, "object"))
-    constraints.check_meta(meta, "object", call.limits)
+    meta = metadata.merge_meta({}, metadata.meta_updates(call.headers, "object"))
+    metadata.check_meta(meta, "object", call.limits)
     row: dict[str, Any] = {
         "name": name,
         "content_type": _content_type(call, name),
         "meta": meta,
-        "headers": constraints.object_headers(call.headers),
-        "delete_at": constraints.delete_at(call.headers),
+        "headers": metadata.object_headers(call.headers),
+        "delete_at": metadata.delete_at(call.headers),
         "kind": "",
         "manifest": None,
     }
@@ -62,7 +63,7 @@ def _row(call: Call, name: str) -> dict[str, Any]:
 
 def _content_type(call: Call, name: str) -> str:
     given = call.headers.get("content-type", "").strip()
-    if given and not constraints.truthy(call.headers.get("x-detect-content-type")):
+    if given and not metadata.truthy(call.headers.get("x-detect-content-type")):
         return given
     return mimetypes.guess_type(name)[0] or "application/octet-stream"
 
@@ -154,7 +155,7 @@ async def copy(request: Request) -> Response:
         call.headers.get("destination"), "Destination"
     )
     dest = call.for_account(call.headers.get("destination-account", call.account))
-    constraints.check_object_name(dest_name, call.limits)
+    names.check_object_name(dest_name, call.limits)
     into = await dest.container(dest_container, "write")
     source = Source(call, container, await _source_object(call, container, name))
     return await _copy(source, dest, into, dest_name)
@@ -219,17 +220,17 @@ def _copied_row(
     source: Source, dest: Call, name: str, written: Written, *, keep_kind: bool
 ) -> dict[str, Any]:
     obj = source.obj
-    fresh = constraints.truthy(dest.headers.get("x-fresh-metadata"))
-    updates = constraints.meta_updates(dest.headers, "object")
-    meta = constraints.merge_meta({} if fresh else obj.meta, updates)
-    constraints.check_meta(meta, "object", dest.limits)
+    fresh = metadata.truthy(dest.headers.get("x-fresh-metadata"))
+    updates = metadata.meta_updates(dest.headers, "object")
+    meta = metadata.merge_meta({} if fresh else obj.meta, updates)
+    metadata.check_meta(meta, "object", dest.limits)
     kind = obj.kind if keep_kind else ""
     return {
         "name": name,
         "content_type": dest.headers.get("content-type") or obj.content_type,
         "meta": meta,
-        "headers": {**({} if fresh else obj.headers), **constraints.object_headers(dest.headers)},
-        "delete_at": constraints.delete_at(dest.headers),
+        "headers": {**({} if fresh else obj.headers), **metadata.object_headers(dest.headers)},
+        "delete_at": metadata.delete_at(dest.headers),
         "kind": kind,
         "manifest": obj.manifest if kind == "dlo" else None,
         "size": obj.size if kind == "slo" else written.size,

@@ -18,9 +18,6 @@ from urllib.parse import quote, urlencode
 from starlette.responses import Response
 
 from ocx.common import errors
-from ocx.object import listing as swift_listing
-from ocx.object.api.context import not_allowed
-from ocx.object.settings import Limits
 from ocx.proxy import listing
 from ocx.proxy.api.context import Call
 from ocx.proxy.api.relay import replies
@@ -30,6 +27,9 @@ from ocx.proxy.landlords import Candidate
 from ocx.proxy.session import Session
 from ocx.proxy.tokens import Backend
 from ocx.proxy.wire import Response as Answer
+from ocx.swift import listing as swift_listing
+from ocx.swift.faults import not_allowed
+from ocx.swift.limits import Limits
 
 LISTING_LIMIT = Limits().account_listing_limit
 PLAIN = "text/plain; charset=utf-8"

@@ -16,13 +16,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ocx.common import errors
-from ocx.object.errors import fault
 from ocx.proxy.api.context import hops
 from ocx.proxy.api.relay import Relay, upload_of
 from ocx.proxy.errors import Unreachable, unavailable
 from ocx.proxy.service import ProxyService
 from ocx.proxy.tokens import Backend
 from ocx.proxy.wire import parse_url
+from ocx.swift.faults import fault
 
 
 async def relay(request: Request) -> Response:

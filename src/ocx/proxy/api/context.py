@@ -15,13 +15,13 @@ from starlette.requests import Request
 
 from ocx.common import errors
 from ocx.common.auth import authenticate, token_of
-from ocx.object.constraints import check_names
-from ocx.object.errors import fault
 from ocx.proxy import headers as h
 from ocx.proxy.errors import LoopDetected
 from ocx.proxy.service import ProxyService
 from ocx.proxy.session import Session
 from ocx.proxy.settings import ProxySettings
+from ocx.swift.faults import fault
+from ocx.swift.names import check_names
 
 
 @dataclass

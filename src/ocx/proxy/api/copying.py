@@ -17,8 +17,6 @@ from urllib.parse import quote, unquote
 from starlette.responses import Response
 
 from ocx.common import errors
-from ocx.object.constraints import truthy
-from ocx.object.errors import fault, precondition
 from ocx.proxy import headers as h
 from ocx.proxy import locate, upstream
 from ocx.proxy.api.context import Call
@@ -28,6 +26,8 @@ from ocx.proxy.errors import Unreachable, unavailable
 from ocx.proxy.locate import Located
 from ocx.proxy.wire import Headers, WireError
 from ocx.proxy.wire import Response as Answer
+from ocx.swift.faults import fault, precondition
+from ocx.swift.metadata import truthy
 
 CARRIED = ("x-object-meta-", "content-disposition", "content-encoding")
 FROM_REQUEST = (*CARRIED, "content-type", "x-delete-at", "x-delete-after")

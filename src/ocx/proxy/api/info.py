@@ -12,34 +12,22 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from ocx.object import tempurl
-from ocx.object.api.info import SWIFT_VERSION
-from ocx.object.settings import Limits
 from ocx.proxy import headers as h
 from ocx.proxy.placement import Policy
 from ocx.proxy.service import ProxyService
+from ocx.swift import tempurl
+from ocx.swift.info import SWIFT_VERSION, advertised
+from ocx.swift.limits import Limits
 
 
 def capabilities(svc: ProxyService) -> dict[str, Any]:
     limits = Limits()
-    swift = {
-        name: getattr(limits, name)
-        for name in (
-            "max_file_size",
-            "max_meta_name_length",
-            "max_meta_value_length",
-            "max_meta_count",
-            "max_meta_overall_size",
-            "max_header_size",
-            "max_object_name_length",
-            "max_container_name_length",
-            "max_account_name_length",
-            "container_listing_limit",
-            "account_listing_limit",
-        )
-    }
     return {
-        "swift": {"version": SWIFT_VERSION, **swift, "allow_account_management": False},
+        "swift": {
+            "version": SWIFT_VERSION,
+            **advertised(limits),
+            "allow_account_management": False,
+        },
         "slo": {
             "max_manifest_segments": limits.slo_max_segments,
             "max_manifest_size": limits.slo_max_manifest_size,

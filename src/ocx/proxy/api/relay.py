@@ -18,10 +18,10 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from ocx.common import errors
-from ocx.object.errors import fault
 from ocx.proxy import headers as h
 from ocx.proxy.wire import Response as Answer
 from ocx.proxy.wire import WireError
+from ocx.swift.faults import fault
 
 log = logging.getLogger("ocx.proxy")
 

@@ -49,3 +49,7 @@ def bad_request(message: str) -> errors.OCXError:
 
 def precondition(message: str | None = None) -> errors.OCXError:
     return fault(errors.PreconditionFailed, message)
+
+
+def not_allowed(allow: str) -> errors.OCXError:
+    return fault(errors.MethodNotAllowed, headers={"Allow": allow})

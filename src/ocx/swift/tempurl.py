@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from ocx.common import errors
-from ocx.object.errors import fault
+from ocx.swift.faults import fault
 
 DIGESTS = {"sha256": hashlib.sha256, "sha512": hashlib.sha512}
 HEX_LENGTHS = {64: "sha256", 128: "sha512"}

@@ -14,8 +14,8 @@ from datetime import UTC, datetime
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
-from ocx.object.constraints import truthy
-from ocx.object.errors import precondition
+from ocx.swift.faults import precondition
+from ocx.swift.metadata import truthy
 
 FORMATS = {
     "json": "application/json; charset=utf-8",

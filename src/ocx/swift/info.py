@@ -1,0 +1,27 @@
+"""What ``GET /info`` says about Swift itself: the version clients read, and the limits."""
+
+from __future__ import annotations
+
+from ocx.swift.limits import Limits
+
+SWIFT_VERSION = "2.34.0"
+
+# The constraints advertised under ``swift`` by the object store and by the proxy alike.
+ADVERTISED = (
+    "max_file_size",
+    "max_meta_name_length",
+    "max_meta_value_length",
+    "max_meta_count",
+    "max_meta_overall_size",
+    "max_header_size",
+    "max_object_name_length",
+    "max_container_name_length",
+    "max_account_name_length",
+    "container_listing_limit",
+    "account_listing_limit",
+)
+
+
+def advertised(limits: Limits) -> dict[str, int]:
+    """The ``swift`` section's limits, in the order Swift lists them."""
+    return {name: getattr(limits, name) for name in ADVERTISED}
