@@ -11,12 +11,12 @@ from typing import Any
 import httpx
 import pytest
 
+from ocx.clients.k2k import Federation, ServiceProvider, choose_project, identity_base
 from ocx.common import errors
 from ocx.common.auth import principal_from_claims
 from ocx.common.settings import VerifierSettings
 from ocx.proxy.errors import Absent, Unreachable
-from ocx.proxy.k2k import Federation, choose_project, identity_base
-from ocx.proxy.landlords import Caller, Candidate, ServiceProvider, from_token_body
+from ocx.proxy.landlords import Caller, Candidate, from_token_body
 from ocx.proxy.settings import ProxySettings
 from ocx.proxy.tokens import Translator
 

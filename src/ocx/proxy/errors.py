@@ -5,37 +5,22 @@
     ├── ServiceUnavailable  503  the landlord that holds the container is down, slow or garbled
     └── LoopDetected        508  the request has already passed through this proxy
 
-:class:`Unreachable` is not an HTTP fault: it is what a landlord call raises inside the
-proxy; each operation decides what it becomes (a missing landlord in a listing, or a 503).
+:class:`Unreachable` and :class:`Absent` (from :mod:`ocx.clients.errors`, re-exported here)
+are not HTTP faults: a landlord call raises them inside the proxy; each operation decides
+what they become (a missing landlord in a listing, or a 503).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+from ocx.clients.errors import Absent as Absent
+from ocx.clients.errors import Unreachable as Unreachable
 from ocx.common import errors
 
 
 class LoopDetected(errors.OCXError):
     status, title, nova_name = 508, "Loop Detected", "loopDetected"
-
-
-class Unreachable(Exception):
-    """A landlord could not be used for this request: down, slow, or answering garbage."""
-
-    def __init__(self, landlord: str, reason: str):
-        super().__init__(f"{landlord}: {reason}")
-        self.landlord = landlord
-        self.reason = reason
-
-
-class Absent(Exception):
-    """The customer has nothing at this landlord (no project there, or no object store)."""
-
-    def __init__(self, landlord: str, reason: str):
-        super().__init__(f"{landlord}: {reason}")
-        self.landlord = landlord
-        self.reason = reason
 
 
 def unavailable(landlord: str, reason: str, container: str | None = None) -> errors.OCXError:

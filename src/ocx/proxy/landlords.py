@@ -18,13 +18,12 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from ocx.clients.k2k import OBJECT_STORE, ServiceProvider, catalog_urls
 from ocx.common import errors
 from ocx.common.auth import Principal
-from ocx.parts import PROXY_REGION
 from ocx.proxy.cache import Flights, TtlCache
 
 Kind = Literal["home", "federated", "direct"]
-OBJECT_STORE = "object-store"
 log = logging.getLogger("ocx.proxy")
 
 
@@ -48,13 +47,6 @@ class Caller:
     def account_key(self) -> tuple[str, str]:
         """Whose combined account: remote projects are per user, so user and home project."""
         return (self.principal.user_id, self.principal.project_id or "")
-
-
-@dataclass(frozen=True)
-class ServiceProvider:
-    id: str
-    auth_url: str
-    sp_url: str
 
 
 @dataclass(frozen=True)
@@ -85,25 +77,6 @@ class Candidate:
 
 class LandlordSource(Protocol):
     async def candidates(self, caller: Caller) -> Sequence[Candidate]: ...
-
-
-def catalog_urls(catalog: Any) -> dict[str, str]:
-    """The public URL of each service type in a token's catalog, never a proxy's (region ocx)."""
-    found: dict[str, str] = {}
-    for service in catalog if isinstance(catalog, list) else []:
-        if not isinstance(service, dict) or not isinstance(service.get("type"), str):
-            continue
-        for endpoint in service.get("endpoints") or []:
-            if not isinstance(endpoint, dict) or not isinstance(endpoint.get("url"), str):
-                continue
-            if endpoint.get("interface") == "public" and endpoint.get("region") != PROXY_REGION:
-                found.setdefault(str(service["type"]), str(endpoint["url"]))
-    return found
-
-
-def object_store_url(catalog: Any) -> str | None:
-    """The public object-store URL of a token's catalog, never a proxy's (region ocx)."""
-    return catalog_urls(catalog).get(OBJECT_STORE)
 
 
 def from_token_body(home: str, token: dict[str, Any]) -> list[Candidate]:

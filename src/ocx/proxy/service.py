@@ -8,10 +8,10 @@ from typing import Any
 
 import httpx
 
+from ocx.clients.k2k import Federation
 from ocx.common import errors
 from ocx.common.auth import Principal, TokenVerifier
 from ocx.proxy.cache import TtlCache
-from ocx.proxy.k2k import Federation
 from ocx.proxy.landlords import Caller, LandlordSource, TokenLandlords, digest_of
 from ocx.proxy.placement import NoPrices, Prices
 from ocx.proxy.routing import RoutingCache

@@ -1,7 +1,7 @@
 """Token translation: the customer's home token in, a token at each of their landlords out.
 
 At the home landlord the customer's own token is used as is (it is that landlord's audience).
-At a K2K service provider the proxy federates with the home token (:mod:`ocx.proxy.k2k`) and
+At a K2K service provider the proxy federates with the home token (:mod:`ocx.clients.k2k`) and
 caches the result per home token, never longer than either token lives (less a margin), so
 revoking or letting the home token expire ends the proxy's use of the remote ones: every
 request's home token is verified first (revocation list included), and the cache is keyed by
@@ -15,9 +15,9 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from ocx.clients.k2k import Federation
 from ocx.proxy.cache import Flights, TtlCache
 from ocx.proxy.errors import Absent, Unreachable
-from ocx.proxy.k2k import Federation
 from ocx.proxy.landlords import OBJECT_STORE, Caller, Candidate
 from ocx.proxy.settings import ProxySettings
 

@@ -20,9 +20,9 @@ import httpx
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from ocx.clients.k2k import identity_base
 from ocx.common import errors
 from ocx.proxy.errors import unavailable
-from ocx.proxy.k2k import identity_base
 from ocx.proxy.openstack import find
 from ocx.proxy.openstack.apis import COMPUTE, VOLUME
 from ocx.proxy.openstack.call import OsCall, reply, send_or_503, sent_headers

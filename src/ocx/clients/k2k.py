@@ -11,9 +11,9 @@ customer's home token, with no credentials of the proxy's own (what keystoneauth
 
 Every step's failure is classified: the provider refusing the customer (400, 401, 403, 404),
 a URL that cannot be used, or
-having no project or no service for them is :class:`~ocx.proxy.errors.Absent` (the
+having no project or no service for them is :class:`~ocx.clients.errors.Absent` (the
 landlord is simply not part of this customer's account); anything else is
-:class:`~ocx.proxy.errors.Unreachable`.
+:class:`~ocx.clients.errors.Unreachable`.
 """
 
 from __future__ import annotations
@@ -25,14 +25,22 @@ from typing import Any
 
 import httpx
 
+from ocx.clients.errors import Absent, Unreachable
 from ocx.common import errors
-from ocx.proxy.errors import Absent, Unreachable
-from ocx.proxy.landlords import OBJECT_STORE, ServiceProvider, catalog_urls
+from ocx.parts import PROXY_REGION
 
 PAOS = "application/vnd.paos+xml"
 # A provider refusing the customer, or a request about it that can never work (400: a
 # provider registered wrongly), is "nothing there", not an outage.
 REFUSED = (400, 401, 403, 404)
+OBJECT_STORE = "object-store"
+
+
+@dataclass(frozen=True)
+class ServiceProvider:
+    id: str
+    auth_url: str
+    sp_url: str
 
 
 @dataclass(frozen=True)
@@ -44,6 +52,20 @@ class Remote:
     expires_at: float
     project_id: str
     endpoints: Mapping[str, str] = field(default_factory=dict)
+
+
+def catalog_urls(catalog: Any) -> dict[str, str]:
+    """The public URL of each service type in a token's catalog, never a proxy's (region ocx)."""
+    found: dict[str, str] = {}
+    for service in catalog if isinstance(catalog, list) else []:
+        if not isinstance(service, dict) or not isinstance(service.get("type"), str):
+            continue
+        for endpoint in service.get("endpoints") or []:
+            if not isinstance(endpoint, dict) or not isinstance(endpoint.get("url"), str):
+                continue
+            if endpoint.get("interface") == "public" and endpoint.get("region") != PROXY_REGION:
+                found.setdefault(str(service["type"]), str(endpoint["url"]))
+    return found
 
 
 def identity_base(auth_url: str) -> str:
