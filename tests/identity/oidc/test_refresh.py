@@ -100,3 +100,19 @@ def test_no_refresh_token_without_the_grant(oidc: Oidc, admin: Admin) -> None:
     admin.customer("alice")
     client = oidc.client(grant_types=["password"])
     assert "refresh_token" not in oidc.password_grant(client, "alice")
+
+
+def test_disabling_the_domain_ends_the_sign_in(oidc: Oidc, admin: Admin) -> None:
+    domain = admin.call("POST", "/domains", {"domain": {"name": "physics"}}, ok=201)["domain"]
+    body = {"name": "bob", "password": "bob@physics-pw", "domain_id": domain["id"]}
+    admin.call("POST", "/users", {"user": body}, ok=201)
+    client = oidc.client()
+    token = oidc.password_grant(client, "bob@physics")["refresh_token"]
+    for enabled in (False, True):
+        admin.call("PATCH", f"/domains/{domain['id']}", {"domain": {"enabled": enabled}}, ok=200)
+    # The domain is enabled again, but what it ended stays ended (as for its users' tokens).
+    resp = refresh(oidc, client, token)
+    assert resp.status_code == 400 and oauth_error(resp) == "invalid_grant"
+    assert "revoked" in resp.json()["error_description"]
+    fresh = oidc.password_grant(client, "bob@physics")["refresh_token"]
+    assert refresh(oidc, client, fresh).status_code == 200

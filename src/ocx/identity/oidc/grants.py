@@ -15,7 +15,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ocx.identity.federation.models import OidcClient, OidcGrant
-from ocx.identity.models import RevocationEvent
+from ocx.identity.models import RevocationEvent, User
 from ocx.identity.oidc.errors import Replayed, invalid_grant
 from ocx.identity.oidc.models import OidcSession
 
@@ -112,6 +112,8 @@ async def redeem(
         raise invalid_grant(f"The {what} has expired.")
     if await revoked_since(session, family.user_id, family.auth_time):
         raise invalid_grant("The user's password, roles or groups changed since the sign-in.")
+    if await domain_revoked_since(session, family.user_id, family.auth_time):
+        raise invalid_grant("The sign-in was revoked: the user's domain was disabled since.")
     return row, family
 
 
@@ -142,6 +144,24 @@ async def revoked_since(session: AsyncSession, user_id: str, since: float) -> bo
         RevocationEvent.project_id.is_(None),
         RevocationEvent.domain_id.is_(None),
         RevocationEvent.app_cred_id.is_(None),
+    )
+    return await session.scalar(query.limit(1)) is not None
+
+
+async def domain_revoked_since(session: AsyncSession, user_id: str, since: float) -> bool:
+    """Whether the user's domain was disabled or deleted after ``since``: that ends its users'
+    tokens wherever they are scoped (:mod:`ocx.identity.revocation`), so their sign-ins too,
+    even once the domain is enabled again."""
+    query = (
+        select(RevocationEvent.id)
+        .join(User, User.domain_id == RevocationEvent.domain_id)
+        .where(
+            User.id == user_id,
+            RevocationEvent.issued_before > since,
+            RevocationEvent.user_id.is_(None),
+            RevocationEvent.project_id.is_(None),
+            RevocationEvent.audit_id.is_(None),
+        )
     )
     return await session.scalar(query.limit(1)) is not None
 
