@@ -351,3 +351,38 @@ def test_a_member_in_the_operator_domain_is_an_ordinary_user(
     )
     assert as_user(admin, sess, "GET", "/users")[0] == 403
     assert as_user(admin, sess, "GET", "/projects")[0] == 403
+
+
+def test_an_admin_of_the_default_domain_cannot_make_itself_a_landlord_admin(
+    admin: Admin,
+) -> None:
+    """The admin project and the landlord's administrators live in the default domain, so an
+    admin role there must not be enough to reach them."""
+    _, user = admin.customer("dora")
+    role = admin.role_id("admin")
+    admin.call("PUT", f"/domains/default/users/{user['id']}/roles/{role}", ok=204)
+    dora = ks_session.Session(
+        auth=v3.Password(
+            auth_url=admin.url,
+            username="dora",
+            password="dora-pw",
+            user_domain_id="default",
+            domain_id="default",
+        )
+    )
+    admin_project = admin.call("GET", "/projects?name=admin", ok=200)["projects"][0]
+    for path in (
+        f"/projects/{admin_project['id']}/users/{user['id']}/roles/{role}",
+        f"/OS-INHERIT/domains/default/users/{user['id']}/roles/{role}/inherited_to_projects",
+    ):
+        status, doc = as_user(admin, dora, "PUT", path)
+        assert (status, message(doc)) == (
+            403,
+            "You are not authorized to perform the requested action: identity:create_grant.",
+        )
+    landlord = admin.call("GET", "/users?name=admin", ok=200)["users"][0]
+    body = {"user": {"password": "taken-over"}}
+    assert as_user(admin, dora, "PATCH", f"/users/{landlord['id']}", body)[0] == 403
+    rows = admin.call("GET", f"/role_assignments?user.id={user['id']}", ok=200)
+    scopes = sorted(str(r["scope"]) for r in rows["role_assignments"])
+    assert len(scopes) == 2  # member on its project, admin on the domain: nothing new

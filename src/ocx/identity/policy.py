@@ -10,7 +10,11 @@
   landlord administrators (and admins of that domain, whom only they can appoint) can make
   projects or grants there, so no customer can enter it. Tempest's dynamic admins use it.
 - ``reader`` (or ``member``) on the system or on the admin project reads everything.
-- ``admin`` on a domain manages that domain's projects, users, groups and grants.
+- ``admin`` on a domain manages that domain's projects, users, groups and grants, except
+  on the landlord's own domain (the one of the admin project, Default): its projects include
+  the admin project and its users the landlord's administrators, so whoever managed it could
+  grant themselves the landlord (or set its admin's password). Only landlord administrators
+  manage it; a domain admin role there is no more than a reader's.
 - Everyone else sees and changes only their own user, the projects they hold roles on, and
   their own application credentials.
 """
@@ -27,6 +31,7 @@ from ocx.common.auth import Principal
 class Policy:
     admin_project_id: str
     operator_domain_id: str | None = None
+    landlord_domain_id: str | None = None
 
     def _landlord_scope(self, p: Principal) -> bool:
         return p.system or (p.project_id is not None and p.project_id == self.admin_project_id)
@@ -50,7 +55,10 @@ class Policy:
 
     def is_domain_admin(self, p: Principal, domain_id: str | None) -> bool:
         return self.is_admin(p) or (
-            p.domain_id is not None and p.domain_id == domain_id and p.has_role("admin")
+            p.domain_id is not None
+            and p.domain_id == domain_id
+            and domain_id != self.landlord_domain_id
+            and p.has_role("admin")
         )
 
     def is_domain_reader(self, p: Principal, domain_id: str | None) -> bool:

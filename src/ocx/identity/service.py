@@ -56,7 +56,11 @@ class IdentityService:
         async with self.db.session() as session:
             admin_project_id = await bootstrap.bootstrap(session, self.settings, self.hasher)
             operators = await bootstrap.operator_domain(session, self.settings)
-        self.policy = Policy(admin_project_id=admin_project_id, operator_domain_id=operators)
+        self.policy = Policy(
+            admin_project_id=admin_project_id,
+            operator_domain_id=operators,
+            landlord_domain_id=bootstrap.DEFAULT_DOMAIN,
+        )
         await self.reload_keys()
         log.info("identity of %s ready at %s", self.settings.landlord, self.settings.public_url)
 
