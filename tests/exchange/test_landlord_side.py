@@ -19,8 +19,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from openstack import exceptions
 
 from ocx import clouds, topology
-from ocx.common import jws
-from ocx.common.market import TYP_GRANT, TYP_USAGE, Gate, Grant
+from ocx.common import errors, jws
+from ocx.common.auth import Principal
+from ocx.common.market import TYP_GRANT, TYP_USAGE, Gate, Grant, MarketLink
 from ocx.common.metering import Meter
 from ocx.exchange.client import LandlordAgent, MarketClient, password_token
 from ocx.runner import Exchange
@@ -355,3 +356,39 @@ def test_a_lease_grant_is_live_in_its_window_and_grace_only() -> None:
     assert not Grant.of({**claims, "status": "deleted"}).live(150.0)
     cancelled = {**claims, "kind": "subscription", "status": "cancelled", "quotas": {}}
     assert not Grant.of(cancelled).live(150.0)
+
+
+def _principal(federated: bool) -> Principal:
+    claims = {"OS-FEDERATION": {"identity_provider": {"id": "mit"}}} if federated else {}
+    return Principal(
+        user_id="u1", user_name="carol", user_domain_id="d", roles=("member",), methods=(),
+        audit_id="a", audit_chain_id="a", issued_at=0.0, expires_at=0.0, project_id="p1",
+        claims=claims,
+    )  # fmt: skip
+
+
+async def test_the_gate_answers_by_grant_without_a_network() -> None:
+    link = MarketLink("stor", "market", "http://127.0.0.1:9", "http://127.0.0.1:9", "pw", True)
+    gate = Gate(link, "volume")
+    carol = _principal(federated=True)
+    with pytest.raises(errors.Forbidden) as err:
+        await gate.admit(carol, "POST")
+    assert str(err.value) == NOT_SUBSCRIBED
+    await gate.admit(_principal(federated=False), "POST")  # the landlord's own users pass
+    sub = {"kind": "subscription", "id": "sub-1", "status": "active", "customer": "c1",
+           "user_id": "u1", "service_type": "volume", "quotas": {"gigabytes": 5}}  # fmt: skip
+    gate.book.add(sub)
+    await gate.admit(carol, "POST")
+    assert gate.live_grants("p1", time.time())[0].quotas == {"gigabytes": 5}
+    gate.book.add({"kind": "budget", "customer": "c1", "status": "suspended"})
+    await gate.admit(carol, "GET")  # reading (and deleting) what is stored still works
+    with pytest.raises(errors.Forbidden) as err:
+        await gate.admit(carol, "POST")
+    assert str(err.value) == (
+        "Your exchange budget is exhausted: no new use at stor. "
+        "Data already stored is kept, and billed, until you delete it."
+    )
+    assert gate.live_grants("p1", time.time()) == []  # nothing is metered for it either
+    gate.book.add({"kind": "budget", "customer": "c1", "status": "active"})
+    await gate.admit(carol, "POST")
+    await gate.stop()
