@@ -65,8 +65,10 @@ def test_no_import_cycle_in_ocx() -> None:
 
 
 def test_every_module_imports_alone_and_in_reverse_order() -> None:
-    # Alembic's scripts run only inside a migration.
-    names = sorted((n for n in _modules() if ".migrations" not in n), reverse=True)
+    # Alembic's scripts run only inside a migration; ocx.dashboard.horizon only inside
+    # Horizon's own venv (Django).
+    inside = (".migrations", "ocx.dashboard.horizon")
+    names = sorted((n for n in _modules() if not any(i in n for i in inside)), reverse=True)
     code = "import importlib, sys\nfor n in sys.argv[1:]:\n    importlib.import_module(n)\n"
     done = subprocess.run(
         [sys.executable, "-c", code, *names], capture_output=True, text=True, timeout=120

@@ -141,6 +141,27 @@ async def oidc_client(idp: Admin, sp_name: str) -> dict[str, str]:
     return {"client_id": client["client_id"], "client_secret": client["client_secret"]}
 
 
+async def websso_client(idp: Admin, sp: Admin, sp_name: str) -> None:
+    """The public OIDC client (PKCE, code flow) with which ``sp`` signs ``idp``'s users in to
+    its dashboard through Keystone's WebSSO (``ocx.identity.federation.websso``)."""
+    client_id = f"{sp_name}-websso"
+    path = f"/v3/OS-OCX/oidc/clients/{client_id}"
+    resp = await idp.request("DELETE", path)
+    if resp.status_code not in (204, 404):
+        raise RuntimeError(f"{idp.base}{path}: {resp.status_code} {resp.text}")
+    body = {
+        "client_id": client_id,
+        "name": f"{sp_name}'s dashboard sign-in",
+        "audience": sp_name,
+        "grant_types": ["authorization_code"],
+        "redirect_uris": [f"{sp.base}/v3/auth/OS-FEDERATION/websso/callback"],
+        "public": True,
+    }
+    resp = await idp.request("POST", "/v3/OS-OCX/oidc/clients", {"client": body})
+    if resp.status_code != 201:
+        raise RuntimeError(f"{idp.base}/v3/OS-OCX/oidc/clients: {resp.status_code} {resp.text}")
+
+
 async def demo_user(admin: Admin, name: str, password: str) -> None:
     """A user with a project of their own (``<name>-project``) and the member role on it."""
     project = await _ensure(admin, "/v3/projects", "project", {"name": f"{name}-project"})

@@ -118,6 +118,12 @@ PARTS: tuple[PartSpec, ...] = (
         (Catalog("exchange", "ocx-exchange"),),
         "ocx.exchange.part:ExchangePart.for_landlord",
     ),
+    PartSpec(
+        "dashboard",
+        7,
+        (Catalog("dashboard", "horizon"),),
+        "ocx.dashboard.part:DashboardPart.for_landlord",
+    ),
 )
 
 BY_NAME: dict[str, PartSpec] = {spec.name: spec for spec in PARTS}

@@ -202,6 +202,8 @@ async def wire(landlords: dict[str, Landlord]) -> dict[tuple[str, str], dict[str
             for idp in landlord.config.trusts:
                 await federate.trust(admins[name], name, admins[idp], idp)
                 oidc_clients[(idp, name)] = await federate.oidc_client(admins[idp], name)
+                if "dashboard" in landlord.config.parts:
+                    await federate.websso_client(admins[idp], admins[name], name)
     return oidc_clients
 
 

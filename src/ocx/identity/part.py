@@ -34,6 +34,7 @@ class IdentityPart:
             admin_password=landlord.admin_password,
             operator_domain=landlord.config.operator_domain,
             catalog=catalog,
+            trusted_dashboards=trusted_dashboards(landlord),
             hash_cost=HashCost(cost.time_cost, cost.memory_kib, cost.parallelism),
         )
         return cls(IdentityService(settings))
@@ -43,3 +44,10 @@ class IdentityPart:
 
     async def stop(self) -> None:
         await self.service.stop()
+
+
+def trusted_dashboards(landlord: Landlord) -> tuple[str, ...]:
+    """The landlord's own dashboard, if it runs one: where WebSSO may post its tokens."""
+    if "dashboard" not in landlord.config.parts:
+        return ()
+    return (landlord.url("dashboard") + "/auth/websso/",)

@@ -27,6 +27,8 @@ class IdentitySettings(ServiceSettings):
     hash_cost: HashCost = HashCost()
     catalog: tuple[CatalogEntry, ...] = ()
     max_body_bytes: int = 1024 * 1024
+    # Dashboards (their WebSSO endpoints, exactly) this identity sends federated tokens to.
+    trusted_dashboards: tuple[str, ...] = ()
 
     @property
     def issuer(self) -> str:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from ocx.identity.federation import api, auth_api
+from ocx.identity.federation import api, auth_api, websso
 from ocx.identity.routes_base import route
 
 IDP = "/v3/OS-FEDERATION/identity_providers/{idp_id}"
 PROTOCOL = IDP + "/protocols/{protocol_id}"
+WEBSSO_IDP = "/v3/auth/OS-FEDERATION/identity_providers/{idp_id}/protocols/{protocol_id}/websso"
 
 
 def routes() -> list[BaseRoute]:
@@ -25,6 +26,9 @@ def routes() -> list[BaseRoute]:
         route(PROTOCOL, api.delete_protocol, "DELETE"),
         route(PROTOCOL + "/auth", auth_api.federated_auth, "GET", "POST"),
         route(PROTOCOL + "/ecp", auth_api.federated_auth, "POST"),
+        route(WEBSSO_IDP, websso.start_for_idp, "GET"),
+        route(websso.CALLBACK, websso.callback, "GET"),
+        route("/v3/auth/OS-FEDERATION/websso/{protocol_id}", websso.start, "GET"),
         route("/v3/OS-FEDERATION/mappings", api.list_mappings, "GET"),
         route("/v3/OS-FEDERATION/mappings/{mapping_id}", api.create_mapping, "PUT"),
         route("/v3/OS-FEDERATION/mappings/{mapping_id}", api.get_mapping, "GET"),

@@ -1,0 +1,1 @@
+"""Horizon "enabled" files of the OCX plugin (added to ``openstack_dashboard.local.enabled``)."""

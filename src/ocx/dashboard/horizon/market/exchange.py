@@ -1,0 +1,68 @@
+"""The exchange API as the signed-in user (the ``ocx market`` CLI's calls, from Django).
+
+The token is the one in the user's server-side session; it goes to the exchange in a header,
+never in a URL. The exchange is found in the token's catalog (service type ``exchange``);
+a user who signed in at another landlord's identity browses the exchange the dashboard
+belongs to, and is asked to sign in at the exchange to subscribe or see bills.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import requests
+from django.conf import settings
+from openstack_dashboard.api import base
+
+TIMEOUT = 30.0
+
+
+class ExchangeError(Exception):
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def signed_in_at_exchange(request: Any) -> bool:
+    """Whether the session's token is the exchange's own (one it accepts)."""
+    return bool(base.is_service_enabled(request, "exchange"))
+
+
+def url(request: Any) -> str:
+    if signed_in_at_exchange(request):
+        return str(base.url_for(request, "exchange")).rstrip("/")
+    return str(settings.OCX_EXCHANGE_URL).rstrip("/")
+
+
+def _headers(request: Any) -> dict[str, str]:
+    if not signed_in_at_exchange(request):
+        return {}
+    return {"X-Auth-Token": request.user.token.id}
+
+
+def _answer(response: requests.Response) -> Any:
+    if response.status_code >= 400:
+        try:
+            message = response.json()["error"]["message"]
+        except (ValueError, KeyError, TypeError):
+            message = response.text[:300]
+        raise ExchangeError(response.status_code, message)
+    if response.headers.get("content-type", "").startswith("text/csv"):
+        return response.text
+    return response.json()
+
+
+def get(request: Any, path: str, **params: Any) -> Any:
+    clean = {k: v for k, v in params.items() if v not in (None, "")}
+    answer = requests.get(
+        url(request) + path, params=clean, headers=_headers(request), timeout=TIMEOUT
+    )
+    return _answer(answer)
+
+
+def send(request: Any, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+    answer = requests.request(
+        method, url(request) + path, json=body, headers=_headers(request), timeout=TIMEOUT
+    )
+    return _answer(answer)

@@ -1,0 +1,1 @@
+"""The Invoices panel of the Market dashboard."""

@@ -1,0 +1,1 @@
+"""The Leases panel of the Market dashboard."""

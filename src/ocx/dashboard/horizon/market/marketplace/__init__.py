@@ -1,0 +1,1 @@
+"""The Marketplace panel of the Market dashboard."""

@@ -1,0 +1,1 @@
+"""The Settlements panel of the Market dashboard."""

@@ -1,0 +1,9 @@
+"""The Settlements panel's URLs."""
+
+from django.urls import re_path
+
+from ocx.dashboard.horizon.market import views
+
+urlpatterns = [
+    re_path(r"^$", views.SettlementsView.as_view(), name="index"),
+]

@@ -1,0 +1,1 @@
+"""The Subscriptions panel of the Market dashboard."""

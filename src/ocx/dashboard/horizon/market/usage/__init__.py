@@ -1,0 +1,1 @@
+"""The Usage panel of the Market dashboard."""

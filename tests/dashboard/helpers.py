@@ -1,0 +1,136 @@
+"""A live exchange with the dashboard, its parties, and a real Chromium to drive it."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ocx.dashboard.settings import default_horizon_venv
+from ocx.exchange.client import LandlordAgent
+from ocx.runner import BackgroundExchange, Exchange
+from tests.exchange.helpers import Market
+
+ROOT = Path(__file__).resolve().parents[2]
+DOCS = ROOT / "docs" / "dashboard"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+TOPOLOGY: dict[str, Any] = {
+    "harvard": {
+        "parts": ["identity", "object", "image", "compute"],
+        "demo_users": ["alice"],
+    },
+    "stor": {"parts": ["identity", "object", "volume"], "trusts": ["harvard"]},
+    "market": {"parts": ["identity", "exchange", "dashboard"], "trusts": ["harvard"]},
+}
+
+
+def need_browser_and_horizon() -> None:
+    """Skip (saying how to fix it) where Chromium, Playwright or Horizon's venv is missing."""
+    pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"no Chromium at {CHROMIUM} (Debian package chromium)")
+    if not (default_horizon_venv() / "bin" / "gunicorn").exists():
+        pytest.skip("Horizon is not installed: bash scripts/install-horizon.sh")
+
+
+def market_of(exchange: Exchange, background: BackgroundExchange) -> Market:
+    """The exchange tests' Market helper over the exchange part this topology runs."""
+    run = next(r for r in exchange.running if r.part == "exchange")
+    service = run.service.service  # type: ignore[attr-defined]
+    return Market(exchange, background, service, run.url)
+
+
+def publish_block_storage(market: Market) -> LandlordAgent:
+    """stor enrols and sells two kinds of block storage, SSD the dearer per GiB-hour."""
+    agent = market.enrol("stor", owner="Stor Ltd")
+    endpoint = market.landlords.landlords["stor"].base_urls["volume"] + "/v3"
+    common = {
+        "service_type": "volume",
+        "region": "RegionOne",
+        "endpoint": endpoint,
+        "plans": {"default": {"quotas": {"gigabytes": 100}}},
+    }
+    for version, (name, price, caps, sla) in enumerate(
+        [
+            ("block-ssd-fast", "0.00030", ["ssd"], "0.9995"),
+            ("block-ssd-lite", "0.00020", ["ssd"], "0.999"),
+            ("block-hdd", "0.00005", [], "0.99"),
+        ],
+        start=1,
+    ):
+        agent.publish(
+            version,
+            name=name,
+            sla={"availability": sla},
+            capabilities=caps,
+            prices=[{"metric": "volume.gib_hours", "unit": "GiB-hour", "price": price}],
+            **common,
+        )
+    return agent
+
+
+@dataclass
+class Browser:
+    """One Chromium context (its own cookies) on the dashboard, saving screenshots."""
+
+    page: Any
+    base: str
+    shots: Path
+
+    def go(self, path: str) -> Any:
+        return self.page.goto(self.base + path)
+
+    def login(self, user: str, password: str, region: str = "market") -> None:
+        self.go("/auth/login/")
+        self.page.select_option("#id_region", label=region)
+        self.page.fill("#id_username", user)
+        self.page.fill("#id_password", password)
+        self.page.click("#loginBtn")
+        self.page.wait_for_selector("#navbar-collapse")
+
+    def shot(self, name: str) -> None:
+        """Saved with the test's files, and in docs/dashboard when OCX_DASHBOARD_SHOTS=1."""
+        path = self.shots / f"{name}.png"
+        self.page.screenshot(path=str(path), full_page=True)
+        if os.environ.get("OCX_DASHBOARD_SHOTS") == "1":
+            DOCS.mkdir(parents=True, exist_ok=True)
+            shutil.copy(path, DOCS / path.name)
+
+
+@contextmanager
+def chromium() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@contextmanager
+def browsing(browser: Any, base: str, shots: Path) -> Iterator[Browser]:
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    context.set_default_timeout(90_000)
+    try:
+        yield Browser(context.new_page(), base, shots)
+    finally:
+        context.close()

@@ -1,0 +1,205 @@
+"""A real Chromium against the live dashboard: sign-in, the marketplace, subscribe, isolation.
+
+Horizon (started by the dashboard part on the first page) and Chromium are started once for
+the module; each test uses its own browser context (its own cookies).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from ocx.runner import BackgroundExchange
+from tests.dashboard.helpers import browsing, market_of, publish_block_storage
+from tests.exchange.helpers import Market
+
+
+@pytest.fixture(scope="module")
+def market(live: BackgroundExchange) -> Market:
+    found = market_of(live.exchange, live)
+    publish_block_storage(found)
+    return found
+
+
+def dashboard_url(live: BackgroundExchange) -> str:
+    return live.exchange.landlords["market"].url("dashboard")
+
+
+def password_of(market: Market, user: str) -> str:
+    market.customer(user)  # makes the user and its project at the exchange's identity
+    return market._users[user]
+
+
+def test_login_find_cheapest_ssd_and_subscribe(
+    live: BackgroundExchange, market: Market, browser: Any, tmp_path: Path
+) -> None:
+    with browsing(browser, dashboard_url(live), tmp_path) as web:
+        web.go("/auth/login/")
+        web.shot("login")
+        web.login("dora", password_of(market, "dora"))
+        web.go("/market/?service_type=volume&capability=ssd&sort=price")
+        rows = web.page.locator("#offerings tbody tr")
+        names = rows.locator(".ocx-name").all_inner_texts()
+        assert names == ["block-ssd-lite", "block-ssd-fast"], "SSD only, cheapest first"
+        assert rows.first.locator(".ocx-price").inner_text() == "0.0002 / GiB-hour"
+        assert rows.first.locator(".ocx-sla").inner_text() == "0.999"
+        assert rows.first.locator(".ocx-capabilities").inner_text() == "ssd"
+        web.shot("marketplace")
+        with web.page.expect_navigation():
+            rows.first.locator(".ocx-subscribe").click()
+        assert "Subscribed to block-ssd-lite" in web.page.inner_text(".messages")
+        web.go("/market/subscriptions/")
+        row = web.page.locator("#subscriptions tbody tr").first
+        assert row.locator(".ocx-offering").inner_text() == "block-ssd-lite"
+        assert row.locator(".ocx-status").inner_text() == "active"
+        web.shot("subscriptions")
+
+
+def test_a_customer_never_sees_another_customers_subscriptions(
+    live: BackgroundExchange, market: Market, browser: Any, tmp_path: Path
+) -> None:
+    erin = market.customer("erin")
+    offering = erin.get("/v1/offerings", service_type="volume", sort="price")["offerings"][0]
+    sub = erin.post("/v1/subscriptions", {"offering_id": offering["id"], "plan": "default"})
+    with browsing(browser, dashboard_url(live), tmp_path) as web:
+        web.login("erin", password_of(market, "erin"))
+        web.go("/market/subscriptions/")
+        assert sub["subscription"]["id"] in web.page.inner_text("#subscriptions tbody")
+    with browsing(browser, dashboard_url(live), tmp_path) as web:
+        web.login("frank", password_of(market, "frank"))
+        web.go("/market/subscriptions/")
+        assert web.page.inner_text("#subscriptions tbody") == "No subscriptions."
+        assert sub["subscription"]["id"] not in web.page.content()
+
+
+def test_logout_ends_the_session(
+    live: BackgroundExchange, market: Market, browser: Any, tmp_path: Path
+) -> None:
+    with browsing(browser, dashboard_url(live), tmp_path) as web:
+        web.login("gina", password_of(market, "gina"))
+        cookies = web.page.context.cookies()
+        # Horizon's "Sign Out" is a POST form in the user menu.
+        with web.page.expect_navigation():
+            web.page.locator("form[action='/auth/logout/']").evaluate("f => f.requestSubmit()")
+        web.page.wait_for_selector("#loginBtn")
+    # The old session cookie, replayed, no longer opens a page.
+    jar = {c["name"]: c["value"] for c in cookies}
+    with httpx.Client(base_url=dashboard_url(live), cookies=jar) as client:
+        answer = client.get("/market/subscriptions/")
+    assert answer.status_code == 302
+    assert httpx.URL(answer.headers["location"]).path == "/auth/login/"
+
+
+def login_with_form(client: httpx.Client, user: str, password: str) -> None:
+    page = client.get("/auth/login/")
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)
+    assert token is not None
+    done = client.post(
+        "/auth/login/",
+        data={
+            "csrfmiddlewaretoken": token.group(1),
+            "username": user,
+            "password": password,
+            "region": "0",
+            "auth_type": "credentials",
+        },
+        headers={"Referer": str(client.base_url) + "/auth/login/"},
+    )
+    assert done.status_code == 302, done.text[:300]
+
+
+def test_security_headers_and_csrf(live: BackgroundExchange, market: Market) -> None:
+    with httpx.Client(base_url=dashboard_url(live), timeout=60) as client:
+        page = client.get("/auth/login/")
+        assert page.status_code == 200
+        csp = page.headers["content-security-policy"]
+        assert "frame-ancestors 'none'" in csp and "object-src 'none'" in csp
+        assert page.headers["x-frame-options"] == "DENY"
+        assert page.headers["x-content-type-options"] == "nosniff"
+        login_with_form(client, "jill", password_of(market, "jill"))
+        offering = market.customer("jill").get("/v1/offerings", service_type="volume")
+        # A subscription posted without the CSRF token is refused (Horizon sends the user
+        # back to the sign-in page), and nothing is subscribed.
+        refused = client.post(
+            "/market/",
+            data={"offering_id": offering["offerings"][0]["id"]},
+            headers={"Referer": dashboard_url(live) + "/market/"},
+        )
+        assert refused.status_code == 302
+        assert refused.headers["location"].startswith("/auth/login/?csrf_failure=")
+        assert market.customer("jill").get("/v1/subscriptions")["subscriptions"] == []
+
+
+def test_no_token_in_any_url(
+    live: BackgroundExchange, market: Market, browser: Any, tmp_path: Path
+) -> None:
+    seen: list[str] = []
+    with browsing(browser, dashboard_url(live), tmp_path) as web:
+        web.page.on("request", lambda request: seen.append(request.url))
+        web.login("hank", password_of(market, "hank"))
+        web.go("/market/")
+        web.go("/market/subscriptions/")
+    token_like = re.compile(r"eyJ[A-Za-z0-9_-]{10,}|token=", re.I)
+    assert seen and not [url for url in seen if token_like.search(url)]
+
+
+def test_pages_answer_within_a_second(
+    live: BackgroundExchange, market: Market, browser: Any, tmp_path: Path
+) -> None:
+    with browsing(browser, dashboard_url(live), tmp_path) as web:
+        web.login("ivy", password_of(market, "ivy"))
+        web.go("/market/")  # warm this worker's page cache
+        web.go("/market/")
+        took = answer_seconds(web.page)
+    assert took < 1.0, f"the marketplace took {took:.2f}s"
+
+
+def answer_seconds(page: Any) -> float:
+    """How long the page's document took to arrive, from the browser's Navigation Timing
+    (request sent to the last byte; scripts and images after that are not the server's)."""
+    timing = page.evaluate(
+        "() => { const n = performance.getEntriesByType('navigation')[0];"
+        " return n.responseEnd - n.requestStart; }"
+    )
+    return float(timing) / 1000
+
+
+def test_federated_user_signs_in_through_websso_and_subscribes(
+    live: BackgroundExchange, market: Market, browser: Any, tmp_path: Path
+) -> None:
+    alice = live.exchange.landlords["harvard"].demo_passwords["alice"]
+    with browsing(browser, dashboard_url(live), tmp_path) as web:
+        web.go("/auth/login/")
+        web.page.select_option("#id_auth_type", value="harvard_openid")
+        web.page.click("#loginBtn")
+        # harvard's own sign-in page: the password goes to harvard, never to the exchange.
+        web.page.wait_for_selector("input[name=username]")
+        assert web.page.url.startswith(live.exchange.landlords["harvard"].identity_url)
+        web.shot("websso-harvard")
+        web.page.fill("input[name=username]", "alice")
+        web.page.fill("input[name=password]", alice)
+        web.page.click("button[type=submit]")
+        web.page.wait_for_selector("#navbar-collapse")
+        assert web.page.url.startswith(dashboard_url(live) + "/market/")
+        web.go("/market/?service_type=volume&capability=ssd&sort=price")
+        cheapest = web.page.locator("#offerings tbody tr").first
+        assert cheapest.locator(".ocx-name").inner_text() == "block-ssd-lite"
+        with web.page.expect_navigation():
+            cheapest.locator(".ocx-subscribe").click()
+        assert "Subscribed to block-ssd-lite" in web.page.inner_text(".messages")
+        web.go("/market/subscriptions/")
+        assert "block-ssd-lite" in web.page.inner_text("#subscriptions tbody")
+
+
+def test_websso_refuses_an_untrusted_origin(live: BackgroundExchange) -> None:
+    identity = live.exchange.landlords["market"].auth_url
+    path = "/auth/OS-FEDERATION/identity_providers/harvard/protocols/openid/websso"
+    answer = httpx.get(identity + path, params={"origin": "https://evil.example/auth/websso/"})
+    assert answer.status_code == 401
+    assert "not a trusted dashboard" in answer.json()["error"]["message"]
+    no_state = httpx.get(identity + "/auth/OS-FEDERATION/websso/callback?code=x&state=y")
+    assert no_state.status_code == 401
