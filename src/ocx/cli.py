@@ -154,6 +154,12 @@ def _announce(supervisor: Supervisor, path: Path, took: float) -> None:
         for part in child.sockets:
             table.add_row(child.landlord.name, part, child.landlord.url(part), pid)
     console.print(table)
+    for landlord in supervisor.landlords.values():
+        if "dashboard" in landlord.config.parts:
+            console.print(
+                f"Dashboard: [bold]{landlord.url('dashboard')}[/bold] ({landlord.name}'s; "
+                "Horizon starts with the first page)"
+            )
     first = next(iter(supervisor.landlords))
     console.print(
         f"clouds.yaml: [bold]{path}[/bold]\n"

@@ -7,6 +7,7 @@ the module; each test uses its own browser context (its own cookies).
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 from typing import Any
 
@@ -203,3 +204,101 @@ def test_websso_refuses_an_untrusted_origin(live: BackgroundExchange) -> None:
     assert "not a trusted dashboard" in answer.json()["error"]["message"]
     no_state = httpx.get(identity + "/auth/OS-FEDERATION/websso/callback?code=x&state=y")
     assert no_state.status_code == 401
+
+
+HORIZON_PANELS = {
+    "/project/": "Overview",
+    "/project/instances/": "Instances",
+    "/project/images/": "Images",
+    "/project/key_pairs/": "Key Pairs",
+    "/project/api_access/": "API Access",
+    "/project/containers/": "Containers",
+}
+
+
+@pytest.mark.slow
+def test_horizons_own_panels_render_a_landlords_resources(
+    live: BackgroundExchange, market: Market, browser: Any, tmp_path: Path
+) -> None:
+    """alice signs in at harvard (a landlord, until the proxy's region spans them all): Horizon's
+    own panels show harvard's compute, images and object storage."""
+    harvard = live.exchange.landlords["harvard"]
+    alice = harvard.demo_passwords["alice"]
+    token = market_of_token(harvard.auth_url, alice)
+    object_url = harvard.url("object")
+    project = token["project"]
+    httpx.put(
+        f"{object_url}/v1/AUTH_{project}/alices-notes", headers={"X-Auth-Token": token["id"]}
+    ).raise_for_status()
+    with browsing(browser, dashboard_url(live), tmp_path) as web:
+        web.login("alice", alice, region="harvard")
+        for path, title in HORIZON_PANELS.items():
+            answer = web.go(path)
+            assert answer.status == 200, path
+            assert title in web.page.inner_text(".page-header"), path
+            web.shot("horizon-" + path.strip("/").replace("/", "-"))
+        web.go("/project/containers/")
+        web.page.wait_for_selector("text=alices-notes")
+
+
+def market_of_token(auth_url: str, password: str) -> dict[str, str]:
+    """alice's project-scoped token at her landlord, and its project id."""
+    body = {
+        "auth": {
+            "identity": {
+                "methods": ["password"],
+                "password": {
+                    "user": {"name": "alice", "domain": {"id": "default"}, "password": password}
+                },
+            },
+            "scope": {"project": {"name": "alice-project", "domain": {"id": "default"}}},
+        }
+    }
+    answer = httpx.post(auth_url + "/auth/tokens", json=body)
+    answer.raise_for_status()
+    return {
+        "id": answer.headers["x-subject-token"],
+        "project": answer.json()["token"]["project"]["id"],
+    }
+
+
+@pytest.mark.slow
+def test_usage_and_invoice_with_a_thousand_records_answer_within_a_second(
+    live: BackgroundExchange, market: Market, browser: Any, tmp_path: Path
+) -> None:
+    kim = market.customer("kim")
+    offering = kim.get("/v1/offerings", service_type="volume", sort="price")["offerings"][0]
+    sub = kim.post("/v1/subscriptions", {"offering_id": offering["id"], "plan": "default"})
+    began = sub["subscription"]["created_at"]
+    time.sleep(max(0.0, began + 2 - time.time()))  # usage must end before now
+    records = [
+        {
+            "record_id": f"kim-{i}",
+            "contract_id": sub["subscription"]["id"],
+            "resource_id": f"volume-{i}",
+            "resource_type": "volume",
+            "metric": "volume.gib_hours",
+            "unit": "GiB-hour",
+            "start": began,
+            "end": began + 1,
+            "quantity": "10",
+        }
+        for i in range(1000)
+    ]
+    market.agent("stor").send_usage(records)
+    timings = {}
+    with browsing(browser, dashboard_url(live), tmp_path) as web:
+        web.login("kim", password_of(market, "kim"))
+        for path in ("/market/usage/", "/market/invoices/", "/market/"):
+            web.go(path)  # this worker's first visit compiles the page
+            web.go(path)
+            timings[path] = answer_seconds(web.page)
+        web.go("/market/usage/")
+        assert "1000 usage records." in web.page.inner_text("#main_content")
+        assert web.page.locator("#usage-chart rect.ocx-bar").count() >= 1
+        web.shot("usage")
+        web.go("/market/invoices/")
+        assert "block-hdd" in web.page.inner_text("#invoice-lines")
+        web.shot("invoices")
+    print("page answer times with 1,000 usage records:", timings)
+    assert all(took < 1.0 for took in timings.values()), timings
