@@ -2,6 +2,7 @@
 latency, in one run.
 
     .venv/bin/python bench/volume.py [--size-gib 1] [--rounds 3] [--samples 20]
+                                     [--nbdcopy-flag=--connections=1 ...]
 
 Starts a landlord (identity + volume, SQLite, ephemeral ports), makes a 1 GiB volume and
 attaches it (its own nbdkit with TLS-PSK, as a compute would get it). Then ``nbdcopy`` writes
@@ -12,9 +13,14 @@ every round:
 - ``nbdkit plain``     — the same nbdkit build, same filters, on the same file, without TLS;
 - ``local file``       — nbdcopy on the volume's file itself (the physical baseline).
 
-Prints MiB/s (best of the rounds) and the ratios, then the p50 of volume create → available
-and of attach (reserve + connector) → connection info. Goal: read through the attachment
->= 0.7x plaintext nbdkit.
+Every nbdcopy gets the same flags (``--nbdcopy-flag``, none by default), and both nbdkits
+are the same build with the same filters on the same file and advertise the same flags
+(multi-conn among them, so nbdcopy opens the same number of connections to each): the
+only difference is TLS. Prints MiB/s (best of the rounds), the ratios, the negotiated cipher,
+CPU seconds per GiB (nbdcopy + nbdkit), and the ratio those allow when both paths are
+CPU-bound on the same cores (plain CPU / TLS CPU: what the throughput ratio tends to on a
+busy or small machine), then the p50 of volume create → available and of attach (reserve +
+connector) → connection info. Goal: read through the attachment >= 0.7x plaintext nbdkit.
 """
 
 from __future__ import annotations
@@ -160,6 +166,12 @@ def main() -> None:
     parser.add_argument("--size-gib", type=int, default=1)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--samples", type=int, default=20)
+    parser.add_argument(
+        "--nbdcopy-flag",
+        action="append",
+        default=[],
+        help="passed to every nbdcopy, on every path alike (repeat for several)",
+    )
     args = parser.parse_args()
     size = args.size_gib * 1024 * MIB
     with tempfile.TemporaryDirectory(prefix="ocx-bench-volume-") as tmp:
@@ -188,6 +200,7 @@ def run(exchange: Exchange, root: Path, size: int, args: argparse.Namespace) -> 
         for _ in range(size // (64 * MIB)):
             handle.write(os.urandom(64 * MIB))
     plain, plain_uri = plain_nbdkit(volume_file, volume_id)
+    report_session(tls_uri, plain_uri, args.nbdcopy_flag)
     export_pid = next(iter(exchange_exports(exchange).running().values()))
     targets: dict[str, tuple[str, int | None]] = {
         "attachment (TLS)": (tls_uri, export_pid),
@@ -199,9 +212,10 @@ def run(exchange: Exchange, root: Path, size: int, args: argparse.Namespace) -> 
     try:
         for _ in range(args.rounds):
             for name, (target, server) in targets.items():
+                flags = args.nbdcopy_flag
                 for op, cmd in (
-                    ("write", ["nbdcopy", str(payload), target]),
-                    ("read", ["nbdcopy", target, "null:"]),
+                    ("write", ["nbdcopy", *flags, str(payload), target]),
+                    ("read", ["nbdcopy", *flags, target, "null:"]),
                 ):
                     wall, used = timed(cmd, server)
                     rate = size / MIB / wall
@@ -215,6 +229,30 @@ def run(exchange: Exchange, root: Path, size: int, args: argparse.Namespace) -> 
     report_copies(best, cpu, size, args.rounds)
     create_p50, attach_p50 = latency(cinder, args.samples)
     report_latency(best, create_p50, attach_p50, args.samples)
+
+
+def report_session(tls_uri: str, plain_uri: str, flags: list[str]) -> None:
+    """What the two servers offer and what TLS negotiates (libnbd's debug line says)."""
+    print(f"machine load average at start: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+    print(f"nbdcopy flags on every path: {' '.join(flags) or '(none: its defaults)'}")
+    for name, target in (("attachment", tls_uri), ("plain", plain_uri)):
+        shown = subprocess.run(["nbdinfo", target], capture_output=True, text=True).stdout
+        multi = "can_multi_conn: true" in shown
+        print(f"{name}: multi-conn {'advertised' if multi else 'not advertised'}")
+    debug = subprocess.run(
+        ["nbdinfo", "--size", tls_uri],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "LIBNBD_DEBUG": "1"},
+    ).stderr
+    print(f"attachment TLS: {negotiated(debug)}")
+
+
+def negotiated(debug: str) -> str:
+    for line in debug.splitlines():
+        if "using TLS: " in line:
+            return line.split("using TLS: ", 1)[1]
+    return "unknown"
 
 
 def exchange_exports(exchange: Exchange) -> Any:
@@ -238,9 +276,11 @@ def report_copies(
             f"{cpu[(name, 'write')]:>7.2f} {cpu[(name, 'read')]:>7.2f}"
         )
     for op in ("write", "read"):
+        ceiling = cpu[("nbdkit plain", op)] / cpu[("attachment (TLS)", op)]
         print(
             f"{op:<5} TLS/plain {ratio(best, 'attachment (TLS)', 'nbdkit plain', op):.2f}x   "
-            f"TLS/local {ratio(best, 'attachment (TLS)', 'local file', op):.2f}x",
+            f"TLS/local {ratio(best, 'attachment (TLS)', 'local file', op):.2f}x   "
+            f"CPU-bound ceiling (plain CPU / TLS CPU) {ceiling:.2f}x",
             flush=True,
         )
 
