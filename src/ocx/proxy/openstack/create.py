@@ -44,7 +44,24 @@ async def create(call: OsCall, collection: Collection) -> Response:
     if landlord is None:
         landlord, how = await _by_policy(call), "home first"
     backend = await call.session.backend(landlord)
+    if collection.name == "servers":
+        await _alike_image(call, backend, doc["server"])
     return await _send_create(call, collection, backend, doc, how)
+
+
+async def _alike_image(call: OsCall, backend: Backend, server: dict[str, Any]) -> None:
+    """A server placed at a landlord boots from that landlord's copy of its image (same
+    content); without one there, the reference is sent as it is (the landlord answers)."""
+    image = server.get("imageRef")
+    if not isinstance(image, str) or not image:
+        return
+    try:
+        fingerprint = await _image_fingerprint(call, image)
+    except errors.NotFound:
+        return
+    own = await _image_at(call, backend, image, fingerprint)
+    if own is not None:
+        server["imageRef"] = own
 
 
 async def _send_create(
