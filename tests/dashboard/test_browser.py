@@ -236,6 +236,7 @@ def test_horizons_own_panels_render_a_landlords_resources(
             answer = web.go(path)
             assert answer.status == 200, path
             assert title in web.page.inner_text(".page-header"), path
+            assert web.page.locator(".alert-danger:visible").count() == 0, path
             web.shot("horizon-" + path.strip("/").replace("/", "-"))
         web.go("/project/containers/")
         web.page.wait_for_selector("text=alices-notes")
