@@ -35,6 +35,8 @@ DEFAULT_SERVICE_REGIONS = {"*": _CONFIG["default_region"]}
 OPENSTACK_KEYSTONE_DEFAULT_DOMAIN = "Default"
 OPENSTACK_KEYSTONE_DEFAULT_ROLE = "member"
 OCX_EXCHANGE_URL = _CONFIG["exchange_url"]
+# OCX compute does not serve Nova's os-simple-tenant-usage; usage is the market's (Usage panel).
+OPENSTACK_USE_SIMPLE_TENANT_USAGE = False
 
 # Federated sign-in: "credentials" (a local user's password) or a home landlord (WebSSO).
 WEBSSO_ENABLED = bool(_CONFIG["websso"])
