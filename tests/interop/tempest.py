@@ -61,6 +61,7 @@ ROOT = Path(__file__).resolve().parents[2]
 TEMPEST_VENV = Path(os.environ.get("TEMPEST_VENV", ROOT / ".venv-tempest"))
 INSTALL = ROOT / "bench" / "peers" / "install-tempest.sh"
 OPERATORS = "operators"
+RESELLER = "ResellerAdmin"
 # Argon2 at its production cost would make Tempest's thousand logins the whole run time.
 CHEAP_HASH = {"time_cost": 1, "memory_kib": 1024, "parallelism": 1}
 
@@ -96,7 +97,7 @@ SUITES = {
         r"^tempest\.api\.object_storage\.",
         services=("swift",),
         extra={
-            "object-storage": {"operator_role": "member", "reseller_admin_role": "ResellerAdmin"},
+            "object-storage": {"operator_role": "member", "reseller_admin_role": RESELLER},
         },
     ),
 }
@@ -177,6 +178,9 @@ def provision_operator(exchange: Exchange, landlord: str = "harvard") -> Operato
     user = post("/users", "user", {"name": "tempest", "password": password, "domain_id": domain})
     role = admin.get(url + "/roles?name=admin").json()["roles"][0]["id"]
     admin.put(url + f"/projects/{project}/users/{user}/roles/{role}")
+    # Swift's reseller role exists wherever Swift is deployed (Tempest grants it, never makes it).
+    if not admin.get(url + f"/roles?name={RESELLER}").json()["roles"]:
+        post("/roles", "role", {"name": RESELLER})
     return Operator("tempest", password, "tempest", OPERATORS)
 
 

@@ -12,6 +12,7 @@ from typing import Any
 from starlette.routing import BaseRoute, Route
 
 from ocx.object.api import account, container, info, objects, uploads
+from ocx.swift.info import healthcheck
 
 ACCOUNT = ("/v1/{account}", "/v1/{account}/")
 CONTAINER = ("/v1/{account}/{container}", "/v1/{account}/{container}/")
@@ -28,6 +29,7 @@ def _on(paths: str | tuple[str, ...], endpoint: Callable[..., Any], method: str)
 def routes() -> list[BaseRoute]:
     return [
         Route("/info", info.info, methods=["GET", "HEAD"]),
+        Route("/healthcheck", healthcheck, methods=["GET", "HEAD"]),
         *_on(ACCOUNT, account.head, "HEAD"),
         *_on(ACCOUNT, account.get, "GET"),
         *_on(ACCOUNT, account.post, "POST"),

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, func, insert, select, update
+from sqlalchemy import ColumnElement, and_, case, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -227,12 +227,22 @@ class Store:
                 await _count(s, container_id, -1, -old.size)
         return old
 
-    async def update_object(self, container_id: int, name: str, values: Mapping[str, Any]) -> bool:
+    async def update_object(
+        self, container_id: int, name: str, values: Mapping[str, Any], manifest: str | None
+    ) -> bool:
+        """A POST: new metadata, and ``manifest`` as the object's ``X-Object-Manifest``.
+
+        As in Swift, a POST without the manifest header makes a dynamic large object a plain
+        object again, and one with it makes a plain object a manifest; a static large
+        object stays one (that is not metadata a POST can change).
+        """
+        is_slo = Object.kind == "slo"
+        kind = case((is_slo, "slo"), else_="dlo" if manifest else "")
         async with self.db.session() as s:
             done = await s.execute(
                 update(Object)
                 .where(Object.container_id == container_id, Object.name == name, live())
-                .values(**values)
+                .values(**values, kind=kind, manifest=case((is_slo, None), else_=manifest))
             )
             return bool(done.rowcount)  # type: ignore[attr-defined]
 

@@ -17,6 +17,7 @@ from ocx.common.auth import token_of
 from ocx.proxy.api import account, anonymous, container, info, objects
 from ocx.proxy.api.context import Call, begin
 from ocx.proxy.openstack import routes as openstack
+from ocx.swift.info import healthcheck
 
 ACCOUNT = ("/v1/{account}", "/v1/{account}/")
 CONTAINER = ("/v1/{account}/{container}", "/v1/{account}/{container}/")
@@ -44,6 +45,7 @@ def routes() -> list[BaseRoute]:
     return [
         *_on(OBJECT, objects.handle, *OBJECT_METHODS),
         Route("/info", info.info, methods=["GET", "HEAD"]),
+        Route("/healthcheck", healthcheck, methods=["GET", "HEAD"]),
         *_on(ACCOUNT, account.head, "HEAD"),
         *_on(ACCOUNT, account.get, "GET"),
         *_on(ACCOUNT, account.post, "POST"),

@@ -1,6 +1,11 @@
-"""What ``GET /info`` says about Swift itself: the version clients read, and the limits."""
+"""What ``GET /info`` says about Swift itself: the version clients read, and the limits; and
+``GET /healthcheck``, Swift's liveness probe for load balancers (the object store's and the
+proxy's alike)."""
 
 from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
 
 from ocx.swift.limits import Limits
 
@@ -25,3 +30,8 @@ ADVERTISED = (
 def advertised(limits: Limits) -> dict[str, int]:
     """The ``swift`` section's limits, in the order Swift lists them."""
     return {name: getattr(limits, name) for name in ADVERTISED}
+
+
+async def healthcheck(_request: Request) -> Response:
+    """``OK`` while the process serves: what Swift's healthcheck answers and probes expect."""
+    return PlainTextResponse("OK")

@@ -41,6 +41,23 @@ def merge_meta(current: Mapping[str, str], updates: Mapping[str, str]) -> dict[s
     return {key: value for key, value in merged.items() if value != ""}
 
 
+def object_meta(current: Mapping[str, str], headers: Mapping[str, str]) -> dict[str, str]:
+    """An object's metadata after a PUT, POST or copy: ``current`` (a copy's source, else
+    nothing) with ``X-Object-Meta-*`` as sent, less ``X-Remove-Object-Meta-*``.
+
+    Unlike containers and accounts, an empty value is kept: Swift stores it for objects, and
+    clients read it back as an empty header.
+    """
+    meta = dict(current)
+    for name, value in headers.items():
+        if name.startswith("x-object-meta-"):
+            meta[name[len("x-object-meta-") :]] = value.strip()
+    for name in headers:
+        if name.startswith("x-remove-object-meta-"):
+            meta.pop(name[len("x-remove-object-meta-") :], None)
+    return meta
+
+
 def check_meta(meta: Mapping[str, str], kind: str, limits: Limits) -> None:
     prefix = f"X-{kind.title()}-Meta-"
     total = 0

@@ -107,7 +107,8 @@ def verify(
         path = f"prefix:/v1/{account}/{container}/{temp.prefix}"
     else:
         path = f"/v1/{account}/{container}/{obj}"
-    methods = ("GET", "HEAD") if method == "HEAD" else (method,)
+    # As in Swift, whoever may GET, PUT or POST an object may also look at it with HEAD.
+    methods = ("HEAD", "GET", "PUT", "POST") if method == "HEAD" else (method,)
     for key, scope in keys:
         for signed in methods:
             message = f"{signed}\n{temp.expires}\n{path}".encode()

@@ -49,7 +49,9 @@ async def delete(request: Request) -> Response:
 
 
 async def put(request: Request) -> Response:
-    await begin(request)
+    call = await begin(request)
+    if "extract-archive" in call.query:
+        return await bulk.extract(call, None)
     raise not_allowed("HEAD, GET, POST")
 
 

@@ -9,7 +9,7 @@ from starlette.responses import Response
 
 from ocx.object import acl, conditions
 from ocx.object.acl import Level
-from ocx.object.api import listings
+from ocx.object.api import bulk, listings
 from ocx.object.api.context import Call, begin, reply, swift_timestamp
 from ocx.object.models import Container
 from ocx.swift import metadata, names, tempurl
@@ -35,6 +35,8 @@ async def get(request: Request) -> Response:
 
 async def put(request: Request) -> Response:
     call = await begin(request)
+    if "extract-archive" in call.query:
+        return await bulk.extract(call, _name(call))
     call.require(Level.OWNER)
     name = _name(call)
     names.check_container_name(name, call.limits)

@@ -44,6 +44,7 @@ def capabilities(svc: ObjectService) -> dict[str, Any]:
             "max_deletes_per_request": limits.max_deletes_per_request,
             "max_failed_deletes": 1000,
         },
+        "bulk_upload": {"max_containers_per_extraction": 10000, "max_failed_extractions": 1000},
         "container_quotas": {},
         "keystoneauth": {},
     }

@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ocx.common import errors
-from ocx.object import conditions, ranges, slo
+from ocx.object import conditions, dlo, ranges, slo
 from ocx.object.api import bulk
 from ocx.object.api.context import Call, begin, reply, swift_timestamp
 from ocx.object.api.stream import Streamed, respond
@@ -119,8 +119,12 @@ def _temp_url_disposition(call: Call, headers: dict[str, str]) -> None:
 
 async def post(request: Request) -> Response:
     call, container, name = await target(request, "write")
-    meta = metadata.merge_meta({}, metadata.meta_updates(call.headers, "object"))
+    meta = metadata.object_meta({}, call.headers)
     metadata.check_meta(meta, "object", call.limits)
+    manifest = call.headers.get("x-object-manifest")
+    if manifest is not None:
+        dlo.parse(manifest)
+        manifest = manifest.strip()
     values: dict[str, Any] = {
         "meta": meta,
         "headers": metadata.object_headers(call.headers),
@@ -128,7 +132,7 @@ async def post(request: Request) -> Response:
     }
     if "content-type" in call.headers:
         values["content_type"] = call.headers["content-type"]
-    if not await call.svc.store.update_object(container.id, name, values):
+    if not await call.svc.store.update_object(container.id, name, values, manifest):
         raise not_found()
     return reply(
         202, body=b"<html><h1>Accepted</h1><p>The request is accepted for processing.</p></html>"

@@ -15,6 +15,7 @@ from starlette.responses import Response
 
 from ocx.common import errors
 from ocx.object import conditions, dlo, slo
+from ocx.object.api import bulk
 from ocx.object.api.context import Call, body, read_small, reply, swift_timestamp
 from ocx.object.api.objects import target
 from ocx.object.models import Container, Object
@@ -31,6 +32,8 @@ async def put(request: Request) -> Response:
         return await _copy_from(call, container, name)
     if call.query.get("multipart-manifest") == "put":
         return await _put_manifest(call, container, name)
+    if "extract-archive" in call.query:
+        return await bulk.extract(call, container.name, name.strip("/") + "/")
     exclusive = conditions.put_if_none_match(call.headers)
     row = _row(call, name)
     length = _length(call)
@@ -44,7 +47,7 @@ async def put(request: Request) -> Response:
 
 def _row(call: Call, name: str) -> dict[str, Any]:
     """The object's columns that come from the request's headers."""
-    meta = metadata.merge_meta({}, metadata.meta_updates(call.headers, "object"))
+    meta = metadata.object_meta({}, call.headers)
     metadata.check_meta(meta, "object", call.limits)
     row: dict[str, Any] = {
         "name": name,
@@ -202,6 +205,10 @@ async def _copy(source: Source, dest: Call, container: Container, name: str) -> 
     }
     if source.call.account != dest.account:
         extra["X-Copied-From-Account"] = quote(source.call.account)
+    # Swift echoes the new object's metadata, so the copier sees what it made.
+    extra.update(metadata.meta_headers(row["meta"], "object"))
+    if row["delete_at"] is not None:
+        extra["X-Delete-At"] = str(int(row["delete_at"]))
     etag = f'"{row["etag"]}"' if row["kind"] == "slo" else row["etag"]
     return _created(etag, row["created_at"], extra)
 
@@ -221,8 +228,7 @@ def _copied_row(
 ) -> dict[str, Any]:
     obj = source.obj
     fresh = metadata.truthy(dest.headers.get("x-fresh-metadata"))
-    updates = metadata.meta_updates(dest.headers, "object")
-    meta = metadata.merge_meta({} if fresh else obj.meta, updates)
+    meta = metadata.object_meta({} if fresh else obj.meta, dest.headers)
     metadata.check_meta(meta, "object", dest.limits)
     kind = obj.kind if keep_kind else ""
     return {
