@@ -217,3 +217,26 @@ def test_effective_assignments_list_implied_roles(admin: Admin) -> None:
     assert [r["role"]["id"] for r in only] == [member]
     plain = f"/role_assignments?user.id={user['id']}&scope.project.id={project['id']}"
     assert len(admin.call("GET", plain, ok=200)["role_assignments"]) == 1
+
+
+def test_domain_specific_roles_only_name_the_global_roles_they_imply(admin: Admin) -> None:
+    project, user = admin.customer("gus", role="reader")
+    local = admin.call(
+        "POST", "/roles", {"role": {"name": "editor", "domain_id": "default"}}, ok=201
+    )["role"]
+    member = admin.role_id("member")
+    admin.call("PUT", f"/roles/{local['id']}/implies/{member}", ok=201)
+    refused = admin.call("PUT", f"/roles/{member}/implies/{local['id']}", ok=403)
+    assert "domain-specific" in refused["error"]["message"]
+    admin.call("PUT", f"/projects/{project['id']}/users/{user['id']}/roles/{local['id']}", ok=204)
+    sess = admin.user_session("gus", project["id"])
+    token = sess.auth.get_access(sess)
+    assert "editor" not in token.role_names
+    assert "member" in token.role_names
+    found = admin.call(
+        "GET",
+        f"/role_assignments?effective&scope.project.id={project['id']}&user.id={user['id']}",
+        ok=200,
+    )["role_assignments"]
+    assert local["id"] not in {row["role"]["id"] for row in found}
+    assert member in {row["role"]["id"] for row in found}

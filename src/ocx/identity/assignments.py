@@ -81,6 +81,12 @@ async def effective_role_ids(session: AsyncSession, user_id: str, target: Target
 
 
 async def expand_implied(session: AsyncSession, role_ids: set[str]) -> set[str]:
+    """The roles ``role_ids`` give: themselves and what they imply, less domain-specific roles.
+
+    A domain-specific role (one with a ``domain_id``) is, as in Keystone, only a local name
+    for the global roles it implies: it is expanded, then dropped, so it never reaches a
+    token or an effective assignment.
+    """
     if not role_ids:
         return role_ids
     rules = (
@@ -95,7 +101,8 @@ async def expand_implied(session: AsyncSession, role_ids: set[str]) -> set[str]:
             if implied not in result:
                 result.add(implied)
                 todo.append(implied)
-    return result
+    local = select(Role.id).where(Role.id.in_(result), Role.domain_id.is_not(None))
+    return result - set(await session.scalars(local))
 
 
 async def roles_by_id(session: AsyncSession, role_ids: Iterable[str]) -> list[Role]:

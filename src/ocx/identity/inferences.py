@@ -28,6 +28,11 @@ async def add(session: AsyncSession, prior_id: str, implied_id: str) -> tuple[Ro
     prior, implied = await pair(session, prior_id, implied_id)
     if prior.id == implied.id:
         raise errors.ValidationError("A role cannot imply itself.")
+    if prior.domain_id is None and implied.domain_id is not None:
+        # A domain's own role names stay inside that domain's grants (as in Keystone).
+        raise errors.Forbidden(
+            f"Role {prior.name} is global: it cannot imply {implied.name}, a domain-specific role."
+        )
     if prior.id in await closure(session, implied.id):
         raise errors.ValidationError(
             f"Role {implied.name} already implies {prior.name}: no cycles of implied roles."

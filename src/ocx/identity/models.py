@@ -165,6 +165,38 @@ class ApplicationCredential(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime)
 
 
+class Credential(Base):
+    """A user's secret for another system (``/v3/credentials``); ``blob`` is ciphertext."""
+
+    __tablename__ = "credentials"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    project_id: Mapped[str | None] = mapped_column(ID, nullable=True)
+    type: Mapped[str] = mapped_column(NAME)
+    blob: Mapped[str] = mapped_column(Text)
+    extra: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class EndpointGroup(Base):
+    """A named filter over the catalog's endpoints (``/v3/OS-EP-FILTER/endpoint_groups``)."""
+
+    __tablename__ = "endpoint_groups"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    name: Mapped[str] = mapped_column(NAME)
+    description: Mapped[str] = mapped_column(Text, default="")
+    filters: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class PolicyBlob(Base):
+    """An opaque policy document stored for other services (``/v3/policies``)."""
+
+    __tablename__ = "policies"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    type: Mapped[str] = mapped_column(NAME)
+    blob: Mapped[str] = mapped_column(Text)
+    extra: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
 class RevocationEvent(Base):
     """Keystone-style revocation: tokens matching every set field, issued before, are dead."""
 

@@ -8,6 +8,7 @@ from ocx.identity.api import (
     appcreds,
     auth,
     catalog,
+    credentials,
     delegations,
     implied_roles,
     market,
@@ -22,6 +23,10 @@ from ocx.identity.oidc.routes import routes as oidc_routes
 from ocx.identity.routes_base import route
 
 IMPLIES = "/v3/roles/{prior_role_id}/implies/{implied_role_id}"
+CREDENTIAL = "/v3/credentials/{credential_id}"
+ENDPOINT_GROUPS = "/v3/OS-EP-FILTER/endpoint_groups"
+ENDPOINT_GROUP = ENDPOINT_GROUPS + "/{item_id}"
+POLICY = "/v3/policies/{item_id}"
 
 
 def _grant_routes() -> list[BaseRoute]:
@@ -136,6 +141,26 @@ def routes() -> list[BaseRoute]:
         route(IMPLIES, implied_roles.check, "HEAD"),
         route(IMPLIES, implied_roles.delete, "DELETE"),
         *_grant_routes(),
+        route("/v3/credentials", credentials.create_credential, "POST"),
+        route("/v3/credentials", credentials.list_credentials, "GET"),
+        route(CREDENTIAL, credentials.get_credential, "GET"),
+        route(CREDENTIAL, credentials.update_credential, "PATCH"),
+        route(CREDENTIAL, credentials.delete_credential, "DELETE"),
+        route(ENDPOINT_GROUPS, credentials.create_endpoint_group, "POST"),
+        route(ENDPOINT_GROUPS, credentials.endpoint_groups.list(), "GET"),
+        route(ENDPOINT_GROUP, credentials.endpoint_groups.get(), "GET"),
+        route(ENDPOINT_GROUP, credentials.check_endpoint_group, "HEAD"),
+        route(
+            ENDPOINT_GROUP,
+            credentials.endpoint_groups.update(credentials.EndpointGroupPatchBody),
+            "PATCH",
+        ),
+        route(ENDPOINT_GROUP, credentials.endpoint_groups.delete(), "DELETE"),
+        route("/v3/policies", credentials.create_policy, "POST"),
+        route("/v3/policies", credentials.policies.list(), "GET"),
+        route(POLICY, credentials.policies.get(), "GET"),
+        route(POLICY, credentials.policies.update(credentials.PolicyPatchBody), "PATCH"),
+        route(POLICY, credentials.policies.delete(), "DELETE"),
         route("/v3/regions", catalog.create_region, "POST"),
         route("/v3/regions", catalog.regions.list(), "GET"),
         route("/v3/regions/{item_id}", catalog.regions.get(), "GET"),

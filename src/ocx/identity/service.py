@@ -6,13 +6,14 @@ import logging
 import time
 from typing import Any
 
+from cryptography.fernet import Fernet
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from ocx.common import errors
 from ocx.common.auth import Principal, TokenVerifier
 from ocx.common.db import Database, schema_name
-from ocx.identity import bootstrap, catalog, keys, tokens
+from ocx.identity import bootstrap, catalog, credentials, keys, tokens
 from ocx.identity.authn import Authenticator, AuthRequest
 from ocx.identity.federation.models import ServiceProvider
 from ocx.identity.federation.trust import RemoteKeys
@@ -49,6 +50,7 @@ class IdentityService:
             revocation_interval=0.5,
         )
         self._memo: dict[str, tuple[float, Any]] = {}
+        self._credential_cipher: Fernet | None = None
         event.listen(Session, "after_flush", self._after_flush)
 
     async def start(self) -> None:
@@ -69,6 +71,13 @@ class IdentityService:
             event.remove(Session, "after_flush", self._after_flush)
         await self.remote_keys.aclose()
         await self.db.dispose()
+
+    @property
+    def credential_cipher(self) -> Fernet:
+        """The cipher of ``/v3/credentials`` blobs (its key file is read on first use)."""
+        if self._credential_cipher is None:
+            self._credential_cipher = credentials.cipher(self.settings.data_dir)
+        return self._credential_cipher
 
     @property
     def key_lifetime(self) -> float:

@@ -92,8 +92,9 @@ def extras(body: Any, row_id: str | None = None) -> dict[str, Any]:
 class Collection(Generic[T]):
     """One kind of Keystone row: ``GET /v3/<members>``, ``GET|PATCH|DELETE .../{item_id}``.
 
-    Reads need any valid token (the catalog's rows are every user's to see); changes need a
-    landlord admin (``identity:<verb>_<member>``).
+    Reads need any valid token (the catalog's rows are every user's to see) or, with
+    ``readers_only``, a landlord reader; changes need a landlord admin
+    (``identity:<verb>_<member>``).
     """
 
     model: type[T]
@@ -102,6 +103,7 @@ class Collection(Generic[T]):
     view: View
     filters: tuple[str, ...] = ()
     scope: Scope = everyone
+    readers_only: bool = False
 
     def one(self, request: Request, row: T) -> dict[str, Any]:
         return {self.member: self.view(base_url(request), row)}
@@ -113,6 +115,8 @@ class Collection(Generic[T]):
             svc: IdentityService = SVC,
             who: Principal = WHO,
         ) -> dict[str, Any]:
+            if self.readers_only:
+                svc.policy.require_reader(who, f"identity:list_{self.members}")
             where = self.scope(svc, who, request)
             async with svc.db.session() as session:
                 return await list_rows(
@@ -130,8 +134,10 @@ class Collection(Generic[T]):
 
     def get(self) -> Handler:
         async def get_handler(
-            item_id: str, request: Request, svc: IdentityService = SVC, _who: Principal = WHO
+            item_id: str, request: Request, svc: IdentityService = SVC, who: Principal = WHO
         ) -> dict[str, Any]:
+            if self.readers_only:
+                svc.policy.require_reader(who, f"identity:get_{self.member}")
             async with svc.db.session() as session:
                 row = await store.get(session, self.model, item_id, self.member)
             return self.one(request, row)
