@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: up test test-sqlite test-postgres test-slow lint bench install clean interop-identity
+.PHONY: up test test-sqlite test-postgres test-slow lint bench install clean interop interop-identity
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,13 @@ test-slow: $(STAMP)
 	$(BIN)/pytest -q -m slow
 
 # OpenStack's Tempest (own venv, .venv-tempest) against a live default exchange: counts printed.
+# `interop` runs the identity tests, the object-storage tests at harvard's Swift and through
+# the proxy (region ocx), then keystonemiddleware's auth_token against OCX identity.
+interop: $(STAMP)
+	$(BIN)/python -m tests.interop.tempest all $(ARGS)
+	bash bench/peers/install-swift.sh
+	$(BIN)/pytest -q -n 0 tests/interop/test_keystonemiddleware.py
+
 interop-identity: $(STAMP)
 	$(BIN)/python -m tests.interop.tempest identity $(ARGS)
 
