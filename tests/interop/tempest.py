@@ -301,7 +301,8 @@ def run_suite(
 
 _TOTAL = re.compile(r"^ - (Passed|Skipped|Failed): (\d+)$", re.MULTILINE)
 _FAILED = re.compile(
-    r"^\{\d+\} (?:setUpClass \((\S+)\)|(\S+?)(?:\[[^\]]*\])?) \[[\d.]+s\] \.\.\. FAILED$",
+    r"^\{\d+\} (?:(setUpClass|tearDownClass) \((\S+)\)|(\S+?)(?:\[[^\]]*\])?)"
+    r" \[[\d.]+s\] \.\.\. FAILED$",
     re.MULTILINE,
 )
 
@@ -312,7 +313,9 @@ def parse_counts(output: str) -> Counts:
     for name, number in _TOTAL.findall(output):
         setattr(counts, name.lower(), int(number))
     found = _FAILED.findall(output)
-    counts.failures = sorted({f"{klass} (setUpClass)" if klass else test for klass, test in found})
+    counts.failures = sorted(
+        {f"{klass} ({stage})" if klass else test for stage, klass, test in found}
+    )
     return counts
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import re
 import tarfile
+import time
 from typing import Any
 
 import pytest
@@ -14,6 +15,7 @@ from swiftclient import client as swift
 from swiftclient.exceptions import ClientException
 from swiftclient.utils import generate_temp_url
 
+from tests.conftest import ExchangeFactory
 from tests.object.conftest import Customer, Landlord, swift_fault
 
 TRANS_ID = re.compile(r"^tx[0-9a-f]{21}-[0-9a-f]{10}$")
@@ -167,3 +169,93 @@ def test_extract_archive_refusals(alice: Customer, landlord: Landlord) -> None:
     assert done["Number Files Created"] == 0
     assert done["Errors"] == [["photos/a.jpg", "403 Forbidden"]]
     assert alice.connect().get_account()[1] == []
+
+
+def _reseller(landlord: Landlord, domain: str, name: str) -> swift.Connection:
+    """A user holding ResellerAdmin on a project of ``domain`` (by name), as swiftclient."""
+    admin = landlord.admin
+    domain_id = admin.call("GET", f"/domains?name={domain}", ok=200)["domains"][0]["id"]
+    project = admin.call(
+        "POST", "/projects", {"project": {"name": name, "domain_id": domain_id}}, ok=201
+    )["project"]
+    user = admin.call(
+        "POST",
+        "/users",
+        {"user": {"name": name, "password": name + "-pw", "domain_id": domain_id}},
+        ok=201,
+    )["user"]
+    admin.grant(project["id"], user["id"], "ResellerAdmin")
+    return swift.Connection(
+        authurl=landlord.auth_url,
+        user=name,
+        key=name + "-pw",
+        auth_version="3",
+        os_options={"project_id": project["id"], "user_domain_id": domain_id},
+        retries=0,
+    )
+
+
+def test_account_quotas_are_the_staff_resellers_to_set_and_bind_uploads(
+    exchange_factory: ExchangeFactory,
+) -> None:
+    landlord = Landlord(
+        exchange_factory(
+            {"harvard": {"parts": ["identity", "object"], "operator_domain": "operators"}}
+        )
+    )
+    landlord.admin.call("POST", "/roles", {"role": {"name": "ResellerAdmin"}}, ok=201)
+    alice = landlord.customer("alice")
+    conn = alice.connect()
+    conn.put_container("c")
+    with pytest.raises(ClientException) as own:
+        conn.post_account({"X-Account-Meta-Quota-Bytes": "100"})
+    assert own.value.http_status == 403  # the owner may not lift or set its own quota
+    staff = _reseller(landlord, "operators", "staff")
+    url = landlord.account_url(alice.project_id)
+    token = staff.get_auth()[1]
+    swift.post_account(url, token, {"X-Account-Meta-Quota-Bytes": "10"})
+    swift.post_account(url, token, {"X-Account-Quota-Count": "2"})
+    conn.put_object("c", "small", b"12345")
+    with pytest.raises(ClientException) as over:
+        conn.put_object("c", "big", b"x" * 6)
+    assert (over.value.http_status, over.value.http_response_content) == (
+        413,
+        swift_fault("Request Entity Too Large", "Upload exceeds quota.").encode(),
+    )
+    conn.put_object("c", "second", b"1")
+    with pytest.raises(ClientException) as counted:
+        conn.put_object("c", "third", b"")
+    assert counted.value.http_status == 413
+    with pytest.raises(ClientException) as bad:
+        swift.post_account(url, token, {"X-Account-Quota-Count": "many"})
+    assert bad.value.http_status == 400
+    swift.post_account(url, token, {"X-Remove-Account-Meta-Quota-Bytes": "x"})
+    swift.post_account(url, token, {"X-Account-Quota-Count": ""})
+    conn.put_object("c", "third", b"x" * 100)
+    # ResellerAdmin on a customer's own project is nobody's reseller.
+    landlord.admin.grant(alice.project_id, alice.user_id, "ResellerAdmin")
+    with pytest.raises(ClientException) as customer:
+        alice.connect().post_account({"X-Account-Quota-Count": "1000"})
+    assert customer.value.http_status == 403
+    eve = _reseller(landlord, "Default", "eve")
+    with pytest.raises(ClientException) as foreign:
+        swift.head_account(url, eve.get_auth()[1])
+    assert foreign.value.http_status == 403
+
+
+def test_a_container_whose_objects_all_expired_can_be_deleted(
+    alice_conn: swift.Connection,
+) -> None:
+    alice_conn.put_container("brief")
+    alice_conn.put_object("brief", "o", b"x", headers={"X-Delete-After": "1"})
+    deadline = time.monotonic() + 60  # the object says when it is gone; this guards a bug
+    while True:
+        try:
+            alice_conn.head_object("brief", "o")
+        except ClientException as gone:
+            assert gone.http_status == 404
+            break
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    alice_conn.delete_container("brief")
+    assert [c["name"] for c in alice_conn.get_account()[1]] == []

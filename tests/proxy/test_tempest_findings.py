@@ -6,8 +6,10 @@ from __future__ import annotations
 import re
 from urllib.parse import urlparse
 
+import pytest
 import requests
 from swiftclient import client as swift
+from swiftclient.exceptions import ClientException
 from swiftclient.utils import generate_temp_url
 
 from tests.proxy.conftest import Mixed, placed
@@ -42,3 +44,12 @@ def test_a_put_temp_url_allows_head_through_the_proxy(
     assert requests.put(put, data=b"data", timeout=30).status_code == 201
     assert requests.head(put, timeout=30).headers["content-length"] == "4"
     assert requests.delete(put, timeout=30).status_code == 401
+
+
+def test_container_quotas_hold_through_the_proxy(alice: swift.Connection) -> None:
+    assert "container_quotas" in alice.get_capabilities()
+    placed(alice, "q", "mit", **{"X-Container-Meta-Quota-Bytes": "5"})
+    alice.put_object("q", "fits", b"12345")
+    with pytest.raises(ClientException) as over:
+        alice.put_object("q", "over", b"6")
+    assert over.value.http_status == 413

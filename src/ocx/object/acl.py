@@ -3,7 +3,9 @@
 - The account ``AUTH_<project_id>`` belongs to that project. A token for it with ``member``
   (or ``admin``, which implies it) is the owner: everything in the account. ``reader`` only
   reads (HEAD, GET, listings), never writes.
-- A system-scoped ``admin`` token is the reseller admin: every account of this landlord.
+- The reseller admin (:func:`is_reseller`) has every account of this landlord: a
+  system-scoped ``admin``, or a holder of ``ResellerAdmin`` on a project of the landlord's
+  staff (operator) domain. Only the reseller sets account quotas.
 - Everyone else, and anonymous callers, get only what a container's ACLs grant:
   ``X-Container-Read`` (``project:user`` entries, ids or, for the default domain only,
   names; ``*`` wildcards, ``.r:*`` public read of
@@ -25,6 +27,23 @@ class Level(enum.IntEnum):
     NONE = 0
     READER = 1
     OWNER = 2
+
+
+RESELLER_ROLE = "ResellerAdmin"
+
+
+def is_reseller(principal: Principal | None, staff_domain: str | None) -> bool:
+    """Swift's reseller admin. ``ResellerAdmin`` counts only on a project of the landlord's
+    staff domain: on a customer's project any of the customer's domain admins could have
+    granted it, and a customer must never reach other customers' accounts."""
+    if principal is None:
+        return False
+    if principal.system and principal.is_admin:
+        return True
+    if staff_domain is None or not principal.has_role(RESELLER_ROLE):
+        return False
+    project = principal.claims.get("project") or {}
+    return bool((project.get("domain") or {}).get("name") == staff_domain)
 
 
 def level(principal: Principal | None, project_id: str) -> Level:

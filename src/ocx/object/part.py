@@ -26,6 +26,7 @@ class ObjectPart:
             data_dir=landlord.data_dir,
             region=landlord.topology.exchange.region,
             verifier=landlord.verifier(),
+            staff_domain=landlord.config.operator_domain,
         )
         service = ObjectService(settings)
         link = landlord.market_link()

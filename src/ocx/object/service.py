@@ -94,9 +94,11 @@ class ObjectService:
             await self.storage.remove_all([gone.file_id])
         return gone
 
-    async def expire(self, now: float | None = None) -> int:
-        """Delete every object whose ``X-Delete-At`` has passed; how many went."""
-        due = await self.store.expired(time.time() if now is None else now)
+    async def expire(self, now: float | None = None, container_id: int | None = None) -> int:
+        """Delete every object (of one container, if given) whose ``X-Delete-At`` has passed;
+        how many went."""
+        at = time.time() if now is None else now
+        due = await self.store.expired(at, container_id=container_id)
         for container_id, name in due:
             await self.remove(container_id, name)
         return len(due)

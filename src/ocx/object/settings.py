@@ -8,6 +8,8 @@ from ocx.swift.limits import Limits
 
 class ObjectSettings(ServiceSettings):
     verifier: VerifierSettings
+    # The landlord's staff domain (by name): ResellerAdmin there is Swift's reseller admin.
+    staff_domain: str | None = None
     limits: Limits = Limits()
     chunk_size: int = 1024 * 1024
     expirer_interval: float = 30.0

@@ -246,12 +246,16 @@ class Store:
             )
             return bool(done.rowcount)  # type: ignore[attr-defined]
 
-    async def expired(self, now: float, limit: int = 500) -> list[tuple[int, str]]:
+    async def expired(
+        self, now: float, limit: int = 500, container_id: int | None = None
+    ) -> list[tuple[int, str]]:
         query = (
             select(Object.container_id, Object.name)
             .where(Object.delete_at.is_not(None), Object.delete_at <= now)
             .limit(limit)
         )
+        if container_id is not None:
+            query = query.where(Object.container_id == container_id)
         async with self.db.session() as s:
             return [(int(c), str(n)) for c, n in (await s.execute(query)).all()]
 

@@ -7,11 +7,14 @@ import time
 from starlette.requests import Request
 from starlette.responses import Response
 
+from ocx.object import acl
 from ocx.object.acl import Level
 from ocx.object.api import bulk, listings
 from ocx.object.api.context import Call, begin, reply, swift_timestamp
 from ocx.swift import metadata, tempurl
-from ocx.swift.faults import not_allowed
+from ocx.swift.faults import bad_request, not_allowed
+
+QUOTAS = {"quota-bytes": "Invalid bytes quota.", "quota-count": "Invalid count quota."}
 
 
 async def head(request: Request) -> Response:
@@ -33,12 +36,33 @@ async def post(request: Request) -> Response:
     if "bulk-delete" in call.query:
         return await bulk.delete(call)
     call.require(Level.OWNER)
-    updates = metadata.meta_updates(call.headers, "account")
+    updates = {**metadata.meta_updates(call.headers, "account"), **_quota_updates(call)}
     account = await call.svc.store.account(call.account)
     meta = metadata.merge_meta(account.meta if account else {}, updates)
     metadata.check_meta(meta, "account", call.limits)
     await call.svc.store.set_account_meta(call.account, meta)
     return reply(204, await _headers(call))
+
+
+def _quota_updates(call: Call) -> dict[str, str]:
+    """Account quota changes (``X-Account-Meta-Quota-Bytes``, ``X-Account-Quota-Bytes``,
+    ``X-Account-Quota-Count`` and their ``X-Remove-`` forms): the reseller's alone (403 for
+    the account's owner, as with Swift's account_quotas), each a whole number or empty."""
+    found: dict[str, str] = {}
+    for key in QUOTAS:
+        for header in (f"x-account-meta-{key}", f"x-account-{key}"):
+            if header in call.headers:
+                found[key] = call.headers[header].strip()
+            if f"x-remove-{header[2:]}" in call.headers:
+                found[key] = ""
+    if not found:
+        return found
+    if not call.reseller:
+        raise acl.deny(call.principal)
+    for key, value in found.items():
+        if value and not value.isdigit():
+            raise bad_request(QUOTAS[key])
+    return found
 
 
 async def delete(request: Request) -> Response:

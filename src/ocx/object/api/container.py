@@ -61,6 +61,10 @@ async def post(request: Request) -> Response:
 async def delete(request: Request) -> Response:
     call = await begin(request)
     call.require(Level.OWNER)
+    found = await call.svc.store.container(call.account, _name(call))
+    if found is not None:
+        # Expired objects are gone for clients already: they must not keep it from going.
+        await call.svc.expire(container_id=found.id)
     await call.svc.store.delete_container(call.account, _name(call))
     return reply(204)
 

@@ -40,13 +40,21 @@ class Call:
     # A temp URL signed with a container's key reaches that container only (None: the
     # account's key, which reaches the whole account), as in Swift.
     temp_scope: str | None = None
+    reseller: bool = False
     _grants: dict[int, Grants] = field(default_factory=dict)
 
     def for_account(self, account: str) -> Call:
         """The same caller acting on another account (cross-account copies)."""
         if account == self.account:
             return self
-        return Call(self.request, self.svc, account, names.project_of(account), self.principal)
+        return Call(
+            self.request,
+            self.svc,
+            account,
+            names.project_of(account),
+            self.principal,
+            reseller=self.reseller,
+        )
 
     @property
     def headers(self) -> Headers:
@@ -64,6 +72,8 @@ class Call:
     def level(self) -> Level:
         if self.temp_url:
             return Level.OWNER if self.temp_scope is None else Level.NONE
+        if self.reseller:
+            return Level.OWNER
         return acl.level(self.principal, self.project_id)
 
     def require(self, at_least: Level) -> None:
@@ -73,6 +83,8 @@ class Call:
     def grants(self, container: Container) -> Grants:
         if self.temp_url:
             return OWNER if self._in_scope(container.name) else NOTHING
+        if self.reseller:
+            return OWNER
         if container.id not in self._grants:
             self._grants[container.id] = acl.grants(
                 self.principal,
@@ -140,7 +152,8 @@ async def begin(request: Request) -> Call:
     principal = None
     if token_of(request) and "temp_url_sig" not in request.query_params:
         principal = await authenticate(request, svc.verifier)
-    return Call(request, svc, account, project_id, principal)
+    reseller = acl.is_reseller(principal, svc.settings.staff_domain)
+    return Call(request, svc, account, project_id, principal, reseller=reseller)
 
 
 async def body(call: Call) -> AsyncIterator[bytes]:

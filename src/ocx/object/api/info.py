@@ -46,6 +46,7 @@ def capabilities(svc: ObjectService) -> dict[str, Any]:
         },
         "bulk_upload": {"max_containers_per_extraction": 10000, "max_failed_extractions": 1000},
         "container_quotas": {},
+        "account_quotas": {},
         "keystoneauth": {},
     }
 

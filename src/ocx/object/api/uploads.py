@@ -94,6 +94,22 @@ async def _precheck(
     quota = container.meta.get("quota-bytes", "")
     if length is not None and quota.isdigit() and container.bytes_used + length > int(quota):
         raise fault(errors.RequestEntityTooLarge, "Upload exceeds quota.")
+    await _account_quota(call, length or 0)
+
+
+async def _account_quota(call: Call, length: int) -> None:
+    """The account's quotas, set by the reseller: checked before the upload, as Swift's
+    account_quotas middleware does (two concurrent uploads may together pass it)."""
+    account = await call.svc.store.account(call.account)
+    quota_bytes = account.meta.get("quota-bytes", "") if account else ""
+    quota_count = account.meta.get("quota-count", "") if account else ""
+    if not (quota_bytes.isdigit() or quota_count.isdigit()):
+        return
+    used = await call.svc.store.account_stats(call.account)
+    over_bytes = quota_bytes.isdigit() and used.bytes + length > int(quota_bytes)
+    over_count = quota_count.isdigit() and used.objects + 1 > int(quota_count)
+    if over_bytes or over_count:
+        raise fault(errors.RequestEntityTooLarge, "Upload exceeds quota.")
 
 
 async def _receive(call: Call, length: int | None) -> Written:

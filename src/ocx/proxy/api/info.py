@@ -1,8 +1,10 @@
 """``GET /info``: what clients may use through the proxy (they read it to choose how to upload).
 
-Swift's default limits, as every OCX landlord has them; static and dynamic large objects and
-temp URLs; no bulk delete (the proxy would have to split it by landlord); and what the
-proxy adds, under ``ocx_proxy``.
+Swift's default limits, as every OCX landlord has them; static and dynamic large objects,
+temp URLs and container quotas (a container lives at one landlord, which enforces them); no
+bulk delete or bulk upload (the proxy would have to split them by landlord) and no account
+quotas (an account spans landlords, each of which would count only its own part); and what
+the proxy adds, under ``ocx_proxy``.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ def capabilities(svc: ProxyService) -> dict[str, Any]:
         },
         "dlo": {"max_segments": limits.dlo_max_segments},
         "tempurl": {"methods": list(tempurl.METHODS)},
+        "container_quotas": {},
         "ocx_proxy": {
             "id": svc.settings.proxy_id,
             "landlord": svc.settings.landlord,
