@@ -14,7 +14,7 @@ from openstack import exceptions as sdk_exc
 from openstack.connection import Connection
 from sqlalchemy import select
 
-from ocx.identity.credentials import KEY_FILE
+from ocx.identity.credential_keys import KEY_FILE
 from ocx.identity.models import Credential
 from ocx.runner import Exchange
 from tests.identity.conftest import Admin

@@ -1,24 +1,18 @@
 """Credentials (``/v3/credentials``): secrets of other systems kept for a user, encrypted.
 
-A credential's blob (EC2 access and secret keys, a TOTP seed, …) is stored encrypted with
-Fernet (AES-CBC with an HMAC) under a key kept in a file of the landlord's data directory,
-never in the database: a copy of the database alone (a backup, a replica, an injected query)
-reveals no secret. EC2 credentials take their id from their access key (its SHA-256, as in
-Keystone), so that a service holding the access key can find the credential.
+A credential's blob (EC2 access and secret keys, a TOTP seed, …) is stored encrypted
+(:mod:`ocx.identity.credential_keys`). EC2 credentials take their id from their access key
+(its SHA-256, as in Keystone), so that a service holding the access key can find it.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING
 
-from cryptography.fernet import Fernet, InvalidToken
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,39 +20,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ocx.common import errors
 from ocx.common.auth import Principal
 from ocx.identity import store
+from ocx.identity.credential_keys import seal, unseal
 from ocx.identity.models import Credential, User
 from ocx.identity.policy import deny
-
-if TYPE_CHECKING:
-    from ocx.identity.service import IdentityService
-
-KEY_FILE = "identity-credential.key"
-
-
-def cipher(data_dir: Path) -> Fernet:
-    """The landlord's credential cipher; its key file is made (mode 0600) on first use."""
-    path = data_dir / KEY_FILE
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return Fernet(path.read_bytes().strip())
-    with os.fdopen(fd, "wb") as out:
-        out.write(Fernet.generate_key())
-        out.flush()
-        os.fsync(out.fileno())
-    return Fernet(path.read_bytes().strip())
-
-
-def seal(fernet: Fernet, blob: str) -> str:
-    return fernet.encrypt(blob.encode()).decode()
-
-
-def unseal(fernet: Fernet, stored: str) -> str:
-    try:
-        return fernet.decrypt(stored.encode()).decode()
-    except InvalidToken:
-        # The key file was replaced: the secret is lost, and must not be guessed at.
-        raise errors.ServiceUnavailable("A credential could not be decrypted.") from None
+from ocx.identity.service import IdentityService
 
 
 def new_id(type_: str, blob: str, project_id: str | None) -> str:

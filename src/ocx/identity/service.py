@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from ocx.common import errors
 from ocx.common.auth import Principal, TokenVerifier
 from ocx.common.db import Database, schema_name
-from ocx.identity import bootstrap, catalog, credentials, keys, tokens
+from ocx.identity import bootstrap, catalog, credential_keys, keys, tokens
 from ocx.identity.authn import Authenticator, AuthRequest
 from ocx.identity.federation.models import ServiceProvider
 from ocx.identity.federation.trust import RemoteKeys
@@ -76,7 +76,7 @@ class IdentityService:
     def credential_cipher(self) -> Fernet:
         """The cipher of ``/v3/credentials`` blobs (its key file is read on first use)."""
         if self._credential_cipher is None:
-            self._credential_cipher = credentials.cipher(self.settings.data_dir)
+            self._credential_cipher = credential_keys.cipher(self.settings.data_dir)
         return self._credential_cipher
 
     @property
