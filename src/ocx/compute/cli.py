@@ -58,7 +58,11 @@ def _resolve(cloud: str, volume_cloud: str, server: str, volume: str) -> dict[st
 
 
 def _endpoint(conn: openstack.connection.Connection, service_type: str) -> str:
-    url = conn.session.get_endpoint(service_type=service_type, interface="public")
+    """The landlord's own endpoint, in the cloud's region: a landlord that runs the proxy also
+    lists the same service types in region ``ocx``, which are not where its servers live."""
+    url = conn.session.get_endpoint(
+        service_type=service_type, interface="public", region_name=conn.config.region_name
+    )
     if not isinstance(url, str):
         raise typer.BadParameter(f"the cloud's catalog has no {service_type} service")
     return url.rstrip("/")
