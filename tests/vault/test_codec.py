@@ -10,7 +10,7 @@ import os
 import pytest
 from pyeclib.ec_iface import ECDriverError
 
-from ocx.vault.codec import Codec
+from ocx.vault.codec import CHUNK, Codec, chunk_roots, root, top_of
 
 SIZES = [0, 1, 15, 16, 17, 4095, 4096 + 16, 65_537, 1024 * 1024 + 16]
 
@@ -43,3 +43,10 @@ def test_fewer_than_k_fragments_do_not_decode() -> None:
     fragments = codec.encode(os.urandom(5000))
     with pytest.raises(ECDriverError):
         codec.decode({0: fragments[0], 1: fragments[1]}, 5000)
+
+
+@pytest.mark.parametrize("count", [1, 2, 3, CHUNK - 1, CHUNK, CHUNK + 1, 2 * CHUNK + 1, 3000])
+def test_chunk_roots_have_the_trees_root(count: int) -> None:
+    leaves = [os.urandom(32) for _ in range(count)]
+    assert top_of(chunk_roots(leaves)) == root(leaves)
+    assert len(chunk_roots(leaves)) == -(-count // CHUNK)

@@ -17,6 +17,7 @@ from pyeclib.ec_iface import ECDriver
 
 EC_TYPE = "isa_l_rs_cauchy"
 LEAF = 32
+CHUNK = 1024  # leaves under one chunk root (a power of two): 32 KiB of leaves per spot check
 
 
 class Codec:
@@ -64,14 +65,39 @@ def leaf(fragment: bytes) -> bytes:
 
 def root(leaves: list[bytes]) -> str:
     """The tree's root over ``leaves`` (an odd node is carried up unchanged)."""
-    level = leaves or [blake3.blake3(b"\2").digest()]
+    return _top(leaves or [blake3.blake3(b"\2").digest()]).hex()
+
+
+def _top(level: list[bytes]) -> bytes:
     while len(level) > 1:
         paired = [
             blake3.blake3(b"\1" + a + b).digest()
             for a, b in zip(level[::2], level[1::2], strict=False)
         ]
         level = paired + ([level[-1]] if len(level) % 2 else [])
-    return level[0].hex()
+    return level[0]
+
+
+def chunk_roots(leaves: list[bytes]) -> list[bytes]:
+    """The tree's nodes ``CHUNK`` levels up: the roots of each run of CHUNK leaves. CHUNK
+    is a power of two, so the pairing inside a run is the pairing of the whole tree (a
+    short last run is carried up as its odd node would be), and the tree over these nodes
+    has the very same root: a spot check verifies one run of leaves against them, and
+    them against the signed root, without the other leaves."""
+    return [_top(leaves[i : i + CHUNK]) for i in range(0, len(leaves), CHUNK)]
+
+
+def tree_blob(leaves: list[bytes]) -> bytes:
+    """What a share's tree object holds: its leaves, then its chunk roots."""
+    return b"".join(leaves) + b"".join(chunk_roots(leaves))
+
+
+def chunks_of(segments: int) -> int:
+    return -(-segments // CHUNK)
+
+
+def top_of(nodes: list[bytes]) -> str:
+    return _top(nodes).hex() if nodes else root([])
 
 
 def split_leaves(blob: bytes) -> list[bytes]:

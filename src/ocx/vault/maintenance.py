@@ -13,7 +13,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from ocx.vault import crypto
-from ocx.vault.codec import leaf, root
+from ocx.vault.codec import (
+    CHUNK,
+    LEAF,
+    chunk_roots,
+    chunks_of,
+    leaf,
+    root,
+    split_leaves,
+    top_of,
+    tree_blob,
+)
 from ocx.vault.config import VaultConfig
 from ocx.vault.errors import NotEnoughShares, Problem, VaultConfigError
 from ocx.vault.manifest import Manifest
@@ -81,26 +91,67 @@ def verify(
 def _check_share(
     store: Store, manifest: Manifest, slot: int, full: bool, samples: int
 ) -> Problem | None:
-    leaves = load_leaves(store, manifest, slot)
+    if full:
+        picks = list(range(manifest.segments))
+        found = load_leaves(store, manifest, slot)
+        leaves = found if isinstance(found, Problem) else dict(enumerate(found))
+    else:
+        picks = sorted(random.sample(range(manifest.segments), min(samples, manifest.segments)))
+        leaves = spot_leaves(store, manifest, slot, picks)
     if isinstance(leaves, Problem):
         return leaves
-    if full:
-        picks = [(0, manifest.segments)]
-    else:
-        chosen = random.sample(range(manifest.segments), min(samples, manifest.segments))
-        picks = [(i, i + 1) for i in sorted(chosen)]
+    runs = [(0, manifest.segments)] if full else [(i, i + 1) for i in picks]
     try:
-        for first, end in picks:
+        for first, end in runs:
             for item in fragments(store, manifest, slot, first, end):
                 if isinstance(item, Problem):
                     return item
                 index, _, digest = item
                 if digest != leaves[index]:
-                    kind = "swapped" if digest in leaves else "corrupt"
+                    kind = "swapped" if digest in leaves.values() else "corrupt"
                     return Problem(store.landlord, kind, f"segment {index} fails its hash")
     except StoreError as exc:
         return Problem(exc.landlord, exc.kind, exc.detail)
     return None
+
+
+def spot_leaves(
+    store: Store, manifest: Manifest, slot: int, picks: list[int]
+) -> dict[int, bytes] | Problem:
+    """The leaves of segments ``picks``: the tree's chunk roots checked against the signed
+    root, then each run of CHUNK leaves that holds a pick against its chunk root; 32 KiB of
+    leaves a sample instead of 32 bytes per segment of the share. A tree without chunk
+    roots (or of one chunk) is read whole."""
+    m, path = manifest, tree_path(manifest.object_id, slot)
+    chunks = chunks_of(m.segments)
+    try:
+        tops = _nodes(store, path, m.segments, chunks) if chunks > 1 else []
+    except StoreError as exc:
+        if exc.kind != "truncated":  # truncated: a tree kept before chunk roots were
+            return Problem(exc.landlord, exc.kind, f"tree: {exc.detail}")
+        tops = []
+    if len(tops) != chunks:
+        whole = load_leaves(store, m, slot)
+        return whole if isinstance(whole, Problem) else {i: whole[i] for i in picks}
+    if top_of(tops) != m.share(slot).root:
+        return Problem(store.landlord, "corrupt", "tree's chunk roots do not match the signed root")
+    found: dict[int, bytes] = {}
+    for chunk in sorted({i // CHUNK for i in picks}):
+        first = chunk * CHUNK
+        try:
+            run = _nodes(store, path, first, min(CHUNK, m.segments - first))
+        except StoreError as exc:
+            return Problem(exc.landlord, exc.kind, f"tree: {exc.detail}")
+        if chunk_roots(run) != [tops[chunk]]:
+            return Problem(store.landlord, "corrupt", f"tree's leaves of chunk {chunk} are wrong")
+        found.update({i: run[i - first] for i in picks if i // CHUNK == chunk})
+    return found
+
+
+def _nodes(store: Store, path: str, first: int, count: int) -> list[bytes]:
+    """``count`` 32-byte nodes of a tree object from node ``first`` on (fewer if short)."""
+    with store.ranged(path, LEAF * first, LEAF * count) as read:
+        return split_leaves(read(LEAF * count))
 
 
 def repair(
@@ -161,7 +212,7 @@ def _rebuild(
         error = sink.finish()
     if error is not None:
         raise VaultConfigError(f"{target.landlord} failed while taking the share: {error}")
-    target.put(tree_path(m.object_id, slot), b"".join(sink.leaves))
+    target.put(tree_path(m.object_id, slot), tree_blob(sink.leaves))
     roots = [entry.root for entry in m.shares]
     roots[slot] = root(sink.leaves)
     draft = replace(m, revision=m.revision + 1)

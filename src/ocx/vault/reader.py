@@ -13,7 +13,7 @@ from concurrent.futures import Executor, Future
 from typing import BinaryIO
 
 from ocx.vault import crypto
-from ocx.vault.codec import Codec, leaf, root, split_leaves
+from ocx.vault.codec import LEAF, Codec, chunk_roots, chunks_of, leaf, root, split_leaves
 from ocx.vault.errors import NotEnoughShares, Problem
 from ocx.vault.manifest import Manifest
 from ocx.vault.resolve import Resolved
@@ -24,15 +24,20 @@ Item = tuple[int, bytes, bytes] | Problem  # (segment, fragment, its leaf) or wh
 
 
 def load_leaves(store: Store, manifest: Manifest, slot: int) -> list[bytes] | Problem:
-    """The share's leaves, checked against the signed root."""
+    """The share's leaves, checked against the signed root (and its chunk roots, when the
+    tree object has them, against the leaves)."""
+    size = LEAF * (manifest.segments + chunks_of(manifest.segments))
     try:
-        blob = store.get(tree_path(manifest.object_id, slot), limit=32 * manifest.segments + 32)
+        blob = store.get(tree_path(manifest.object_id, slot), limit=size)
     except StoreError as exc:
         return Problem(exc.landlord, exc.kind, f"tree: {exc.detail}")
-    leaves = split_leaves(blob)
+    nodes = split_leaves(blob)
+    leaves, chunks = nodes[: manifest.segments], nodes[manifest.segments :]
     if len(leaves) != manifest.segments or root(leaves) != manifest.share(slot).root:
-        kind = "truncated" if len(blob) < 32 * manifest.segments else "corrupt"
+        kind = "truncated" if len(blob) < LEAF * manifest.segments else "corrupt"
         return Problem(store.landlord, kind, "tree does not match the signed root")
+    if chunks and chunks != chunk_roots(leaves):
+        return Problem(store.landlord, "corrupt", "tree's chunk roots do not match its leaves")
     return leaves
 
 

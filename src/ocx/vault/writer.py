@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from typing import BinaryIO
 
 from ocx.vault import crypto, shamir
-from ocx.vault.codec import Codec, root
+from ocx.vault.codec import Codec, root, tree_blob
 from ocx.vault.errors import Problem, ProviderFailed
 from ocx.vault.manifest import Copy, Manifest, ShareEntry, sign
 from ocx.vault.pipeline import Pipeline
@@ -131,7 +131,7 @@ class Writer:
         self._enough(failed, quorum, object_id)
         for slot, sink in sinks.items():
             if slot not in failed:
-                tree = b"".join(sink.leaves)
+                tree = tree_blob(sink.leaves)
                 self._attempt(failed, slot, self.stores[slot].put, tree_path(object_id, slot), tree)
         self._enough(failed, quorum, object_id)
         draft = Manifest(
