@@ -33,7 +33,7 @@ CHROMIUM_ARGS = [
 
 TOPOLOGY: dict[str, Any] = {
     "harvard": {
-        "parts": ["identity", "object", "image", "compute"],
+        "parts": ["identity", "object", "proxy", "image", "compute"],
         "demo_users": ["alice"],
     },
     "stor": {"parts": ["identity", "object", "volume"], "trusts": ["harvard"]},

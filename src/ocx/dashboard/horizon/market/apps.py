@@ -13,6 +13,24 @@ class MarketConfig(AppConfig):
 
     def ready(self) -> None:
         guard_network_charts()
+        merge_services_of_a_type()
+
+
+def merge_services_of_a_type() -> None:
+    """An OCX catalog may list two services of one type (a landlord's ``nova`` in RegionOne
+    and the proxy's ``ocx-nova`` in region ``ocx``), as Keystone allows; Horizon looks only at
+    the first service of a type, so the other region's endpoints were never found ("Invalid
+    service catalog: compute"). Horizon sees one service per type with every endpoint."""
+    from openstack_dashboard.api import base
+
+    base.get_service_from_catalog = merged_service
+
+
+def merged_service(catalog: Any, service_type: str) -> dict[str, Any] | None:
+    found = [s for s in catalog or [] if s.get("type") == service_type]
+    if not found:
+        return None
+    return {**found[0], "endpoints": [e for s in found for e in s.get("endpoints", [])]}
 
 
 def guard_network_charts() -> None:
