@@ -306,3 +306,45 @@ def test_usage_and_invoice_with_a_thousand_records_answer_within_a_second(
     # The goal is 1 s; the usage page reads all 1,000 records from the exchange (it draws the
     # chart per day from them) and took 1.5 s at a load of 16 on two cores: not met there.
     assert timings["/market/usage/"] < 2.0, timings
+
+
+def test_usage_moves_the_chart_the_invoice_and_the_operators_settlement(
+    live: BackgroundExchange, market: Market, browser: Any, tmp_path: Path
+) -> None:
+    lena = market.customer("lena")
+    offering = lena.get("/v1/offerings", service_type="volume", sort="price")["offerings"][0]
+    sub = lena.post("/v1/subscriptions", {"offering_id": offering["id"], "plan": "default"})
+    began = sub["subscription"]["created_at"]
+    time.sleep(max(0.0, began + 2 - time.time()))  # usage must end before now
+    usage = [
+        {
+            "record_id": f"lena-{i}",
+            "contract_id": sub["subscription"]["id"],
+            "resource_id": f"vol-{i}",
+            "resource_type": "volume",
+            "metric": "volume.gib_hours",
+            "unit": "GiB-hour",
+            "start": began,
+            "end": began + 1,
+            "quantity": "100",
+        }
+        for i in range(3)
+    ]
+    with browsing(browser, dashboard_url(live), tmp_path) as web:
+        web.login("lena", password_of(market, "lena"))
+        web.go("/market/usage/")
+        assert web.page.locator("#usage-chart rect.ocx-bar").count() == 0
+        market.agent("stor").send_usage(usage)
+        web.go("/market/usage/")
+        assert web.page.locator("#usage-chart rect.ocx-bar").count() == 1
+        assert "3 usage records." in web.page.inner_text("#main_content")
+        web.go("/market/invoices/")
+        line = web.page.inner_text("#invoice-lines tbody")
+        assert "stor" in line and offering["name"] in line and "300" in line
+    project = lena.get("/v1/subscriptions")["subscriptions"][0]["customer"]
+    with browsing(browser, dashboard_url(live), tmp_path) as web:
+        web.login("admin", live.exchange.landlords["market"].admin_password)
+        web.go("/market/settlements/")
+        table = web.page.locator(".ocx-settlement[data-landlord=stor]")
+        assert project in table.inner_text()
+        web.shot("settlements")
