@@ -1,8 +1,9 @@
 """Object storage's side of the exchange: what each account holds, metered.
 
 Each account reports ``object.gib_hours`` (the bytes of its containers, in GiB, per hour).
-Admission by grant is the common gate's; plan quotas are not enforced here (this object
-store has no account quotas yet).
+Admission by grant is the common gate's. A plan's quotas are not applied here yet: the
+object store's account quotas (``X-Account-Meta-Quota-Bytes``) arrived after this hook, and
+setting them from a grant is not written.
 """
 
 from __future__ import annotations
