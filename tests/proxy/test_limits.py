@@ -11,10 +11,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from keystoneauth1 import session as ks_session
+from keystoneauth1.identity import v3
 from swiftclient import client as swift
 
 from ocx.object.service import ObjectService
 from ocx.proxy import landlords
+from tests.conftest import cloud_auth
 from tests.proxy.conftest import Mixed, placed
 from tests.proxy.test_failures import spread, status_of
 
@@ -143,6 +146,36 @@ def test_bad_service_providers_fail_nobody(
     assert headers["x-ocx-landlords"] == "harvard, mit, stor"
     alice.put_object("fresh", "o", b"fine")
     assert alice.get_object("fresh", "o")[1] == b"fine"
+
+
+def test_a_silent_service_provider_fails_no_placement(mixed: Mixed) -> None:
+    """#17 R3: a well-formed provider that accepts and never answers was a 503 on every new
+    bare-name container; never reached for this customer, it can hold nothing of theirs."""
+    quiet = socket.socket()
+    quiet.bind(("127.0.0.1", 0))
+    quiet.listen(16)
+    base = f"http://127.0.0.1:{quiet.getsockname()[1]}"
+    admin = ks_session.Session(auth=v3.Password(**cloud_auth(mixed.exchange, "harvard")))
+    provider = {"service_provider": {"auth_url": base + "/v3", "sp_url": base + "/ecp"}}
+    url = mixed.exchange.landlords["harvard"].auth_url + "/OS-FEDERATION/service_providers/quiet"
+    assert admin.put(url, json=provider, raise_exc=False).status_code == 201
+    alice = mixed.conn()  # a new token: its service providers include the silent one
+    try:
+        started = time.monotonic()
+        headers = placed(alice, "fresh")
+        assert time.monotonic() - started < 15  # one fan-out deadline, not a read timeout
+        assert headers.get("x-ocx-missing-landlords", "").startswith("quiet ("), headers
+        alice.put_object("fresh", "o", b"fine")
+        assert alice.get_object("fresh", "o")[1] == b"fine"
+        # A landlord this customer has reached still makes a new bare name wait for it.
+        spread(alice)
+        mixed.quick(fanout=5.0, read=5.0)
+        mixed.replace("mit", None)
+        status, text = status_of(alice.put_container, "newer")
+        assert status == 503 and "mit (timed out after 5s)" in text
+        assert "quiet" not in text
+    finally:
+        quiet.close()
 
 
 def test_usable_urls() -> None:

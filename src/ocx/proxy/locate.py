@@ -11,15 +11,18 @@ Finding (every request on a container or its objects):
 Placing (container PUT): an explicit landlord, or the landlord already holding the name, or
 the manifest's landlord for a segment container (``<c>_segments``), or else the placement
 policy over the landlords that answered (:mod:`ocx.proxy.placement`). A bare name is only
-placed when every landlord answered (otherwise it could exist at the silent one): 503,
-unless the client names the landlord.
+placed when every landlord the caller has reached answered (otherwise it could exist at the
+silent one): 503, unless the client names the landlord. A service provider where federation
+never succeeded for this caller (its identity silent, down or refusing) holds nothing made
+through the proxy, so it only delays the placement by the fan-out deadline and is named in
+``X-OCX-Missing-Landlords`` (#17 R3: one bad provider must not fail everyone's PUTs).
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from ocx.common import errors
@@ -43,6 +46,8 @@ class Located:
     bare: str  # the container's name at its landlord
     cached: bool = False  # from the routing cache: may be stale
     reason: str = ""  # how it was chosen (X-OCX-Placement on a PUT)
+    # Landlords left out of a placement: never reached for this caller (see :func:`place`).
+    missing: tuple[Unreachable, ...] = ()
 
     @property
     def landlord(self) -> str:
@@ -121,14 +126,16 @@ async def place(
     existing = _settle(session, bare, found, survey.missing, "existing")
     if existing is not None:
         return existing
-    if survey.missing:
+    unsure = [m for m in survey.missing if await session.reached(m.landlord)]
+    if unsure:
         raise errors.ServiceUnavailable(
-            f"Cannot tell whether container {bare!r} already exists: {described(survey.missing)} "
+            f"Cannot tell whether container {bare!r} already exists: {described(unsure)} "
             "did not answer. Try again, or name the landlord (X-OCX-Landlord, or "
             f"'{bare}@<landlord>') to create it there regardless."
         )
     with_base = await _with_manifests(session, bare)
-    return with_base or await _by_policy(session, bare, survey, policy)
+    located = with_base or await _by_policy(session, bare, survey, policy)
+    return replace(located, missing=tuple(survey.missing))
 
 
 async def _with_manifests(session: Session, bare: str) -> Located | None:

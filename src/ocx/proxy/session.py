@@ -56,6 +56,10 @@ class Session:
                 return found
         raise errors.NotFound(f"{landlord!r} is not one of this account's landlords.")
 
+    async def reached(self, landlord: str) -> bool:
+        """Whether this caller has a token at ``landlord`` (see :meth:`Translator.reached`)."""
+        return self.svc.translator.reached(self.caller, await self.candidate(landlord))
+
     async def backend(self, landlord: str, container: str | None = None) -> Backend:
         """The landlord's backend, or the request's fault: 404 (nothing there), 503 (down)."""
         try:

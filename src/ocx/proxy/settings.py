@@ -44,6 +44,8 @@ class ProxySettings(BaseModel):
     landlords_ttl: float = Field(60.0, gt=0)
     # How long "the customer has no project there" is remembered.
     absent_ttl: float = Field(60.0, gt=0)
+    # How long a landlord whose federation failed (identity down or silent) is not asked again.
+    unreachable_ttl: float = Field(5.0, ge=0)
     route_ttl: float = Field(300.0, gt=0)
     route_cache_size: int = Field(100_000, ge=1)
     token_cache_size: int = Field(10_000, ge=1)

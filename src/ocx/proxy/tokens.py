@@ -52,7 +52,9 @@ class Translator:
     def __init__(self, federation: Federation, settings: ProxySettings):
         self.federation = federation
         self.settings = settings
-        self._cache: TtlCache[Key, Backend | Absent] = TtlCache(settings.token_cache_size)
+        self._cache: TtlCache[Key, Backend | Absent | Unreachable] = TtlCache(
+            settings.token_cache_size
+        )
         self._flights: Flights[Key, Backend] = Flights()
 
     async def backend(self, caller: Caller, candidate: Candidate) -> Backend:
@@ -68,11 +70,18 @@ class Translator:
             return Backend(candidate.name, candidate.rank, url, token, math.inf, False, urls)
         key = (caller.digest, candidate.name)
         hit = self._cache.get(key)
-        if isinstance(hit, Absent):
+        if isinstance(hit, (Absent, Unreachable)):
             raise hit
         if hit is not None:
             return hit
         return await self._flights.run(key, lambda: self._federate(key, caller, candidate))
+
+    def reached(self, caller: Caller, candidate: Candidate) -> bool:
+        """Whether the caller holds a live token at this landlord (home and direct always do):
+        only a landlord reached can hold something the caller made through the proxy."""
+        if candidate.kind != "federated":
+            return True
+        return isinstance(self._cache.get((caller.digest, candidate.name)), Backend)
 
     async def _federate(self, key: Key, caller: Caller, candidate: Candidate) -> Backend:
         assert candidate.sp is not None
@@ -84,7 +93,13 @@ class Translator:
             self._cache.put(key, exc, self._cache.clock() + self.settings.absent_ttl)
             raise
         except TimeoutError:
-            raise Unreachable(candidate.name, f"federation timed out after {limit:g}s") from None
+            failed = Unreachable(candidate.name, f"federation timed out after {limit:g}s")
+            self._cache.put(key, failed, self._cache.clock() + self.settings.unreachable_ttl)
+            raise failed from None
+        except Unreachable as exc:
+            # A silent identity would otherwise cost every request of the customer its wait.
+            self._cache.put(key, exc, self._cache.clock() + self.settings.unreachable_ttl)
+            raise
         expires = min(remote.expires_at, caller.principal.expires_at)
         found = Backend(
             candidate.name,

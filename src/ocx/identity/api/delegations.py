@@ -1,18 +1,16 @@
 """Constrained delegations (``/v3/OS-OCX/delegations``): a customer's token for one volume
 (attach, detach) or one image (download), usable only by the compute that holds the key it
 names. Format and checks:
-:mod:`ocx.common.delegation`."""
+:mod:`ocx.common.delegation`. Parse, call (:mod:`ocx.identity.delegations`), render."""
 
 from __future__ import annotations
-
-import time
 
 from fastapi import Depends, Request, Response
 from fastapi.responses import JSONResponse
 
-from ocx.common import delegation, errors, jws
+from ocx.common import errors
 from ocx.common.auth import Principal
-from ocx.identity import tokens
+from ocx.identity import delegations, tokens
 from ocx.identity.api.deps import caller, service
 from ocx.identity.service import IdentityService
 
@@ -20,8 +18,6 @@ from ocx.identity.service import IdentityService
 async def issue(
     request: Request, svc: IdentityService = Depends(service), who: Principal = Depends(caller)
 ) -> JSONResponse:
-    if who.project_id is None:
-        raise errors.Forbidden("A delegation is made from a project-scoped token.")
     try:
         doc = await request.json()
         spec = doc["delegation"]
@@ -34,20 +30,9 @@ async def issue(
         ) from exc
     volume_id, image_id = spec.get("volume_id"), spec.get("image_id")
     for name, value in (("volume_id", volume_id), ("image_id", image_id)):
-        if value is not None and (not isinstance(value, str) or not 0 < len(value) <= 64):
+        if value is not None and not isinstance(value, str):
             raise errors.BadRequest(f"{name} must be a {name[:-3]}'s id.")
-    if ttl < 1:
-        raise errors.BadRequest("ttl must be at least one second.")
-    claims = delegation.constrain(
-        who.claims,
-        landlord=svc.settings.landlord,
-        volume_id=volume_id,
-        image_id=image_id,
-        jkt=delegation.thumbprint(jwk),
-        ttl=ttl,
-    )
-    assert svc.keys is not None
-    token = svc.keys.sign(claims, typ=delegation.TYP_DELEGATION)
+    token, claims = delegations.issue(svc, who, jwk, ttl, volume_id, image_id)
     body = {
         "delegation": {
             "id": claims["jti"],
@@ -64,19 +49,5 @@ async def revoke(
     request: Request, svc: IdentityService = Depends(service), who: Principal = Depends(caller)
 ) -> Response:
     """Revoke the delegation in ``X-Subject-Token`` (its holder's or an admin's call)."""
-    assert svc.keys is not None
-    try:
-        claims = jws.verify(
-            jws.split(request.headers.get("x-subject-token", "")),
-            svc.keys.public,
-            delegation.TYP_DELEGATION,
-        )
-    except jws.JWSError as exc:
-        raise errors.NotFound(f"That is not a delegation of this landlord: {exc}.") from exc
-    if claims.get("sub") != who.user_id and not svc.policy.is_admin(who):
-        raise errors.Forbidden("You may revoke only your own delegations.")
-    if float(claims.get("exp", 0)) > time.time():
-        async with svc.db.session() as session:
-            await tokens.record_revocation(session, audit_id=str(claims["jti"]))
-        svc.revoked_something()
+    await delegations.revoke(svc, who, request.headers.get("x-subject-token", ""))
     return Response(status_code=204)

@@ -31,9 +31,9 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from ocx.common import errors
 from ocx.identity.api.deps import service
 from ocx.identity.federation import trust
-from ocx.identity.federation.auth_api import _live
 from ocx.identity.federation.login import login
 from ocx.identity.federation.models import FederationProtocol
+from ocx.identity.federation.signin import live
 from ocx.identity.service import IdentityService
 
 COOKIE = "ocx_websso"
@@ -66,7 +66,7 @@ async def start_for_idp(
     if protocol_id not in PROTOCOLS:
         raise errors.BadRequest(f"WebSSO here speaks OpenID Connect ({', '.join(PROTOCOLS)}).")
     async with svc.db.session() as session:
-        idp, _protocol = await _live(session, idp_id, protocol_id)
+        idp, _protocol = await live(session, idp_id, protocol_id)
     issuer = (idp.jwks_uri or "").removesuffix(JWKS_SUFFIX)
     if not issuer or issuer == idp.jwks_uri:
         raise errors.BadRequest(f"Identity provider {idp_id} has no OpenID Connect issuer.")
@@ -143,7 +143,7 @@ async def callback(request: Request, svc: IdentityService = Depends(service)) ->
     origin = _trusted_origin(svc, flow["origin"])
     access_token = await _exchange_code(svc, flow, params.get("code", ""))
     async with svc.db.session() as session:
-        idp, protocol = await _live(session, flow["idp"], flow["protocol"])
+        idp, protocol = await live(session, flow["idp"], flow["protocol"])
         assertion = await trust.oidc_access_token(
             session, svc.remote_keys, idp, access_token, svc.settings.landlord
         )

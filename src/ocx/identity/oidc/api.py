@@ -18,10 +18,8 @@ from urllib.parse import parse_qsl
 from fastapi import Depends, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
 
 from ocx.common.auth import Principal
-from ocx.identity import store
 from ocx.identity.api.deps import base_url, caller, collection, service
 from ocx.identity.federation.models import OidcClient
 from ocx.identity.oidc import clients
@@ -233,13 +231,8 @@ async def create_client(
     svc: IdentityService = Depends(service),
     who: Principal = Depends(caller),
 ) -> dict[str, Any]:
-    svc.policy.require_admin(who, "identity:create_oidc_client")
     spec = clients.ClientSpec(**body.client.model_dump())
-    clients.check(spec)
-    secret = clients.new_secret(spec)
-    hashed = await svc.hasher.hash(secret) if secret else None
-    async with svc.db.session() as session:
-        row = await clients.register(session, spec, hashed)
+    row, secret = await clients.register(svc, who, spec)
     response.status_code = 201
     return {"client": client_view(base_url(request), row, secret)}
 
@@ -247,10 +240,7 @@ async def create_client(
 async def list_clients(
     request: Request, svc: IdentityService = Depends(service), who: Principal = Depends(caller)
 ) -> dict[str, Any]:
-    svc.policy.require_admin(who, "identity:list_oidc_clients")
-    async with svc.db.session() as session:
-        rows = await session.scalars(select(OidcClient).order_by(OidcClient.client_id))
-        docs = [client_view(base_url(request), row) for row in rows]
+    docs = [client_view(base_url(request), row) for row in await clients.listed(svc, who)]
     return collection(request, "clients", docs)
 
 
@@ -260,17 +250,12 @@ async def get_client(
     svc: IdentityService = Depends(service),
     who: Principal = Depends(caller),
 ) -> dict[str, Any]:
-    svc.policy.require_admin(who, "identity:get_oidc_client")
-    async with svc.db.session() as session:
-        row = await store.get(session, OidcClient, client_id, "OIDC client")
+    row = await clients.get(svc, who, client_id)
     return {"client": client_view(base_url(request), row)}
 
 
 async def delete_client(
     client_id: str, svc: IdentityService = Depends(service), who: Principal = Depends(caller)
 ) -> Response:
-    svc.policy.require_admin(who, "identity:delete_oidc_client")
-    async with svc.db.session() as session:
-        # Its codes, refresh tokens and sign-ins go with it (ON DELETE CASCADE).
-        await session.delete(await store.get(session, OidcClient, client_id, "OIDC client"))
+    await clients.delete(svc, who, client_id)
     return Response(status_code=204)

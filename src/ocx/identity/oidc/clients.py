@@ -17,14 +17,17 @@ import uuid
 from dataclasses import dataclass
 from urllib.parse import unquote_plus, urlsplit
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ocx.common import errors
+from ocx.common.auth import Principal
 from ocx.identity import store
 from ocx.identity.federation.models import OidcClient
 from ocx.identity.models import User
 from ocx.identity.oidc.errors import InvalidClient, invalid_request
 from ocx.identity.passwords import Hasher
+from ocx.identity.service import IdentityService
 
 AUTHORIZATION_CODE = "authorization_code"
 PASSWORD = "password"
@@ -86,21 +89,49 @@ def new_secret(spec: ClientSpec) -> str | None:
     return None if spec.public else secrets.token_urlsafe(32)
 
 
-async def register(session: AsyncSession, spec: ClientSpec, secret_hash: str | None) -> OidcClient:
-    if spec.service_user_id is not None:
-        await store.get(session, User, spec.service_user_id, "user")
-    row = OidcClient(
-        client_id=spec.client_id or uuid.uuid4().hex,
-        secret_hash=secret_hash,
-        name=spec.name,
-        redirect_uris=list(spec.redirect_uris),
-        grant_types=list(dict.fromkeys(spec.grant_types)),
-        audience=spec.audience,
-        service_user_id=spec.service_user_id,
-        created_at=time.time(),
-    )
-    await store.add_unique(session, row, f"OIDC client {row.client_id}")
-    return row
+async def register(
+    svc: IdentityService, who: Principal, spec: ClientSpec
+) -> tuple[OidcClient, str | None]:
+    """A new client (landlord admins only), and its secret: shown this once, only its hash
+    is kept."""
+    svc.policy.require_admin(who, "identity:create_oidc_client")
+    check(spec)
+    secret = new_secret(spec)
+    hashed = await svc.hasher.hash(secret) if secret else None
+    async with svc.db.session() as session:
+        if spec.service_user_id is not None:
+            await store.get(session, User, spec.service_user_id, "user")
+        row = OidcClient(
+            client_id=spec.client_id or uuid.uuid4().hex,
+            secret_hash=hashed,
+            name=spec.name,
+            redirect_uris=list(spec.redirect_uris),
+            grant_types=list(dict.fromkeys(spec.grant_types)),
+            audience=spec.audience,
+            service_user_id=spec.service_user_id,
+            created_at=time.time(),
+        )
+        await store.add_unique(session, row, f"OIDC client {row.client_id}")
+    return row, secret
+
+
+async def listed(svc: IdentityService, who: Principal) -> list[OidcClient]:
+    svc.policy.require_admin(who, "identity:list_oidc_clients")
+    async with svc.db.session() as session:
+        return list(await session.scalars(select(OidcClient).order_by(OidcClient.client_id)))
+
+
+async def get(svc: IdentityService, who: Principal, client_id: str) -> OidcClient:
+    svc.policy.require_admin(who, "identity:get_oidc_client")
+    async with svc.db.session() as session:
+        return await store.get(session, OidcClient, client_id, "OIDC client")
+
+
+async def delete(svc: IdentityService, who: Principal, client_id: str) -> None:
+    svc.policy.require_admin(who, "identity:delete_oidc_client")
+    async with svc.db.session() as session:
+        # Its codes, refresh tokens and sign-ins go with it (ON DELETE CASCADE).
+        await session.delete(await store.get(session, OidcClient, client_id, "OIDC client"))
 
 
 def credentials(authorization: str | None, form: dict[str, str]) -> ClientAuth:

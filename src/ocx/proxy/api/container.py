@@ -2,7 +2,8 @@
 
 Partial failure: the container's landlord unreachable → 503 naming it; a bare name that
 cannot be found because some landlord is silent → 503 (it may be there); a new bare name
-while some landlord is silent → 503 unless the client names the landlord.
+while some landlord reached before is silent → 503 unless the client names the landlord (a
+provider never reached is left out and named in X-OCX-Missing-Landlords).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from ocx.proxy import locate
 from ocx.proxy.api.context import Call
 from ocx.proxy.api.forward import forward, is_ok
 from ocx.proxy.api.relay import Upload, upload_of
+from ocx.proxy.errors import described
 from ocx.proxy.landlords import OBJECT_STORE
 
 
@@ -31,6 +33,8 @@ async def put(call: Call) -> Response:
         call.session, raw, call.headers.get(h.LANDLORD), call.headers.get(h.PLACEMENT)
     )
     extra = {h.PLACEMENT: located.reason}
+    if located.missing:
+        extra[h.MISSING] = described(list(located.missing))
     answer = await forward(call, located, None, upload=_upload(call), extra=extra)
     if is_ok(answer) and located.reason != "explicit":
         call.svc.routes.put(call.session.account_key, OBJECT_STORE, located.bare, located.landlord)
