@@ -8,6 +8,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ocx.common import errors
 from ocx.common.app import create_app, error_response
+from ocx.openstack.microversions import HEADER
 from ocx.volume import microversion
 from ocx.volume.routes import routes
 from ocx.volume.service import VolumeService
@@ -25,18 +26,18 @@ class Microversions:
             await self.app(scope, receive, send)
             return
         try:
-            version = microversion.negotiate(Headers(scope=scope).get(microversion.HEADER))
+            version = microversion.negotiate(Headers(scope=scope).get(HEADER))
         except errors.OCXError as exc:
             await error_response(exc, errors.Family.NOVA)(scope, receive, send)
             return
         scope.setdefault("state", {})["volume_version"] = version
-        echo = f"volume {microversion.text(version)}"
+        echo = f"volume {version}"
 
         async def send_with_version(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
-                headers[microversion.HEADER] = echo
-                headers["Vary"] = microversion.HEADER
+                headers[HEADER] = echo
+                headers["Vary"] = HEADER
             await send(message)
 
         await self.app(scope, receive, send_with_version)

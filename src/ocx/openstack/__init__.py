@@ -1,0 +1,2 @@
+"""What the OpenStack JSON APIs (Nova, Cinder, ...) share on the wire, apart from any server:
+``microversions`` (reading, negotiating and echoing ``OpenStack-API-Version``)."""
