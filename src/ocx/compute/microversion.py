@@ -7,31 +7,14 @@ no header means 2.1, ``latest`` the maximum. Out of range is a 406 in Nova's fau
 from __future__ import annotations
 
 import json
-import re
-from dataclasses import dataclass
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-MIN = (2, 1)
-MAX = (2, 100)
-_FORMAT = re.compile(r"^([1-9]\d*)\.([1-9]\d*|0)$")
+from ocx.openstack.microversions import Range, Unreadable, Unserved, Version, asked
 
-
-@dataclass(frozen=True, order=True)
-class Version:
-    major: int
-    minor: int
-
-    def __str__(self) -> str:
-        return f"{self.major}.{self.minor}"
-
-    def at_least(self, text: str) -> bool:
-        major, minor = text.split(".")
-        return (self.major, self.minor) >= (int(major), int(minor))
-
-
-MIN_VERSION = Version(*MIN)
-MAX_VERSION = Version(*MAX)
+MIN_VERSION = Version(2, 1)
+MAX_VERSION = Version(2, 100)
+SERVED = Range(MIN_VERSION, MAX_VERSION)
 
 
 class VersionError(Exception):
@@ -41,32 +24,18 @@ class VersionError(Exception):
 
 
 def requested(headers: dict[str, str]) -> Version:
-    text = _from_headers(headers)
-    if text is None:
-        return MIN_VERSION
-    if text == "latest":
-        return MAX_VERSION
-    found = _FORMAT.match(text)
-    if found is None:
-        raise VersionError(400, "badRequest", f"API Version String {text} is of invalid format.")
-    version = Version(int(found.group(1)), int(found.group(2)))
-    if not MIN_VERSION <= version <= MAX_VERSION:
-        raise VersionError(
-            406,
-            "computeFault",
-            f"Version {version} is not supported by the API. Minimum is {MIN_VERSION} and "
-            f"maximum is {MAX_VERSION}.",
-        )
-    return version
+    try:
+        return SERVED.negotiate(_from_headers(headers))
+    except Unreadable as exc:
+        raise VersionError(400, "badRequest", str(exc)) from exc
+    except Unserved as exc:
+        raise VersionError(406, "computeFault", str(exc)) from exc
 
 
 def _from_headers(headers: dict[str, str]) -> str | None:
-    modern = headers.get("openstack-api-version")
-    if modern:
-        for item in modern.split(","):
-            service, _, value = item.strip().partition(" ")
-            if service.lower() == "compute":
-                return value.strip()
+    modern = asked(headers.get("openstack-api-version"), "compute")
+    if modern is not None:
+        return modern
     legacy = headers.get("x-openstack-nova-api-version")
     return legacy.strip() if legacy else None
 
