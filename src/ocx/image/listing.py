@@ -10,11 +10,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlencode
 
 from ocx.common import errors
 from ocx.image import wire
 from ocx.image.models import Image
+from ocx.openstack import links
 
 SORT_KEYS = (
     "name", "status", "container_format", "disk_format", "size", "id", "created_at",
@@ -180,5 +180,4 @@ def page(images: list[Image], q: Query) -> tuple[list[Image], bool]:
 
 
 def next_link(params: Sequence[tuple[str, Any]], last_id: str) -> str:
-    kept = [(k, v) for k, v in params if k != "marker"]
-    return "/v2/images?" + urlencode([*kept, ("marker", last_id)])
+    return "/v2/images?" + links.next_query(params, last_id)

@@ -1,2 +1,3 @@
-"""What the OpenStack JSON APIs (Nova, Cinder, ...) share on the wire, apart from any server:
-``microversions`` (reading, negotiating and echoing ``OpenStack-API-Version``)."""
+"""What the OpenStack JSON APIs (Nova, Cinder, Glance) share on the wire, apart from any
+server: ``microversions`` (reading and negotiating ``OpenStack-API-Version``) and ``links``
+(the next page of a listing)."""

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlencode
 
+from ocx.openstack import links as paging
 from ocx.volume.caller import iso
 from ocx.volume.microversion import Version
 from ocx.volume.models import Attachment, Snapshot, Volume, VolumeType
@@ -22,8 +22,7 @@ def next_links(
 ) -> list[dict[str, str]]:
     if last_id is None:
         return []
-    params = {**query, "marker": last_id}
-    return [{"rel": "next", "href": f"{base}/v3/{path}?{urlencode(params)}"}]
+    return paging.next_links(f"{base}/v3/{path}", query.items(), last_id)
 
 
 def volume_summary(base: str, row: Volume) -> dict[str, Any]:

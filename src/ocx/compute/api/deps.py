@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from typing import Annotated, Any
-from urllib.parse import urlencode
 
 from fastapi import Depends, Request
 
@@ -12,6 +11,7 @@ from ocx.common import errors
 from ocx.common.auth import Principal, authenticate
 from ocx.compute.microversion import MIN_VERSION, Version
 from ocx.compute.service import ComputeService
+from ocx.openstack import links
 
 MAX_JSON = 1024 * 1024
 
@@ -61,9 +61,8 @@ def limit(request: Request, maximum: int) -> int:
 def next_links(request: Request, kind: str, items: list[Any], limit: int) -> list[dict[str, str]]:
     if not items or len(items) < limit:
         return []
-    params = [(k, v) for k, v in request.query_params.multi_items() if k != "marker"]
-    query = urlencode([*params, ("marker", items[-1].id)])
-    return [{"rel": "next", "href": f"{base(request)}/{kind}?{query}"}]
+    params = request.query_params.multi_items()
+    return links.next_links(f"{base(request)}/{kind}", params, items[-1].id)
 
 
 Service = Annotated[ComputeService, Depends(service)]
