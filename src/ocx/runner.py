@@ -192,11 +192,13 @@ async def wire(landlords: dict[str, Landlord]) -> dict[tuple[str, str], dict[str
     """
     oidc_clients: dict[tuple[str, str], dict[str, str]] = {}
     async with httpx.AsyncClient(timeout=30.0) as client:
-        admins: dict[str, federate.Admin] = {}
-        for name, landlord in landlords.items():
-            admins[name] = federate.Admin(client, landlord.identity_url, landlord.admin_password)
-            await admins[name].login()
-        for name, landlord in landlords.items():
+        admins = {
+            name: federate.Admin(client, landlord.identity_url, landlord.admin_password)
+            for name, landlord in landlords.items()
+        }
+        await asyncio.gather(*(admin.login() for admin in admins.values()))
+
+        async def wire_one(name: str, landlord: Landlord) -> None:
             for user, password in landlord.demo_passwords.items():
                 await federate.demo_user(admins[name], user, password)
             for idp in landlord.config.trusts:
@@ -204,6 +206,11 @@ async def wire(landlords: dict[str, Landlord]) -> dict[tuple[str, str], dict[str
                 oidc_clients[(idp, name)] = await federate.oidc_client(admins[idp], name)
                 if "dashboard" in landlord.config.parts:
                     await federate.websso_client(admins[idp], admins[name], name)
+
+        # Each landlord's wiring touches only its own resources and, at each identity provider
+        # it trusts, the records named after it: the landlords are wired side by side (one
+        # after another, wiring was a third of `ocx up`'s start with six landlords).
+        await asyncio.gather(*(wire_one(name, ll) for name, ll in landlords.items()))
     return oidc_clients
 
 
