@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ocx.identity import assignments, catalog
 from ocx.identity.assignments import USER, Target
+from ocx.identity.federation import idp
 from ocx.identity.models import Domain, ImpliedRole, Project, Role, User
 from ocx.identity.passwords import Hasher
 from ocx.identity.settings import IdentitySettings
@@ -37,6 +38,10 @@ async def bootstrap(session: AsyncSession, settings: IdentitySettings, hasher: H
     await assignments.grant(session, USER, user.id, Target.project(project.id), admin_role.id)
     await assignments.grant(session, USER, user.id, Target.system(), admin_role.id)
     await assignments.grant(session, USER, user.id, Target.domain(DEFAULT_DOMAIN), admin_role.id)
+    # The SAML signing key is made here, under the start lock, not on first use: two first
+    # requests at once (side-by-side wiring, several workers) each made a key, and a service
+    # provider could trust the certificate of the one that was not kept.
+    await idp.signing_key(session, settings.landlord)
     for entry in settings.catalog:
         await catalog.register(
             session,
