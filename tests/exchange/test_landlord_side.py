@@ -160,7 +160,10 @@ def test_block_storage_admits_subscribers_meters_and_bills(world: World) -> None
     records = meter.records(world.call(meter.holdings()), time.time() - 1, time.time())
     assert [r["contract_id"] for r in records] == [sub_id]
     first = world.call(_send(gate, records))
-    assert (first.status_code, first.json()["accepted"]) == (200, 1)
+    # Counted once, whoever sent it first: when the window reaches back to the grant's start, the
+    # meter's own round may already have sent a record of the same id (seen in whole-suite runs).
+    assert first.status_code == 200
+    assert first.json()["accepted"] + first.json()["duplicates"] == 1
     again = world.call(_send(gate, records))  # the same records again count once
     assert (again.json()["accepted"], again.json()["duplicates"]) == (0, 1)
     tampered = world.call(_send(gate, records, tamper=True))
