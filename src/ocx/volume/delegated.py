@@ -10,7 +10,7 @@ from typing import Any
 
 from fastapi import Request
 
-from ocx.common import delegation, errors, jws
+from ocx.common import delegation, errors
 from ocx.common.auth import Principal, TokenVerifier
 from ocx.volume.models import Attachment
 
@@ -25,15 +25,6 @@ STEPS = {
     ("POST", "/attachments/{attachment_id}/action"): "attachment",
 }
 DETACH_ACTIONS = ("os-begin_detaching", "os-roll_detaching")
-
-
-def is_delegation(token: str | None) -> bool:
-    if not token or token.count(".") != 2:
-        return False
-    try:
-        return jws.split(token).header.get("typ") == delegation.TYP_DELEGATION
-    except jws.JWSError:
-        return False
 
 
 async def admit(request: Request, verifier: TokenVerifier, landlord: str, db: Any) -> Principal:

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from ocx.common import errors
+from ocx.common import delegation, errors
 from ocx.common.auth import authenticate
 from ocx.volume import delegated
 from ocx.volume.caller import Caller
@@ -29,7 +29,7 @@ class Call:
 
 async def call(request: Request) -> Call:
     svc: VolumeService = request.app.state.service
-    if delegated.is_delegation(request.headers.get("x-auth-token")):
+    if delegation.is_delegation(request.headers.get("x-auth-token")):
         found = await delegated.admit(request, svc.verifier, svc.settings.landlord, svc.db)
     else:
         found = await authenticate(request, svc.verifier)
