@@ -16,7 +16,12 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="${HORIZON_VENV:-$ROOT/.venv-horizon}"
 STAMP="$VENV/.ocx-installed"
 
-if [[ -f "$STAMP" && "$(cat "$STAMP")" == "$PINS" && -x "$VENV/bin/gunicorn" ]]; then
+# The collected static files depend on OCX's Horizon settings and plugin as well as on the pins.
+PLUGIN_HASH="$(cd "$ROOT/src/ocx/dashboard/horizon" && find . -type f ! -name '*.pyc' -print0 \
+    | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16)"
+WANT="$PINS plugin=$PLUGIN_HASH"
+
+if [[ -f "$STAMP" && "$(cat "$STAMP")" == "$WANT" && -x "$VENV/bin/gunicorn" ]]; then
     exit 0
 fi
 
@@ -32,7 +37,7 @@ trap 'rm -rf "$BUILD"' EXIT
 mkdir "$BUILD/path"
 ln -s "$ROOT/src/ocx" "$BUILD/path/ocx"
 cat > "$BUILD/horizon.json" <<JSON
-{"keystone_url": "http://localhost/v3", "default_region": "ocx", "regions": [], "websso": [],
+{"keystone_url": "http://localhost/v3", "exchange_url": null, "default_region": "ocx", "regions": [], "websso": [],
  "secret_key": "build-only", "public_url": "http://localhost", "static_root": "$VENV/ocx-static",
  "data_dir": "$BUILD", "secure_cookies": false, "session_timeout": 3600}
 JSON
@@ -40,4 +45,4 @@ export PYTHONPATH="$BUILD/path" DJANGO_SETTINGS_MODULE=ocx.dashboard.horizon.set
     OCX_DASHBOARD_CONFIG="$BUILD/horizon.json"
 "$VENV/bin/python" -W ignore -m django collectstatic --noinput --verbosity 0
 "$VENV/bin/python" -W ignore -m django compress --force --verbosity 0
-echo "$PINS" > "$STAMP"
+echo "$WANT" > "$STAMP"
