@@ -174,10 +174,13 @@ def parse(text: str, source: str = "topology") -> Topology:
 
 
 def _problems(exc: ValidationError) -> str:
-    return "; ".join(
-        f"{'.'.join(str(p) for p in e['loc'])}: {e['msg'].removeprefix('Value error, ')}"
-        for e in exc.errors()
-    )
+    """Each problem as ``where: what``; one about the whole topology has no ``where``."""
+    problems = []
+    for error in exc.errors():
+        where = ".".join(str(p) for p in error["loc"])
+        what = error["msg"].removeprefix("Value error, ")
+        problems.append(f"{where}: {what}" if where else what)
+    return "; ".join(problems)
 
 
 def load(path: Path | None) -> Topology:
