@@ -36,6 +36,8 @@ REQUEST_TIMEOUT = 30.0
 class Tally:
     latencies: list[float] = field(default_factory=list)
     errors: collections.Counter[str] = field(default_factory=collections.Counter)
+    # the first answer of each error kind (what the server said), to explain the count
+    samples: dict[str, str] = field(default_factory=dict)
     requests: int = 0
     elapsed: float = 0.0
 
@@ -120,6 +122,7 @@ async def one_client(index: int, base: str, token: str, until: float, tally: Tal
             tally.requests += 1
             if status >= 300:
                 tally.errors[f"{method} {status}"] += 1
+                tally.samples.setdefault(f"{method} {status}", body[:300].decode("latin-1"))
             elif method == "GET" and body != data:
                 tally.errors["GET wrong bytes"] += 1
             else:
@@ -151,7 +154,7 @@ def percentile(values: list[float], p: float) -> float:
 # --- the landlord, in a child process -------------------------------------------------------
 
 
-def serve(root: Path) -> None:
+def serve(root: Path, profile: Path | None = None) -> None:
     from ocx import topology
     from ocx.runner import BackgroundExchange
 
@@ -167,7 +170,8 @@ def serve(root: Path) -> None:
             ],
         }
     )
-    with BackgroundExchange(topo, root) as exchange:
+    bg = BackgroundExchange(topo, root)
+    with bg as exchange:
         harvard = exchange.landlords["harvard"]
         ready = {
             "identity": harvard.identity_url,
@@ -175,8 +179,21 @@ def serve(root: Path) -> None:
             "proxy": harvard.base_urls["proxy"],
             "password": harvard.demo_passwords["alice"],
         }
+        profiler = None
+        if profile is not None:
+            import cProfile
+
+            profiler = cProfile.Profile()
+            bg.call(_on_loop(profiler.enable))  # the profiler is per thread: the loop's
         print(json.dumps(ready), flush=True)
         sys.stdin.read()
+        if profiler is not None:
+            bg.call(_on_loop(profiler.disable))
+            profiler.dump_stats(profile)
+
+
+async def _on_loop(action: Any) -> None:
+    action()
 
 
 def alice(landlord: dict[str, Any]) -> tuple[str, str]:
@@ -219,6 +236,8 @@ def report_line(path: str, clients: int, tally: Tally) -> dict[str, Any]:
         f"   {sum(tally.errors.values()):6d}  {errors}",
         flush=True,
     )
+    for kind, said in sorted(tally.samples.items()):
+        print(f"         {kind}, e.g.: {said!r}", flush=True)
     return row
 
 
@@ -227,20 +246,27 @@ def main() -> None:
     parser.add_argument("--clients", default="100,300,1000", help="levels, comma-separated")
     parser.add_argument("--seconds", type=float, default=20.0, help="per level and path")
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument("--paths", default="direct,proxied", help="direct, proxied or both")
+    parser.add_argument(
+        "--profile", type=Path, help="profile the landlord's event loop (cProfile) into this file"
+    )
     parser.add_argument("--serve", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
         logging.disable(logging.WARNING)
-        return serve(args.serve)
+        return serve(args.serve, args.profile)
     import tempfile
 
     with tempfile.TemporaryDirectory() as root:
         cmd = [sys.executable, __file__, "--serve", root]
+        if args.profile:
+            cmd += ["--profile", str(args.profile.resolve())]
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stdin=subprocess.PIPE, text=True)
         assert proc.stdout is not None and proc.stdin is not None
         landlord = json.loads(proc.stdout.readline())
         try:
-            rows = measure(landlord, [int(c) for c in args.clients.split(",")], args.seconds)
+            levels = [int(c) for c in args.clients.split(",")]
+            rows = measure(landlord, levels, args.seconds, args.paths.split(","))
         finally:
             proc.stdin.close()
             proc.wait(timeout=60)
@@ -248,13 +274,16 @@ def main() -> None:
         args.json.write_text(json.dumps(rows, indent=2))
 
 
-def measure(landlord: dict[str, Any], levels: list[int], seconds: float) -> list[dict[str, Any]]:
+def measure(
+    landlord: dict[str, Any], levels: list[int], seconds: float, paths: list[str]
+) -> list[dict[str, Any]]:
     token, project = alice(landlord)
     bases = {
         "direct": f"{landlord['object']}/v1/AUTH_{project}",
         "proxied": f"{landlord['proxy']}/v1/AUTH_{project}",
     }
     prepare(bases["direct"], token)
+    bases = {path: base for path, base in bases.items() if path in paths}
     print(f"{'path':8} {'clients':>6} {'req/s':>9} {'p50 ms':>9} {'p99 ms':>9}   errors")
     rows = []
     for clients in levels:
@@ -262,7 +291,7 @@ def measure(landlord: dict[str, Any], levels: list[int], seconds: float) -> list
             tally = asyncio.run(run_level(base, token, clients, seconds))
             rows.append(report_line(path, clients, tally))
     print("\nproxied / direct (same run):")
-    for clients in levels:
+    for clients in levels if len(bases) == 2 else ():
         direct, proxied = (r for r in rows if r["clients"] == clients)
         print(
             f"  {clients:5d} clients: req/s {proxied['rps'] / max(direct['rps'], 1e-9):.2f}x, "

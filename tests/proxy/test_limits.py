@@ -4,9 +4,12 @@ providers."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import socket
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -15,8 +18,9 @@ from keystoneauth1 import session as ks_session
 from keystoneauth1.identity import v3
 from swiftclient import client as swift
 
+from ocx.identity.federation.models import ServiceProvider
 from ocx.object.service import ObjectService
-from ocx.proxy import landlords
+from ocx.proxy import landlords, locate
 from tests.conftest import cloud_auth
 from tests.proxy.conftest import Mixed, placed
 from tests.proxy.test_failures import spread, status_of
@@ -119,33 +123,75 @@ def test_a_name_too_long_for_the_landlords_is_their_400(
     assert "Container name length of 300 longer than 256" in text
 
 
-BAD_PROVIDERS: list[dict[str, Any]] = [
-    {"id": "s1", "auth_url": "not a url", "sp_url": "not a url"},
-    {"id": "s2", "auth_url": "ftp://x/v3", "sp_url": "http://x/"},
-    {"id": "s3", "auth_url": "http://:99999/v3", "sp_url": "http://x/"},
-    {"id": "", "auth_url": "http://x/v3", "sp_url": "http://x/"},
-    {"auth_url": "http://x/v3"},
+# Registered at the home identity as an older identity accepted them (it now refuses such a
+# registration with 400, so they are written into its database): the identity lists them in
+# new tokens and makes SAML assertions for them, so nothing before the proxy stops them.
+REGISTERED_BAD = [
+    ("s1", "not a url", "not a url"),
+    ("s2", "ftp://x.invalid/v3", "http://x.invalid/"),
+    ("s3", "http://:99999/v3", "http://x.invalid/"),
+]
+# Shapes no database row can have, put into the token body the proxy reads.
+MALFORMED: list[Any] = [
+    {"id": "", "auth_url": "http://x.invalid/v3", "sp_url": "http://x.invalid/"},
+    {"auth_url": "http://x.invalid/v3"},
     "s5",
 ]
 
 
-def test_bad_service_providers_fail_nobody(
-    mixed: Mixed, alice: swift.Connection, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    real = landlords.TokenLandlords._validate
+async def _register_unchecked(identity: Any) -> None:
+    async with identity.db.session() as session:
+        for sp_id, auth_url, sp_url in REGISTERED_BAD:
+            session.add(ServiceProvider(id=sp_id, auth_url=auth_url, sp_url=sp_url))
+    identity._memo.clear()  # the provider list is remembered for a while
 
-    async def with_bad(self: landlords.TokenLandlords, token: str) -> dict[str, Any]:
+
+def test_bad_service_providers_fail_nobody(
+    mixed: Mixed, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """#17 R3: a provider entry that cannot work is left out of every customer's account
+    (with a warning) and fails none of their requests. Without that protection the entries
+    reach federation (the home identity asserts for them) and new containers are 503."""
+    identity = mixed.running("harvard", "identity").service.service  # type: ignore[attr-defined]
+    mixed.exchange.background.call(_register_unchecked(identity))  # type: ignore[attr-defined]
+    real = landlords.TokenLandlords._validate
+    read: list[list[Any]] = []
+
+    async def with_malformed(self: landlords.TokenLandlords, token: str) -> dict[str, Any]:
         found = await real(self, token)
-        found["service_providers"] = [*found.get("service_providers", []), *BAD_PROVIDERS]
+        found["service_providers"] = [*found.get("service_providers", []), *MALFORMED]
+        read.append(found["service_providers"])
         return found
 
-    monkeypatch.setattr(landlords.TokenLandlords, "_validate", with_bad)
+    monkeypatch.setattr(landlords.TokenLandlords, "_validate", with_malformed)
+    caplog.set_level(logging.WARNING, logger="ocx.proxy")
+    alice = mixed.conn()  # a new token, listing the registered bad providers
+    _, token = alice.get_auth()
+    sess = mixed.session()
+    ecp = sess.post(
+        mixed.exchange.landlords["harvard"].auth_url + "/auth/OS-FEDERATION/saml2/ecp",
+        json={
+            "auth": {
+                "identity": {"methods": ["token"], "token": {"id": token}},
+                "scope": {"service_provider": {"id": "s1"}},
+            }
+        },
+        raise_exc=False,
+    )
+    assert ecp.status_code == 200  # the home identity would federate with s1
+
     placed(alice, "fresh")  # a new bare name is placed: every landlord that exists answered
     headers, _ = alice.get_account()
     assert "x-ocx-missing-landlords" not in headers
     assert headers["x-ocx-landlords"] == "harvard, mit, stor"
     alice.put_object("fresh", "o", b"fine")
     assert alice.get_object("fresh", "o")[1] == b"fine"
+    # The path under test ran: the proxy read every bad entry and refused each one.
+    listed = {sp.get("id") if isinstance(sp, dict) else sp for sp in read[-1]}
+    assert {"s1", "s2", "s3", "", None, "s5"} <= listed
+    warned = {r.getMessage() for r in caplog.records if "cannot be used" in r.getMessage()}
+    for sp_id in ("s1", "s2", "s3", "", "None", "s5"):
+        assert f"service provider {sp_id!r} cannot be used; leaving it out" in warned, sp_id
 
 
 def test_a_silent_service_provider_fails_no_placement(mixed: Mixed) -> None:
@@ -176,6 +222,59 @@ def test_a_silent_service_provider_fails_no_placement(mixed: Mixed) -> None:
         assert "quiet" not in text
     finally:
         quiet.close()
+
+
+def slow_404(client: socket.socket) -> None:
+    """A landlord that is busy, not gone: it answers, after two seconds."""
+    time.sleep(2.0)
+    client.sendall(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+
+
+def test_a_slow_landlord_the_customer_reached_is_waited_for(
+    mixed: Mixed, alice: swift.Connection
+) -> None:
+    """#17: under load (300 clients) a busy landlord missed the fan-out deadline while the
+    proxy looked for or placed a container, and the request was 503 "cannot tell". A landlord
+    the customer has reached now has answer_timeout to answer such a look, as it would have
+    to answer the request itself; past that it is still 503."""
+    spread(alice)  # mit is reached: it may hold any name
+    mixed.quick(fanout=1.0, read=30.0, answer=6.0)
+    mixed.replace("mit", slow_404)
+    started = time.monotonic()
+    headers = placed(alice, "fresh")  # a new bare name: mit's answer decides it
+    assert time.monotonic() - started >= 2.0  # mit was waited for, not passed over
+    assert headers["x-ocx-landlord"] == "harvard"
+    assert "x-ocx-missing-landlords" not in headers
+    status, _ = status_of(alice.head_container, "nowhere")  # found nowhere: 404, not 503
+    assert status == 404
+    # A listing, which can answer without mit, still gives it the fan-out deadline only.
+    listed, _ = alice.get_account()
+    assert listed["x-ocx-missing-landlords"] == "mit (timed out after 1s)"
+    mixed.quick(fanout=1.0, read=30.0, answer=1.5)  # slower than the request's own deadline
+    status, text = status_of(alice.put_container, "newer")
+    assert status == 503 and "mit (timed out after 1.5s)" in text
+
+
+def test_concurrent_requests_share_one_look_for_a_container(
+    mixed: Mixed, alice: swift.Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """300 clients starting at once on one container asked every landlord 300 times."""
+    spread(alice)
+    mixed.proxy.routes._cache.pop_where(lambda key: key[2] == "m")  # not cached: looked for
+    asked: list[str] = []
+    real = locate._status
+
+    async def counted(session: Any, backend: Any, bare: str) -> Any:
+        asked.append(backend.landlord)
+        await asyncio.sleep(0.5)  # the look takes a while: the others arrive meanwhile
+        return await real(session, backend, bare)
+
+    monkeypatch.setattr(locate, "_status", counted)
+    url, token = alice.get_auth()
+    with ThreadPoolExecutor(20) as pool:
+        got = list(pool.map(lambda _: swift.get_object(url, token, "m", "o")[1], range(20)))
+    assert got == [b"in m"] * 20
+    assert sorted(asked) == ["harvard", "mit", "stor"]  # one look, every landlord once
 
 
 def test_usable_urls() -> None:

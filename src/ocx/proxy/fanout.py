@@ -3,7 +3,8 @@
 :func:`fan_out` runs one piece of work per landlord concurrently and sorts the outcomes: the
 answers (in landlord order), the landlords that are unreachable (down, slow past the
 deadline, or answering garbage) and those where the customer has nothing. It never raises
-for one landlord's failure: what a missing landlord means is each operation's policy.
+for one landlord's failure: what a missing landlord means is each operation's policy. The
+deadline is one for all, or each landlord's own (a function of the candidate).
 """
 
 from __future__ import annotations
@@ -35,15 +36,16 @@ class Results(Generic[T]):
 async def fan_out(
     candidates: Sequence[Candidate],
     work: Callable[[Candidate], Awaitable[T]],
-    timeout: float,
+    timeout: float | Callable[[Candidate], float],
     what: str,
 ) -> Results[T]:
     async def one(candidate: Candidate) -> tuple[Candidate, T] | Unreachable | Absent:
+        limit = timeout(candidate) if callable(timeout) else timeout
         try:
-            async with asyncio.timeout(timeout):
+            async with asyncio.timeout(limit):
                 return candidate, await work(candidate)
         except TimeoutError:
-            return Unreachable(candidate.name, f"timed out after {timeout:g}s")
+            return Unreachable(candidate.name, f"timed out after {limit:g}s")
         except (Unreachable, Absent) as exc:
             return exc
         except ValueError:

@@ -86,7 +86,17 @@ async def locate(session: Session, raw: str, header: str | None = None) -> Locat
 
 
 async def discover(session: Session, bare: str) -> Located:
-    survey = await session.fan_out(lambda b: _status(session, b, bare), f"finding {bare!r}")
+    """Ask every landlord for ``bare``; concurrent requests of one caller for one name that is
+    not cached share one look (300 clients starting at once ask each landlord once, not 300
+    times, and the answer is cached for them all)."""
+    key = (session.caller.digest, session.service, bare, *session.hops)
+    return await session.svc.finding.run(key, lambda: _discover(session, bare))
+
+
+async def _discover(session: Session, bare: str) -> Located:
+    survey = await session.fan_out(
+        lambda b: _status(session, b, bare), f"finding {bare!r}", deciding=True
+    )
     return _settle(session, bare, _found(survey), survey.missing) or _absent(bare, survey)
 
 
@@ -121,7 +131,9 @@ async def place(
     hit = session.svc.routes.get(session.account_key, session.service, bare)
     if hit is not None:
         return Located(await session.backend(hit, bare), bare, cached=True, reason="existing")
-    survey = await session.fan_out(lambda b: _survey(session, b, bare), f"placing {bare!r}")
+    survey = await session.fan_out(
+        lambda b: _survey(session, b, bare), f"placing {bare!r}", deciding=True
+    )
     found = [(c, s.backend, s.status) for c, s in survey.answers]
     existing = _settle(session, bare, found, survey.missing, "existing")
     if existing is not None:

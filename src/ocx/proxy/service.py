@@ -11,7 +11,7 @@ import httpx
 from ocx.clients.k2k import Federation
 from ocx.common import errors
 from ocx.common.auth import Principal, TokenVerifier
-from ocx.proxy.cache import TtlCache
+from ocx.proxy.cache import Flights, TtlCache
 from ocx.proxy.landlords import Caller, LandlordSource, TokenLandlords, digest_of
 from ocx.proxy.placement import NoPrices, Prices
 from ocx.proxy.routing import RoutingCache
@@ -56,6 +56,9 @@ class ProxyService:
         )
         self.translator = Translator(Federation(self.identity, settings.identity_url), settings)
         self.routes = RoutingCache(settings.route_ttl, settings.route_cache_size)
+        # Looks for an uncached container under way, shared by the caller's concurrent
+        # requests for it (keyed by home token digest, service, name and hops).
+        self.finding: Flights[tuple[str, ...], Any] = Flights()
         self.prices: Prices = prices or NoPrices()
         self.verified: TtlCache[str, Caller] = TtlCache(settings.token_cache_size)
         # The OpenStack layers' caches: where a listing goes on after a page's last id (for

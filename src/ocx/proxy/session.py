@@ -70,14 +70,32 @@ class Session:
         except Unreachable as exc:
             raise unavailable(landlord, exc.reason, container) from exc
 
-    async def fan_out(self, work: Callable[[Backend], Awaitable[T]], what: str) -> Results[T]:
-        """``work`` at every landlord at once, each within the fan-out deadline."""
+    async def fan_out(
+        self, work: Callable[[Backend], Awaitable[T]], what: str, *, deciding: bool = False
+    ) -> Results[T]:
+        """``work`` at every landlord at once, each within the fan-out deadline.
+
+        ``deciding``: the outcome decides where a request goes (finding or placing a
+        container), and a landlord the caller has reached that stays silent makes it 503. So
+        such a landlord is given ``answer_timeout``, the time it would have to begin answering
+        the request itself: a landlord that is merely busy is waited for, not reported
+        missing. One never reached (federation included) keeps ``fanout_timeout``.
+        """
 
         async def at(candidate: Candidate) -> T:
             return await work(await self._backend(candidate))
 
-        timeout = self.svc.settings.fanout_timeout
-        return await fan_out(await self.candidates(), at, timeout, what)
+        settings = self.svc.settings
+        candidates = await self.candidates()
+        if not deciding:
+            return await fan_out(candidates, at, settings.fanout_timeout, what)
+        patient = max(settings.fanout_timeout, settings.answer_timeout)
+        reached = {c.name for c in candidates if self.svc.translator.reached(self.caller, c)}
+
+        def deadline(candidate: Candidate) -> float:
+            return patient if candidate.name in reached else settings.fanout_timeout
+
+        return await fan_out(candidates, at, deadline, what)
 
     async def _backend(self, candidate: Candidate) -> Backend:
         found = await self.svc.translator.backend(self.caller, candidate)

@@ -65,7 +65,7 @@ async def look(call: OsCall, collection: Collection, bare: str) -> Found:
         answer = await send(call, backend, "GET", path, query="")
         return backend, answer.status_code
 
-    survey = await session.fan_out(status, f"finding {collection.member} {bare}")
+    survey = await session.fan_out(status, f"finding {collection.member} {bare}", deciding=True)
     missing = list(survey.missing)
     holders = []
     for candidate, (backend, code) in survey.answers:
