@@ -35,6 +35,7 @@ REQUEST_TIMEOUT = 30.0
 @dataclass
 class Tally:
     latencies: list[float] = field(default_factory=list)
+    by_method: dict[str, list[float]] = field(default_factory=lambda: collections.defaultdict(list))
     errors: collections.Counter[str] = field(default_factory=collections.Counter)
     # the first answer of each error kind (what the server said), to explain the count
     samples: dict[str, str] = field(default_factory=dict)
@@ -119,6 +120,7 @@ async def one_client(index: int, base: str, token: str, until: float, tally: Tal
                     method, path, headers, data if method == "PUT" else b""
                 )
             tally.latencies.append(time.perf_counter() - started)
+            tally.by_method[method].append(tally.latencies[-1])
             tally.requests += 1
             if status >= 300:
                 tally.errors[f"{method} {status}"] += 1
@@ -170,6 +172,10 @@ def serve(root: Path, profile: Path | None = None) -> None:
             ],
         }
     )
+    if os.environ.get("OCX_EXP_UVLOOP"):
+        import uvloop
+
+        asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
     bg = BackgroundExchange(topo, root)
     with bg as exchange:
         harvard = exchange.landlords["harvard"]
@@ -236,6 +242,14 @@ def report_line(path: str, clients: int, tally: Tally) -> dict[str, Any]:
         f"   {sum(tally.errors.values()):6d}  {errors}",
         flush=True,
     )
+    for method, values in sorted(tally.by_method.items()):
+        row[f"{method}_p50_ms"] = percentile(values, 50) * 1000
+        row[f"{method}_p99_ms"] = percentile(values, 99) * 1000
+        print(
+            f"         {method}: {len(values)}, p50 {row[f'{method}_p50_ms']:.1f} ms, "
+            f"p99 {row[f'{method}_p99_ms']:.1f} ms",
+            flush=True,
+        )
     for kind, said in sorted(tally.samples.items()):
         print(f"         {kind}, e.g.: {said!r}", flush=True)
     return row

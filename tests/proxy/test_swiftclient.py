@@ -6,11 +6,13 @@ import hashlib
 import hmac
 import time
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import requests
 from swiftclient import client as swift
 from swiftclient.exceptions import ClientException
+from swiftclient.utils import generate_temp_url
 
 from tests.proxy.conftest import Mixed, placed
 
@@ -237,6 +239,52 @@ def test_temp_urls_for_home_containers_work_at_the_proxy(
     assert got.content == b"far bytes"
     anonymous = requests.get(f"{url}/far/o", timeout=10)
     assert anonymous.status_code == 401
+
+
+def test_temp_urls_for_containers_elsewhere_work_at_the_proxy(
+    mixed: Mixed, alice: swift.Connection
+) -> None:
+    """A temp URL made with swiftclient for the proxy's path reaches a container at mit (it
+    went home and failed there): the proxy finds mit and re-signs for mit's own path."""
+    placed(alice, "far", "mit")
+    placed(alice, "drop", "stor", **{"X-Container-Meta-Temp-URL-Key": "drop-key"})
+    alice.put_object("far", "o", b"far bytes")
+    alice.put_object("far", "logs/1", b"one")
+    alice.post_account({"X-Account-Meta-Temp-URL-Key": "secret"})  # every landlord gets it
+    account = urlsplit(alice.get_auth()[0]).path
+    proxy = mixed.proxy_url
+
+    get = proxy + generate_temp_url(f"{account}/far/o", 60, "secret", "GET")
+    answer = requests.get(get, timeout=30)
+    assert (answer.status_code, answer.content) == (200, b"far bytes")
+    assert answer.headers["x-ocx-landlord"] == "mit"
+    assert requests.head(get, timeout=30).headers["content-length"] == "9"
+    sha512 = generate_temp_url(f"{account}/far/o", 60, "secret", "GET", digest="sha512")
+    assert requests.get(proxy + sha512, timeout=30).content == b"far bytes"
+    prefixed = generate_temp_url(f"{account}/far/logs/", 60, "secret", "GET", prefix=True)
+    assert requests.get(proxy + prefixed.replace("/logs/?", "/logs/1?"), timeout=30).ok
+    # A PUT temp URL with the container's own key, at stor.
+    put = proxy + generate_temp_url(f"{account}/drop/up.bin", 60, "drop-key", "PUT")
+    assert requests.put(put, data=b"uploaded", timeout=30).status_code == 201
+    assert alice.get_object("drop", "up.bin")[1] == b"uploaded"
+    # ...which reaches only its own container (#17 S1), at stor as anywhere.
+    copy = requests.put(put, headers={"X-Copy-From": "far/o"}, timeout=30)
+    assert copy.status_code in (401, 403), copy.status_code
+
+    # Still no way in without the key, or past the expiry, or for another method.
+    forged = proxy + generate_temp_url(f"{account}/far/o", 60, "not the key", "GET")
+    assert requests.get(forged, timeout=30).status_code == 401
+    assert requests.delete(get, timeout=30).status_code == 401
+    past = proxy + generate_temp_url(
+        f"{account}/far/o", int(time.time()) - 10, "secret", "GET", absolute=True
+    )
+    assert requests.get(past, timeout=30).status_code == 401
+    assert requests.get(f"{proxy}{account}/far/o", timeout=30).status_code == 401
+
+    # The routing table forgotten (entries last 5 minutes; temp URLs longer), it is found by
+    # asking the landlords where the proxy holds the customer's token.
+    mixed.proxy.routes.clear()
+    assert requests.get(get, timeout=30).content == b"far bytes"
 
 
 def test_the_routing_cache_is_corrected_on_404(mixed: Mixed, alice: swift.Connection) -> None:

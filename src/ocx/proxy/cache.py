@@ -47,6 +47,15 @@ class TtlCache(Generic[K, V]):
         keys = [k for k in self._entries if wanted(k)]
         return [self._entries.pop(k)[1] for k in keys]
 
+    def live(self) -> list[tuple[K, V]]:
+        """Every entry not yet expired (in no particular order of use)."""
+        now = self.clock()
+        return [(k, value) for k, (until, value) in self._entries.items() if until > now]
+
+    def pop_values_where(self, wanted: Callable[[V], bool]) -> list[V]:
+        keys = [k for k, (_, value) in self._entries.items() if wanted(value)]
+        return [self._entries.pop(k)[1] for k in keys]
+
     def __len__(self) -> int:
         return len(self._entries)
 

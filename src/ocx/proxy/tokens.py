@@ -56,6 +56,11 @@ class Translator:
             settings.token_cache_size
         )
         self._flights: Flights[Key, Backend] = Flights()
+        # The same backends by whose they are: (user id, home project, landlord) -> Backend,
+        # for requests without a token (temp URLs) that must read the account's keys there.
+        self._by_account: TtlCache[tuple[str, str, str], Backend] = TtlCache(
+            settings.token_cache_size
+        )
 
     async def backend(self, caller: Caller, candidate: Candidate) -> Backend:
         """The landlord's backend for this caller; raises Absent or Unreachable."""
@@ -110,8 +115,19 @@ class Translator:
             endpoints=remote.endpoints,
         )
         self._cache.put(key, found, expires - self.settings.token_margin)
+        user, project = caller.account_key
+        self._by_account.put(
+            (user, project, candidate.name), found, expires - self.settings.token_margin
+        )
         return found
+
+    def held(self, project: str) -> list[tuple[str, Backend]]:
+        """Live backends got for users of this home project at other landlords: (user id,
+        backend), while the customer's token lives (they came through the proxy)."""
+        return [(user, b) for (user, of, _), b in self._by_account.live() if of == project]
 
     def forget(self, digest: str) -> None:
         """Drop every remote token got with this home token (it was revoked)."""
-        self._cache.pop_where(lambda key: key[0] == digest)
+        dropped = self._cache.pop_where(lambda key: key[0] == digest)
+        tokens = {b.token for b in dropped if isinstance(b, Backend)}
+        self._by_account.pop_values_where(lambda backend: backend.token in tokens)

@@ -1,11 +1,10 @@
-"""Requests without a token: temp URLs and public (``.r:*``) containers, home landlord only.
+"""Requests without a token: temp URLs and public (``.r:*``) containers.
 
-Finding a container at another landlord needs the customer's identity, which such a request
-does not carry, and the proxy keeps no state to remember it by. The home account, though,
-has the very same path at the proxy and at the home landlord (``/v1/AUTH_<home project>``),
-so a temp URL signed for the proxy's path is valid there: the request goes to the home
-landlord as it is, which checks the signature or the ACL. For containers elsewhere, mint the
-temp URL for that landlord's own URL (``X-OCX-Storage-Url`` on HEAD, or ``ocx proxy where``).
+The home account has the very same path at the proxy and at the home landlord
+(``/v1/AUTH_<home project>``), so such a request goes to the home landlord as it is, which
+checks the signature or the ACL. A temp URL for a container at another landlord is found
+and re-signed for that landlord's path when the proxy can (:mod:`ocx.proxy.api.tempurls`);
+public containers elsewhere are reached at that landlord's own URL (``X-OCX-Storage-Url``).
 """
 
 from __future__ import annotations
@@ -16,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ocx.common import errors
+from ocx.proxy.api import tempurls
 from ocx.proxy.api.context import hops
 from ocx.proxy.api.relay import Relay, upload_of
 from ocx.proxy.errors import Unreachable, unavailable
@@ -31,11 +31,15 @@ async def relay(request: Request) -> Response:
     home = svc.settings.home_object_url
     if home is None:
         raise fault(errors.Unauthorized)
-    raw_path = bytes(request.scope.get("raw_path") or request.url.path.encode())
-    query = bytes(request.scope.get("query_string", b""))
-    path = (raw_path + (b"?" + query if query else b"")).decode("latin-1")
-    url = parse_url(home).with_path(path)
-    backend = Backend(svc.settings.landlord, 0, home, None, math.inf, home=True)
+    away = await tempurls.elsewhere(svc, request, passed)
+    if away is not None:
+        backend, url = Backend(away.backend.landlord, 0, "", None, math.inf), away.url
+    else:
+        raw_path = bytes(request.scope.get("raw_path") or request.url.path.encode())
+        query = bytes(request.scope.get("query_string", b""))
+        path = (raw_path + (b"?" + query if query else b"")).decode("latin-1")
+        url = parse_url(home).with_path(path)
+        backend = Backend(svc.settings.landlord, 0, home, None, math.inf, home=True)
     upload = upload_of(request, svc.settings.read_timeout)
     body = upload.chunks() if upload is not None else None
     try:
