@@ -35,6 +35,9 @@ def test_put_get_range_ls_rm(run: object, tmp_path: Path) -> None:
     invoke = run  # type: ignore[assignment]
     out = invoke("init", "--k", "2", "--n", "3", "--topology", TOPOLOGY)
     assert "vault 2-of-3" in out and "vast: not needed" in out
+    saved = json.loads((tmp_path / "vault.json").read_text())
+    saved["container"] = "cli-rm"  # rm leaves its tombstone, signed with this vault's key
+    (tmp_path / "vault.json").write_text(json.dumps(saved))
     assert stat.S_IMODE((tmp_path / "vault.json").stat().st_mode) == 0o600
     invoke("init", "--topology", TOPOLOGY, code=1)  # exists: refused without --force
     (tmp_path / "notes.txt").write_bytes(b"0123456789" * 100)
@@ -44,9 +47,10 @@ def test_put_get_range_ls_rm(run: object, tmp_path: Path) -> None:
     assert invoke("get", "notes.txt", "-", "--range", "10-14").startswith("01234")
     assert "notes.txt" in invoke("ls")
     assert "ok" in invoke("verify")
-    invoke("rm", "notes.txt")
-    assert "not in the vault" in invoke("get", "notes.txt", code=1)
-    assert "not in the vault" in invoke("rm", "notes.txt", code=1)
+    assert "notes.txt: removed" in invoke("rm", "notes.txt")
+    assert "not in the vault (deleted at version" in invoke("get", "notes.txt", code=1)
+    assert "not in the vault (deleted at version" in invoke("rm", "notes.txt", code=1)
+    assert "notes.txt" not in invoke("ls")
 
 
 def test_migrate_and_status(run: object, tmp_path: Path) -> None:

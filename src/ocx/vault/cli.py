@@ -298,7 +298,7 @@ def status(
     """Which providers answer, and what is degraded."""
     with _opened(vault_file, clouds, wrap_key) as v, _failures("vault status"):
         found = maintenance.status(v)
-        entries = v.ls()
+        entries = v.ls(deleted=True)
     table = Table(title=f"vault {v.config.k}-of-{v.config.n}")
     for column in ("slot", "landlord", "owner", "answers", "manifests"):
         table.add_column(column)
@@ -308,7 +308,8 @@ def status(
     out.print(table)
     for e in entries:
         if e.problems:
-            out.print(f"degraded: {e.name}: " + "; ".join(map(str, e.problems)))
+            what = f"{e.name} (deleted)" if e.deleted else e.name
+            out.print(f"degraded: {what}: " + "; ".join(map(str, e.problems)))
 
 
 TopologyFile = Annotated[

@@ -3,6 +3,7 @@
     OCXError
     ├── NotFound
     │   └── VaultNotFound        no such name (or no vault configured)
+    │       └── VaultDeleted     the name's highest verified version is rm's tombstone
     ├── BadRequest
     │   └── VaultConfigError     the vault's configuration or a choice of providers is unusable
     └── ServiceUnavailable
@@ -38,6 +39,16 @@ class Problem:
 
 class VaultNotFound(errors.NotFound):
     pass
+
+
+class VaultDeleted(VaultNotFound):
+    """The name was removed: its highest version verified at >= k providers is a signed
+    tombstone (``problems``: providers that still serve an older version, by name)."""
+
+    def __init__(self, what: str, version: int, problems: list[Problem]):
+        stale = "".join(f"; {p}" for p in problems)
+        super().__init__(f"{what}: not in the vault (deleted at version {version}){stale}")
+        self.version, self.problems = version, problems
 
 
 class VaultConfigError(errors.BadRequest):

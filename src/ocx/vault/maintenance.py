@@ -32,7 +32,7 @@ from ocx.vault.reader import Reader, fragments, load_leaves
 from ocx.vault.resolve import Resolved, Resolver, data_key
 from ocx.vault.store import Store, StoreError, tree_path
 from ocx.vault.vault import Vault
-from ocx.vault.writer import ShareSink, Writer
+from ocx.vault.writer import Plan, ShareSink, Writer
 
 Progress = Callable[[int], None]
 
@@ -79,7 +79,7 @@ def verify(
             continue
         name = _name(vault, resolved.manifest)
         problems = list(resolved.problems)
-        for slot in sorted(resolved.copies):
+        for slot in [] if resolved.manifest.deleted else sorted(resolved.copies):
             found = _check_share(vault.stores[slot], resolved.manifest, slot, full, samples)
             problems += [found] if found else []
             if progress:
@@ -178,7 +178,10 @@ def repair(
     for name_id in sorted(vault.names()):
         try:
             resolved = vault.resolver.resolve(name_id, name_id)
-            _rebuild(vault, resolved, slot, target, stores, new_cfg.providers, progress)
+            if resolved.manifest.deleted:
+                _retomb(vault, resolved, stores, new_cfg.providers)
+            else:
+                _rebuild(vault, resolved, slot, target, stores, new_cfg.providers, progress)
         except NotEnoughShares as exc:
             failed.append(Checked(name_id, 0, tuple(exc.problems)))
     vault.retired.append(vault.stores[slot])
@@ -220,6 +223,25 @@ def _rebuild(
         stores, vault.codec, vault.pool, vault.signer, vault.config.meta, vault.wrap_key
     )
     published = writer.publish(draft, key, providers, roots, required=m.k)
+    listed, _ = Resolver(stores, vault.signer.public, m.k, vault.io).listings(m.name_id)
+    older = {s: [o for o in orders if o < published.order] for s, orders in listed.items()}
+    vault.drop_older(m.name_id, published.order, older, stores)
+
+
+def _retomb(
+    vault: Vault, resolved: Resolved, stores: list[Store], providers: tuple[Offering, ...]
+) -> None:
+    """A removed name: its tombstone again, as a new revision naming the new set of
+    providers, at every one of them (the new one too: it has no share to rebuild, but
+    without the tombstone it would count for nothing against an older version)."""
+    m = resolved.manifest
+    plan = Plan(
+        _name(vault, m), m.name_id, m.version, m.segment_size, m.fragments_per_part, m.k, providers
+    )
+    writer = Writer(
+        stores, vault.codec, vault.pool, vault.signer, vault.config.meta, vault.wrap_key
+    )
+    published, _ = writer.tombstone(plan, list(range(len(stores))), m.k, m.revision + 1)
     listed, _ = Resolver(stores, vault.signer.public, m.k, vault.io).listings(m.name_id)
     older = {s: [o for o in orders if o < published.order] for s, orders in listed.items()}
     vault.drop_older(m.name_id, published.order, older, stores)

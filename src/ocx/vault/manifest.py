@@ -4,6 +4,12 @@ The body is the same at every provider and signed with the customer's Ed25519 ke
 provider's copy adds its own (optionally wrapped) key share, whose hash the body holds.
 Versions order by ``(version, revision)``: a revision is a repair or migration of the same
 encrypted data (its segments' associated data carries the version, never the revision).
+
+A *tombstone* is a version like any other, signed the same way, that says the name was
+removed (``deleted``): no data, no key shares, every share root empty. ``rm`` writes one
+above every version it finds, so a provider that was down during the rm and comes back
+unchanged serves an older version than the highest verified one (stale), and the name
+stays removed.
 """
 
 from __future__ import annotations
@@ -51,6 +57,7 @@ class Manifest:
     shares: tuple[ShareEntry, ...] = field(default=())
     format: str = FORMAT
     cipher: str = "AES-256-GCM"
+    deleted: bool = False  # a tombstone: the name was removed at this version
 
     @property
     def order(self) -> tuple[int, int]:

@@ -140,6 +140,13 @@ class Resolver:
                     continue
             if slot in resolved.copies:
                 continue
+            if resolved.manifest.deleted:  # a provider that lists nothing is fine here
+                older = [o for o in orders if o < order]
+                if older:
+                    was, now = f"{older[0][0]}.{older[0][1]}", f"{order[0]}.{order[1]}"
+                    stale = f"serves {was}, deleted at {now}"
+                    found.append(Problem(store.landlord, "stale", stale))
+                continue
             if not resolved.manifest.share(slot).root:
                 was = f"version {order[0]} was written without it (it failed then)"
                 found.append(Problem(store.landlord, "missing", f"{was}: repair rebuilds it"))

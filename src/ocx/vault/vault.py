@@ -23,7 +23,7 @@ from ocx.proxy.client import session_for_cloud
 from ocx.vault import crypto
 from ocx.vault.codec import Codec
 from ocx.vault.config import VaultConfig
-from ocx.vault.errors import NotEnoughShares, Problem, VaultNotFound
+from ocx.vault.errors import NotEnoughShares, Problem, ProviderFailed, VaultDeleted, VaultNotFound
 from ocx.vault.manifest import Forged, Manifest, load_copy
 from ocx.vault.providers import Offering
 from ocx.vault.reader import Reader
@@ -48,6 +48,7 @@ class Entry:
     version: int
     created: float
     problems: tuple[Problem, ...] = ()
+    deleted: bool = False
 
 
 def codec_workers() -> int:
@@ -116,22 +117,24 @@ class Vault:
     def resolve(self, name: str) -> Resolved:
         return self.resolver.resolve(self.name_id(name), name)
 
-    def put(self, name: str, source: BinaryIO) -> Manifest:
-        name_id = self.name_id(name)
-        listed, _ = self.resolver.listings(name_id)
+    def plan(self, name: str, listed: dict[int, list[tuple[int, int]]]) -> Plan:
+        """A new version of ``name``: above every version any provider lists."""
         highest = max((o[0] for orders in listed.values() for o in orders), default=0)
-        version = max(highest + 1, time.time_ns() // 1000)
-        plan = Plan(
+        return Plan(
             name,
-            name_id,
-            version,
+            self.name_id(name),
+            max(highest + 1, time.time_ns() // 1000),
             self.config.segment_size,
             self.config.fragments_per_part,
             self.config.k,
             self.config.providers,
             self.config.write_quorum,
         )
-        manifest = self.writer().write(plan, source)
+
+    def put(self, name: str, source: BinaryIO) -> Manifest:
+        name_id = self.name_id(name)
+        listed, _ = self.resolver.listings(name_id)
+        manifest = self.writer().write(self.plan(name, listed), source)
         self.drop_older(name_id, manifest.order, listed)
         return manifest
 
@@ -141,6 +144,8 @@ class Vault:
 
     def get(self, name: str, out: BinaryIO, start: int = 0, end: int | None = None) -> Report:
         resolved = self.resolve(name)
+        if resolved.manifest.deleted:
+            raise VaultDeleted(name, resolved.manifest.version, _unique(resolved.problems))
         key = data_key(resolved, self.wrap_key)
         reader = Reader(resolved, self.stores, key, self.codec, self.pool)
         reader.prefetch(self.io)
@@ -178,7 +183,9 @@ class Vault:
                     found.setdefault(path.split("/")[1], set()).add(slot)
         return found
 
-    def ls(self) -> list[Entry]:
+    def ls(self, deleted: bool = False) -> list[Entry]:
+        """The readable names (with ``deleted``, also those removed: size 0, their
+        tombstone's version), each with the problems its read found."""
         entries = []
         for name_id in sorted(self.names()):
             try:
@@ -186,22 +193,46 @@ class Vault:
             except (VaultNotFound, NotEnoughShares):  # not readable: not listed
                 continue
             m = resolved.manifest
+            if m.deleted and not deleted:
+                continue
             name = crypto.open_small(
                 self.config.meta, crypto.unb64(m.name_sealed), m.name_id.encode()
             ).decode()
-            entries.append(Entry(name, m.size, m.version, m.created, tuple(resolved.problems)))
+            problems = tuple(resolved.problems)
+            entries.append(Entry(name, m.size, m.version, m.created, problems, m.deleted))
         return sorted(entries, key=lambda e: e.name)
 
     def rm(self, name: str) -> list[Problem]:
-        """Remove every version of ``name`` at every provider; what could not be removed,
-        by provider (one that does not answer keeps its copies: run rm again later)."""
+        """Remove ``name``: a signed tombstone above every version listed, at every provider
+        that answers, then every older version there. What could not be removed, by
+        provider: one that does not answer keeps its copies, but the tombstone outranks
+        them (run rm again once it answers, to empty it).
+
+        The tombstone must reach n - k + 1 providers (and k): then at most k - 1 lack it,
+        too few to make an older version readable again. With fewer, nothing is removed
+        and :class:`ProviderFailed` names the providers that failed."""
         name_id = self.name_id(name)
-        listed, problems = self.resolver.listings(name_id)
+        resolver = self.resolver
+        listed, problems = resolver.listings(name_id)
         if not any(listed.values()):
             if problems:
                 raise NotEnoughShares(f"{name}: no provider could be asked", problems)
             raise VaultNotFound(f"{name}: not in the vault")
-        return problems + self.drop_older(name_id, None, listed)
+        try:
+            top: Manifest | None = resolver.resolve(name_id, name).manifest
+        except (NotEnoughShares, VaultNotFound):
+            top = None  # removed all the same
+        gone = top.order if top is not None and top.deleted else None
+        if gone and all(order == gone for orders in listed.values() for order in orders):
+            raise VaultDeleted(name, gone[0], problems)  # removed already: nothing left
+        k, n = self.config.k, self.config.n
+        try:
+            tombstone, failed = self.writer().tombstone(
+                self.plan(name, listed), sorted(listed), max(k, n - k + 1)
+            )
+        except ProviderFailed as exc:
+            raise ProviderFailed(*problems, *exc.problems) from None
+        return problems + failed + self.drop_older(name_id, tombstone.order, listed)
 
     def drop_older(
         self,

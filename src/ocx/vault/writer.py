@@ -193,6 +193,54 @@ class Writer:
             raise ProviderFailed(*failed.values())
         return manifest
 
+    def tombstone(
+        self, plan: Plan, slots: list[int], required: int, revision: int = 0
+    ) -> tuple[Manifest, list[Problem]]:
+        """Write a signed tombstone for ``plan``'s name at version ``plan.version`` to the
+        providers of ``slots``: the tombstone, and the providers that did not take it. Below
+        ``required`` of them, the copies written are taken back and :class:`ProviderFailed`
+        says who failed (nothing is removed then: the rm did not happen)."""
+        entries = tuple(
+            ShareEntry(slot, p.landlord, p.owner, "", crypto.digest(b""))
+            for slot, p in enumerate(plan.providers)
+        )
+        manifest = Manifest(
+            name_id=plan.name_id,
+            name_sealed=crypto.b64(
+                crypto.seal_small(self.meta_key, plan.name.encode(), plan.name_id.encode())
+            ),
+            version=plan.version,
+            revision=revision,
+            object_id="",
+            size=0,
+            segment_size=plan.segment_size,
+            segments=0,
+            k=plan.k,
+            n=len(self.stores),
+            ec_type=self.codec.ec_type,
+            fragment_size=0,
+            last_fragment_size=0,
+            fragments_per_part=plan.per_part,
+            key_check="",
+            wrapped=False,
+            created=time.time(),
+            shares=entries,
+            deleted=True,
+        )
+        signature = sign(manifest, self.signer)
+        path = manifest_path(manifest.name_id, manifest.version, manifest.revision)
+        failed: dict[int, Problem] = {}
+        for slot in slots:
+            copy = Copy(manifest, signature, slot, b"")
+            self._attempt(failed, slot, self.stores[slot].put, path, copy.dumps())
+        if len(slots) - len(failed) < required:
+            for slot in slots:
+                if slot not in failed:
+                    with contextlib.suppress(StoreError):
+                        self.stores[slot].delete(path)
+            raise ProviderFailed(*failed.values())
+        return manifest, list(failed.values())
+
     def wrap(self, manifest: Manifest, slot: int, share: bytes) -> bytes:
         if self.wrap_key is None:
             return share
