@@ -16,19 +16,15 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-import httpx
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from ocx.clients.k2k import identity_base
 from ocx.common import errors
-from ocx.proxy.errors import unavailable
-from ocx.proxy.openstack import find
+from ocx.proxy.openstack import delegate, find
 from ocx.proxy.openstack.apis import COMPUTE, VOLUME
 from ocx.proxy.openstack.call import OsCall, reply, send_or_503, sent_headers
 from ocx.proxy.tokens import Backend
 
-DELEGATION_TTL = 900  # the longest the volume's landlord grants
 SERVERS = COMPUTE.collection("servers")
 VOLUMES = VOLUME.collection("volumes")
 
@@ -90,30 +86,7 @@ def _cinder(backend: Backend) -> str:
 
 async def _delegation(call: OsCall, server: Backend, volume: Backend, volume_id: str) -> str:
     """A delegation from the volume's landlord for the server's compute, for this volume."""
-    answer = await send_or_503(call, server, "GET", "/v2.1/os-ocx-presenter", query="")
-    if answer.status_code != 200:
-        raise errors.ServiceUnavailable(
-            f"The compute of {server.landlord} gave no presenter key ({answer.status_code})."
-        )
-    jwk = answer.json()["presenter"]["jwk"]
-    identity = volume.endpoints.get("identity")
-    if identity is None:
-        raise errors.ServiceUnavailable(f"{volume.landlord} lists no identity service.")
-    body = {"delegation": {"volume_id": volume_id, "presenter_jwk": jwk, "ttl": DELEGATION_TTL}}
-    try:
-        granted = await call.svc.identity.post(
-            identity_base(identity) + "/v3/OS-OCX/delegations",
-            json=body,
-            headers={"X-Auth-Token": volume.token or ""},
-        )
-    except httpx.HTTPError as exc:
-        raise unavailable(volume.landlord, f"delegation failed: {type(exc).__name__}") from exc
-    if granted.status_code not in (200, 201):
-        raise errors.from_status(
-            granted.status_code if granted.status_code < 500 else 503,
-            f"{volume.landlord} refused a delegation for volume {volume_id}: {granted.text[:300]}",
-        )
-    return str(granted.json()["delegation"]["token"])
+    return await delegate.grant(call, server, volume, {"volume_id": volume_id})
 
 
 def routes(base: str, on: Callable[..., Route]) -> list[BaseRoute]:

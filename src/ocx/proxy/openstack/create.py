@@ -26,7 +26,7 @@ from starlette.responses import Response
 from ocx.common import errors
 from ocx.proxy import headers as h
 from ocx.proxy.errors import Unreachable
-from ocx.proxy.openstack import find
+from ocx.proxy.openstack import delegate, find
 from ocx.proxy.openstack.apis import IMAGE, VOLUME, Collection
 from ocx.proxy.openstack.call import OsCall, reply, send, send_or_503
 from ocx.proxy.openstack.merge import split_qualified
@@ -62,6 +62,21 @@ async def _alike_image(call: OsCall, backend: Backend, server: dict[str, Any]) -
     own = await _image_at(call, backend, image, fingerprint)
     if own is not None:
         server["imageRef"] = own
+    else:
+        server.update(await _remote_image(call, backend, fingerprint))
+
+
+async def _remote_image(call: OsCall, compute: Backend, fingerprint: Fingerprint) -> dict[str, str]:
+    """The boot keys that make ``compute``'s landlord fetch the image from its own landlord
+    with a delegation for that image (the compute keeps the bytes for the next server)."""
+    images = call.session_for(IMAGE)
+    holder = await images.backend(fingerprint.landlord)
+    grant = await delegate.grant(call, compute, holder, {"image_id": fingerprint.image_id})
+    return {
+        "imageRef": fingerprint.image_id,
+        "ocx:image_landlord": fingerprint.landlord,
+        "ocx:image_delegation": grant,
+    }
 
 
 async def _send_create(
@@ -171,6 +186,13 @@ class Room:
     backend: Backend
     fits: int
     image: str | None
+    remote: Fingerprint | None = None  # an image only elsewhere, booted with a delegation
+
+
+async def _boot_image(call: OsCall, room: Room, server: dict[str, Any]) -> dict[str, str]:
+    if room.remote is not None:
+        return await _remote_image(call, room.backend, room.remote)
+    return {"imageRef": room.image or server.get("imageRef", "")}
 
 
 async def _servers_by_policy(call: OsCall, collection: Collection, doc: dict[str, Any]) -> Response:
@@ -181,7 +203,7 @@ async def _servers_by_policy(call: OsCall, collection: Collection, doc: dict[str
         raise errors.ServiceUnavailable("None of your landlords can take this server create.")
     first = rooms[0]
     if first.fits >= high or len(rooms) == 1:
-        one = {**doc, "server": {**server, "imageRef": first.image or server.get("imageRef", "")}}
+        one = {**doc, "server": {**server, **await _boot_image(call, first, server)}}
         return await _send_create(call, collection, first.backend, one, "home first")
     shares = _split(rooms, low, high)
     if not shares:
@@ -227,7 +249,7 @@ async def _split_create(
         body = {
             **doc,
             "server": {**server, "min_count": count, "max_count": count,
-                       "imageRef": room.image or ""},
+                       **await _boot_image(call, room, server)},
             "os:scheduler_hints": hints,
         }  # fmt: skip
         path = f"{call.api.base}/{collection.name}"
@@ -277,13 +299,15 @@ async def _rooms(call: OsCall, server: dict[str, Any]) -> list[Room]:
         if flavor is None or limits is None:
             return None
         own = await _image_at(call, backend, image, fingerprint) if image else None
+        fits = _fits(limits.get("absolute") or {}, flavor)
         if image and own is None:
-            return None
-        return Room(backend, _fits(limits.get("absolute") or {}, flavor), own)
+            return Room(backend, fits, None, remote=fingerprint)
+        return Room(backend, fits, own)
 
     results = await call.session.fan_out(room, "placing servers")
     found = [r for _, r in sorted(results.answers, key=lambda a: a[0].rank) if r is not None]
-    return [r for r in found if r.fits > 0]
+    # A landlord that holds the image (or one alike) comes before one that must fetch it.
+    return sorted((r for r in found if r.fits > 0), key=lambda r: r.remote is not None)
 
 
 def _fits(absolute: dict[str, Any], flavor: dict[str, Any]) -> int:
