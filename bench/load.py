@@ -2,12 +2,18 @@
 
     .venv/bin/python bench/load.py [--clients 100,300,1000] [--seconds 20]
 
-A landlord (harvard: identity, object storage and the proxy, user alice) runs in a child
-process, as ``ocx up`` runs it; the clients run in this one, on one event loop, each on its
-own keep-alive connection (reconnecting after an error, as real clients do). Each client
-repeats, for a bounded time: PUT a 4 KiB object of its own, GET it, check the bytes. Per
-level and path it prints requests/s, p50 and p99 latency and the errors by kind; then the
-ratio of the proxied figures to the direct ones measured in the same run.
+A landlord (harvard: identity, object storage and the proxy, user alice) runs as ``ocx up``
+runs it (a supervisor in a child process, the landlord in its own process); the clients run
+in this one, on one event loop, each on its own keep-alive connection (reconnecting after an
+error, as real clients do). Each client repeats, for a bounded time: PUT a 4 KiB object of
+its own, GET it, check the bytes. Per level and path it prints requests/s, p50 and p99
+latency (also per method), the errors by kind with what the server said, and the landlord
+process's CPU time per request (independent of what else loads the machine); then the ratio
+of the proxied figures to the direct ones measured in the same run.
+
+The clients send without pause (a closed loop), so the mean latency is clients / (req/s)
+whatever the server does (Little's law): p99 under 1 s at 300 clients needs well over 300
+requests/s.
 
 Goal (issue #17): no errors, and p99 under 1 s at 300 clients, on this 2-core machine.
 """
@@ -41,6 +47,7 @@ class Tally:
     samples: dict[str, str] = field(default_factory=dict)
     requests: int = 0
     elapsed: float = 0.0
+    cpu: float = 0.0  # CPU seconds the landlord's process used meanwhile
 
 
 class HttpError(Exception):
@@ -148,6 +155,15 @@ async def run_level(base: str, token: str, clients: int, seconds: float) -> Tall
     return tally
 
 
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time of a process so far (Linux /proc), 0 where unknown."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))]
@@ -156,9 +172,11 @@ def percentile(values: list[float], p: float) -> float:
 # --- the landlord, in a child process -------------------------------------------------------
 
 
-def serve(root: Path, profile: Path | None = None) -> None:
+def serve(root: Path, inline: bool, profile: Path | None = None) -> None:
+    """The landlord under ``ocx up``'s supervisor (its own process, ``python -m ocx.process``),
+    or with ``inline`` on a thread of this process (``BackgroundExchange``, as the tests run
+    it; needed for ``--profile``)."""
     from ocx import topology
-    from ocx.runner import BackgroundExchange
 
     topo = topology.Topology.model_validate(
         {
@@ -172,30 +190,49 @@ def serve(root: Path, profile: Path | None = None) -> None:
             ],
         }
     )
-    if os.environ.get("OCX_EXP_UVLOOP"):
-        import uvloop
+    if not inline:
+        return asyncio.run(_supervised(topo, root))
+    from ocx.runner import BackgroundExchange
 
-        asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
     bg = BackgroundExchange(topo, root)
     with bg as exchange:
         harvard = exchange.landlords["harvard"]
-        ready = {
-            "identity": harvard.identity_url,
-            "object": harvard.base_urls["object"],
-            "proxy": harvard.base_urls["proxy"],
-            "password": harvard.demo_passwords["alice"],
-        }
         profiler = None
         if profile is not None:
             import cProfile
 
             profiler = cProfile.Profile()
             bg.call(_on_loop(profiler.enable))  # the profiler is per thread: the loop's
-        print(json.dumps(ready), flush=True)
+        _announce(harvard, os.getpid())
         sys.stdin.read()
         if profiler is not None:
             bg.call(_on_loop(profiler.disable))
             profiler.dump_stats(profile)
+
+
+async def _supervised(topo: Any, root: Path) -> None:
+    from ocx.supervisor import Supervisor
+
+    supervisor = Supervisor(topo, root, log_level="WARNING")
+    await supervisor.start_exchange()
+    try:
+        proc = supervisor.children[0].proc
+        assert proc is not None
+        _announce(supervisor.landlords["harvard"], proc.pid)
+        await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
+    finally:
+        await supervisor.stop()
+
+
+def _announce(harvard: Any, pid: int) -> None:
+    ready = {
+        "pid": pid,
+        "identity": harvard.identity_url,
+        "object": harvard.base_urls["object"],
+        "proxy": harvard.base_urls["proxy"],
+        "password": harvard.demo_passwords["alice"],
+    }
+    print(json.dumps(ready), flush=True)
 
 
 async def _on_loop(action: Any) -> None:
@@ -235,11 +272,22 @@ def report_line(path: str, clients: int, tally: Tally) -> dict[str, Any]:
         "p50_ms": percentile(latencies, 50) * 1000,
         "p99_ms": percentile(latencies, 99) * 1000,
         "errors": dict(tally.errors),
+        # Load-independent: what each request cost the landlord's process (proxy included).
+        "cpu_ms_per_request": tally.cpu * 1000 / max(tally.requests, 1),
+        # A closed loop: clients / (requests/s) is the mean latency, whatever the server does.
+        "littles_law_mean_ms": clients
+        / max(tally.requests / max(tally.elapsed, 1e-9), 1e-9)
+        * 1000,
     }
     errors = ", ".join(f"{k}: {v}" for k, v in sorted(tally.errors.items())) or "none"
     print(
         f"{path:8} {clients:6d} {row['rps']:9.1f} {row['p50_ms']:9.1f} {row['p99_ms']:9.1f}"
         f"   {sum(tally.errors.values()):6d}  {errors}",
+        flush=True,
+    )
+    print(
+        f"         landlord CPU {row['cpu_ms_per_request']:.2f} ms/request; "
+        f"mean latency {row['littles_law_mean_ms']:.0f} ms = clients / req/s (closed loop)",
         flush=True,
     )
     for method, values in sorted(tally.by_method.items()):
@@ -264,17 +312,24 @@ def main() -> None:
     parser.add_argument(
         "--profile", type=Path, help="profile the landlord's event loop (cProfile) into this file"
     )
+    parser.add_argument(
+        "--inline",
+        action="store_true",
+        help="run the landlord on a thread (as the tests do), not as `ocx up` does",
+    )
     parser.add_argument("--serve", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
         logging.disable(logging.WARNING)
-        return serve(args.serve, args.profile)
+        return serve(args.serve, args.inline or args.profile is not None, args.profile)
     import tempfile
 
     with tempfile.TemporaryDirectory() as root:
         cmd = [sys.executable, __file__, "--serve", root]
         if args.profile:
             cmd += ["--profile", str(args.profile.resolve())]
+        if args.inline:
+            cmd.append("--inline")
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stdin=subprocess.PIPE, text=True)
         assert proc.stdout is not None and proc.stdin is not None
         landlord = json.loads(proc.stdout.readline())
@@ -302,7 +357,9 @@ def measure(
     rows = []
     for clients in levels:
         for path, base in bases.items():
+            cpu = cpu_seconds(landlord["pid"])
             tally = asyncio.run(run_level(base, token, clients, seconds))
+            tally.cpu = cpu_seconds(landlord["pid"]) - cpu
             rows.append(report_line(path, clients, tally))
     print("\nproxied / direct (same run):")
     for clients in levels if len(bases) == 2 else ():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from typing import Any
@@ -213,3 +214,31 @@ async def test_an_oidc_access_token_is_not_a_landlord_token(
     assert await refused(verifier, access) == (
         "The token is not valid: a 'at+jwt' token is not accepted here."
     )
+
+
+async def test_a_token_is_checked_once_while_its_check_is_fresh(
+    verifier: TokenVerifier, idp: FakeIdentity, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """#17: every request paid an Ed25519 check for the same token; revocation and expiry
+    are still checked on every request."""
+    checks = 0
+    real = jws.verify
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        nonlocal checks
+        checks += 1
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(jws, "verify", counted)
+    token = idp.token()
+    for _ in range(5):
+        await verifier.verify(token)
+    assert checks == 1
+    later = time.strftime("%Y-%m-%dT%H:%M:%S.000000Z", time.gmtime(time.time() + 1))
+    idp.events = [{"audit_id": "audit1", "issued_before": later}]
+    assert await refused(verifier, token) == "The token has been revoked."
+    idp.events = []
+    short = idp.token(exp=int(time.time()) + 1)
+    await verifier.verify(short)
+    await asyncio.sleep(1.5)
+    assert await refused(verifier, short) == "The token has expired."

@@ -178,3 +178,37 @@ async def test_silence_times_out_and_garbage_is_garbage() -> None:
     with pytest.raises(WireError, match="cannot connect"):
         await pool.request("GET", parse_url("http://127.0.0.1:9/x"), [])
     await pool.aclose()
+
+
+async def test_a_busy_landlord_is_waited_for_and_a_silent_one_is_not() -> None:
+    """#17: under load a landlord's answer can take longer than answer_timeout while it keeps
+    answering other requests; that is busy, not silent, and was a 503."""
+
+    async def landlord(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = await reader.readuntil(b"\r\n\r\n")
+        if b"GET /tick" in head:  # another request's answer, arriving bit by bit
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 15\r\n\r\n")
+            for _ in range(15):
+                await asyncio.sleep(0.2)
+                writer.write(b"x")
+                await writer.drain()
+        else:
+            await asyncio.sleep(2.0)
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nslow")
+            await writer.drain()
+        writer.close()
+
+    server, url = await serving(landlord)
+    base = url.rsplit("/", 1)[0]
+    pool = Pool(1.0, 10.0, answer_timeout=1.0)
+    with pytest.raises(WireError, match="timed out"):  # nothing else heard from it: silent
+        await pool.request("GET", parse_url(base + "/slow"), [])
+    ticking = await pool.request("GET", parse_url(base + "/tick"), [])
+    reading = asyncio.ensure_future(ticking.aread())
+    loop = asyncio.get_running_loop()
+    began = loop.time()
+    answer = await pool.request("GET", parse_url(base + "/slow"), [])
+    assert await answer.aread() == b"slow" and loop.time() - began >= 1.5
+    assert await reading == b"x" * 15
+    await pool.aclose()
+    server.close()

@@ -156,6 +156,9 @@ class RevocationList:
         return False
 
 
+VERIFIED_CACHE_SIZE = 10_000
+
+
 class TokenVerifier:
     """Turns an ``X-Auth-Token`` into a :class:`Principal` for one landlord's audience."""
 
@@ -184,13 +187,26 @@ class TokenVerifier:
         self._revocation_max_stale = revocation_max_stale
         self._jwks_refetch_interval = jwks_refetch_interval
         self._lock = asyncio.Lock()
+        # Tokens whose signature and claims were checked lately: token -> (until, principal).
+        # A client sends one token with many requests; an Ed25519 check costs ~0.2-1 ms of
+        # the event loop each time. Kept no longer than keys are (jwks_refetch_interval), and
+        # revocations are still checked on every request.
+        self._verified: dict[str, tuple[float, Principal]] = {}
 
     async def verify(self, token: str | None) -> Principal:
         if not token:
             raise errors.Unauthorized("The request you have made requires authentication.")
-        claims = await self._verified_claims(token)
-        self._check_claims(claims)
-        principal = principal_from_claims(claims)
+        now = time.monotonic()
+        known = self._verified.get(token)
+        if known is not None and known[0] > now and known[1].expires_at > time.time():
+            principal = known[1]
+        else:
+            claims = await self._verified_claims(token)
+            self._check_claims(claims)
+            principal = principal_from_claims(claims)
+            if len(self._verified) >= VERIFIED_CACHE_SIZE:
+                self._verified.clear()
+            self._verified[token] = (now + self._jwks_refetch_interval, principal)
         await self._refresh_revocations()
         if self._revocations.revokes(principal):
             raise errors.Unauthorized("The token has been revoked.")

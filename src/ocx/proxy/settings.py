@@ -30,6 +30,8 @@ class ProxySettings(BaseModel):
     # answering any request without an upload (a busy landlord is waited for, a silent one
     # not for long), and a fan-out (listing, account HEAD/POST, finding a container), which
     # can answer without one landlord, gives each landlord fanout_timeout for all its calls.
+    # A landlord that keeps answering other requests meanwhile is busy, not silent: a request
+    # waits for it up to read_timeout.
     # Finding or placing a container gives a landlord the customer has reached answer_timeout
     # (its silence would be a 503, so a busy one is waited for like the request itself).
     answer_timeout: float = Field(10.0, gt=0)

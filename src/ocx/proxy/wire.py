@@ -19,10 +19,11 @@ import collections
 import json
 import socket
 import ssl
+import time
 from collections.abc import AsyncIterable, AsyncIterator, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 from ocx.proxy.framing import Framer, Head, parse_head
@@ -150,8 +151,8 @@ class Connection(asyncio.BufferedProtocol):
 
     # --- asyncio.Protocol ----------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        # uvloop's transports are not asyncio.Transport subclasses, but have its methods.
+        self.transport = cast(asyncio.Transport, transport)
         sock = transport.get_extra_info("socket")
         if sock is not None:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -170,6 +171,8 @@ class Connection(asyncio.BufferedProtocol):
         self.data_received(data)  # type: ignore[arg-type]
 
     def data_received(self, data: bytes) -> None:
+        if self.pool is not None:
+            self.pool.heard[self.origin] = time.monotonic()
         if self._framer is None:
             self._head_buffer += data
             self._maybe_head()
@@ -237,13 +240,25 @@ class Connection(asyncio.BufferedProtocol):
             if chunked and not self.closed:
                 self.transport.write(b"0\r\n\r\n")
 
-    async def head(self, timeout: float) -> Head:
+    async def head(self, timeout: float, busy_limit: float | None = None) -> Head:
+        """The answer's head within ``timeout``; while the landlord keeps answering other
+        requests meanwhile (busy, not silent), up to ``busy_limit`` in all."""
         assert self._head is not None
-        try:
-            async with asyncio.timeout(timeout):
-                return await asyncio.shield(self._head)
-        except TimeoutError:
-            raise WireError("timed out") from None
+        began = time.monotonic()
+        limit = max(timeout, busy_limit or 0.0)
+        wait = timeout
+        while True:
+            try:
+                async with asyncio.timeout(wait):
+                    return await asyncio.shield(self._head)
+            except TimeoutError:
+                now = time.monotonic()
+                heard = self.pool.heard.get(self.origin, 0.0) if self.pool is not None else 0.0
+                left = began + limit - now
+                if now - heard >= timeout or left <= 0:
+                    raise WireError("timed out") from None
+                # Heard from lately: wait until it has been silent for ``timeout``.
+                wait = min(left, heard + timeout - now)
 
     async def next_chunk(self) -> bytes | None:
         while not self._chunks:
@@ -367,6 +382,8 @@ class Pool:
         self.max_idle = max_idle
         self._idle: dict[tuple[str, str, int], list[Connection]] = {}
         self.open: set[Connection] = set()  # every connection not yet lost, idle or in use
+        # When each landlord origin last sent the proxy any bytes (time.monotonic()).
+        self.heard: dict[tuple[str, str, int], float] = {}
         self._tls: ssl.SSLContext | None = None
 
     async def request(
@@ -405,9 +422,12 @@ class Pool:
                 raise WireError("connection lost", before_answer=not body.started) from exc
         # A request without a streamed body must be answered within answer_timeout; after
         # an upload's last byte the landlord may take read_timeout (it fsyncs and commits).
+        # A landlord that answers other requests meanwhile is busy, not silent: it is given up
+        # to read_timeout (under load a landlord's answers take seconds; a 503 then would only
+        # add a retry to its queue).
         streamed = isinstance(body.body, AsyncIterable)
         wait = self.read_timeout if streamed else self.answer_timeout
-        return Response(conn, await conn.head(wait), self)
+        return Response(conn, await conn.head(wait, self.read_timeout), self)
 
     async def _acquire(self, url: Url, fresh: bool) -> Connection:
         idle = self._idle.get(url.origin, [])
