@@ -81,6 +81,7 @@ PARTS: tuple[PartSpec, ...] = (
         ),
         "ocx.proxy.part:ProxyPart.for_landlord",
         "/v1/AUTH_$(project_id)s",
+        options="ocx.proxy.settings:ProxyOptions",
     ),
     PartSpec(
         "volume",

@@ -49,3 +49,38 @@ def test_server_create_from_an_image_at_another_landlord(three: Cloud, tmp_path:
                         ok=False)  # fmt: skip
     assert "only-mit" not in refused
     assert [s["Name"] for s in three.cli("server", "list", "-f", "json", cloud="harvard-bob")] == []
+
+
+def test_a_keypair_of_region_ocx_works_at_every_landlord(three: Cloud, tmp_path: Path) -> None:
+    disk = tmp_path / "disk.raw"
+    disk.write_bytes(b"\x05" * 4096)
+    for landlord in ("harvard", "mit", "stor"):
+        three.cli("image", "create", f"base@{landlord}", "--file", str(disk), "--disk-format",
+                  "raw")  # fmt: skip
+    private = three.cli("keypair", "create", "k1")
+    assert "PRIVATE KEY" in private
+    made = three.cli("keypair", "show", "k1", "-f", "json")
+    mine = three.cli("keypair", "show", "k1", "--public-key")
+    three.cli("server", "create", "--flavor", "m1.tiny", "--image", "base@mit", "--key-name",
+              "k1", "--availability-zone", "mit", "--wait", "vm-mit")  # fmt: skip
+    shown = three.cli("server", "show", "vm-mit", "-f", "json")
+    assert (shown["key_name"], shown["status"]) == ("k1", "ACTIVE")
+    # The proxy copied the public key to mit under the same name; the private key stayed
+    # with the client.
+    at_mit = three.cli("keypair", "show", "k1", "--public-key", cloud="alice-mit-k2k",
+                       region="RegionOne")  # fmt: skip
+    assert at_mit.split()[:2] == mine.split()[:2]
+    assert made["fingerprint"] == three.cli("keypair", "show", "k1", "-f", "json",
+                                            cloud="alice-mit-k2k",
+                                            region="RegionOne")["fingerprint"]  # fmt: skip
+    # A second server at mit uses the copy there; one at stor gets a copy of its own.
+    three.cli("server", "create", "--flavor", "m1.tiny", "--image", "base@stor", "--key-name",
+              "k1", "--availability-zone", "stor", "--wait", "vm-stor")  # fmt: skip
+    assert three.cli("server", "show", "vm-stor", "-f", "json")["key_name"] == "k1"
+    # A different key of that name at a landlord is never replaced: 409 naming it.
+    three.cli("keypair", "create", "k2", cloud="alice-stor-k2k", region="RegionOne")
+    three.cli("keypair", "create", "k2")
+    refused = three.cli("server", "create", "--flavor", "m1.tiny", "--image", "base@stor",
+                        "--key-name", "k2", "--availability-zone", "stor", "vm-k2",
+                        ok=False)  # fmt: skip
+    assert "Key pair 'k2' at stor is not the one of that name in region ocx" in refused

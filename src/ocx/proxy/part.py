@@ -24,7 +24,11 @@ def build(service: ProxyService) -> FastAPI:
 
 
 def settings_for(landlord: Landlord) -> ProxySettings:
+    options = landlord.config.part_options("proxy")
+    market = landlord.market_link()
     return ProxySettings(
+        placement=options.placement,
+        exchange_url=None if market is None else market.exchange_url,
         landlord=landlord.name,
         public_url=landlord.base_urls["proxy"],
         verifier=landlord.verifier(),

@@ -54,6 +54,18 @@ class ProxySettings(BaseModel):
     route_cache_size: int = Field(100_000, ge=1)
     token_cache_size: int = Field(10_000, ge=1)
     placement: Policy = Policy.HOME
+    # The exchange whose broker ranks the landlords for ``cheapest`` (the landlord's market).
+    exchange_url: str | None = None
     max_hops: int = Field(4, ge=1)
     # Idle keep-alive connections kept per landlord object store.
     max_idle_connections: int = Field(64, ge=1)
+
+
+class ProxyOptions(BaseModel):
+    """What a landlord's topology says of its proxy (``[landlords.options.proxy]``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # The placement of a create that names no landlord: ``cheapest`` asks the exchange's
+    # broker (the landlord's ``market``) for compute, volumes and images.
+    placement: Policy = Policy.HOME

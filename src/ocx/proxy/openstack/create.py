@@ -5,7 +5,8 @@ header, or a qualified reference: flavor ``2@mit``, volume type ``ssd@stor``, im
 ``debian@mit``); the landlord of what the new resource is made from (a server's image, a
 snapshot's volume, a volume's snapshot or source volume); else the placement policy: home
 first, then the customer's other landlords in the order their token lists them (the
-topology's trust order). The exchange's broker is not consulted yet (see docs/proxy.md).
+topology's trust order), or with the proxy's ``placement = "cheapest"`` the order of the
+exchange's broker (:mod:`ocx.proxy.openstack.broker`).
 
 A multi-create (``min_count``/``max_count``) that one landlord's quota cannot hold is split:
 each landlord in policy order takes what its quota leaves room for (``GET /limits``), with an
@@ -26,7 +27,7 @@ from starlette.responses import Response
 from ocx.common import errors
 from ocx.proxy import headers as h
 from ocx.proxy.errors import Unreachable
-from ocx.proxy.openstack import delegate, find
+from ocx.proxy.openstack import broker, delegate, find, keypairs
 from ocx.proxy.openstack.apis import IMAGE, VOLUME, Collection
 from ocx.proxy.openstack.call import OsCall, reply, send, send_or_503
 from ocx.proxy.openstack.merge import split_qualified
@@ -42,10 +43,11 @@ async def create(call: OsCall, collection: Collection) -> Response:
     if collection.name == "servers" and landlord is None:
         return await _servers_by_policy(call, collection, doc)
     if landlord is None:
-        landlord, how = await _by_policy(call), "home first"
+        landlord, how = await _by_policy(call)
     backend = await call.session.backend(landlord)
     if collection.name == "servers":
         await _alike_image(call, backend, doc["server"])
+        await keypairs.carry(call, backend, doc["server"])
     return await _send_create(call, collection, backend, doc, how)
 
 
@@ -168,14 +170,17 @@ async def _source_landlord(
     return None
 
 
-async def _by_policy(call: OsCall) -> str:
-    """Home first, then the token's order: the first landlord running the API that answers."""
-    for candidate in sorted(await call.session.candidates(), key=lambda c: c.rank):
+async def _by_policy(call: OsCall) -> tuple[str, str]:
+    """The first landlord running the API that answers, in the policy's order (the broker's
+    for ``cheapest``; else home first, then the token's order), and the policy's reason."""
+    candidates = await call.session.candidates()
+    order = await broker.order(call, [c.name for c in candidates])
+    for candidate in sorted(candidates, key=lambda c: order.key(c.name, c.rank)):
         try:
             await call.session.backend(candidate.name)
         except errors.NotFound:
             continue
-        return candidate.name
+        return candidate.name, order.reason
     raise errors.ServiceUnavailable(f"None of your landlords can take this {call.api.name} create.")
 
 
@@ -198,13 +203,14 @@ async def _boot_image(call: OsCall, room: Room, server: dict[str, Any]) -> dict[
 async def _servers_by_policy(call: OsCall, collection: Collection, doc: dict[str, Any]) -> Response:
     server = doc["server"]
     low, high = _counts(server)
-    rooms = await _rooms(call, server)
+    rooms, how = await _rooms(call, server)
     if not rooms:
         raise errors.ServiceUnavailable("None of your landlords can take this server create.")
     first = rooms[0]
     if first.fits >= high or len(rooms) == 1:
         one = {**doc, "server": {**server, **await _boot_image(call, first, server)}}
-        return await _send_create(call, collection, first.backend, one, "home first")
+        await keypairs.carry(call, first.backend, server)
+        return await _send_create(call, collection, first.backend, one, how)
     shares = _split(rooms, low, high)
     if not shares:
         total = sum(r.fits for r in rooms)
@@ -245,6 +251,7 @@ async def _split_create(
         index += count
 
     async def one(room: Room, count: int, start: int) -> Any:
+        await keypairs.carry(call, room.backend, server)
         hints = {**(doc.get("os:scheduler_hints") or {}), "ocx:first_index": str(start)}
         body = {
             **doc,
@@ -286,10 +293,12 @@ def _split_answer(
     return response
 
 
-async def _rooms(call: OsCall, server: dict[str, Any]) -> list[Room]:
-    """Every landlord with room for at least one such server, in policy order."""
+async def _rooms(call: OsCall, server: dict[str, Any]) -> tuple[list[Room], str]:
+    """Every landlord with room for at least one such server, in policy order; the policy's
+    reason."""
     image = server.get("imageRef") or ""
     fingerprint = await _image_fingerprint(call, image) if image else None
+    order = await broker.order(call, [c.name for c in await call.session.candidates()])
 
     async def room(backend: Backend) -> Room | None:
         flavor, limits = await asyncio.gather(
@@ -305,9 +314,12 @@ async def _rooms(call: OsCall, server: dict[str, Any]) -> list[Room]:
         return Room(backend, fits, own)
 
     results = await call.session.fan_out(room, "placing servers")
-    found = [r for _, r in sorted(results.answers, key=lambda a: a[0].rank) if r is not None]
-    # A landlord that holds the image (or one alike) comes before one that must fetch it.
-    return sorted((r for r in found if r.fits > 0), key=lambda r: r.remote is not None)
+    found = [r for _, r in results.answers if r is not None and r.fits > 0]
+    # In the policy's order; under the same price, a landlord that holds the image (or one
+    # alike) comes before one that must fetch it.
+    ranked = sorted(found, key=lambda r: (r.remote is not None, r.backend.rank))
+    ranked.sort(key=lambda r: order.key(r.backend.landlord, 0)[0])
+    return ranked, order.reason
 
 
 def _fits(absolute: dict[str, Any], flavor: dict[str, Any]) -> int:
