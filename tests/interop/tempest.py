@@ -91,7 +91,7 @@ SUITES = {
                 "security_compliance": "false",
                 "domain_specific_drivers": "false",
                 "immutable_user_source": "false",
-                "api_extensions": "OS-INHERIT,OS-FEDERATION,OS-REVOKE",
+                "api_extensions": "OS-INHERIT,OS-FEDERATION,OS-REVOKE,OS-OAUTH1",
             },
         },
     ),

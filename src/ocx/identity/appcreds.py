@@ -97,6 +97,11 @@ async def _pick_roles(session: Any, who: Principal, wanted: list[RoleRef] | None
 async def create(svc: IdentityService, who: Principal, user_id: str, a: AppCredIn) -> Made:
     if who.project_id is None:
         raise errors.Forbidden("An application credential needs a project-scoped token.")
+    if "OS-OAUTH1" in who.claims:
+        # The token a consumer holds must not mint a credential with the user's other roles.
+        raise errors.Forbidden(
+            "Cannot create an application credential with a token issued via OAuth1 delegation."
+        )
     if who.app_cred_id is not None and (who.claims.get("app_cred") or {}).get("restricted", True):
         raise errors.Forbidden("A restricted application credential cannot create another one.")
     if a.access_rules:

@@ -14,13 +14,15 @@ from ocx.common import errors
 from ocx.common.auth import Principal
 from ocx.identity import assignments
 from ocx.identity.assignments import Target
-from ocx.identity.models import ApplicationCredential, Domain, Project, User
+from ocx.identity.models import ApplicationCredential, Domain, OAuthAccessToken, Project, User
 from ocx.identity.passwords import Hasher
 from ocx.identity.tokens import Grant, Scope
 
 FAILED = "The request you have made requires authentication."
 
 VerifyToken = Callable[[str], Awaitable[Principal]]
+# Checks the OAuth1 signature of the request being served; returns the access token it shows.
+OAuth1Check = Callable[[AsyncSession], Awaitable[OAuthAccessToken]]
 
 
 class DomainRef(BaseModel):
@@ -61,6 +63,8 @@ class Identity(BaseModel):
     password: PasswordMethod | None = None
     token: TokenMethod | None = None
     application_credential: AppCredMethod | None = None
+    # OAuth1's proof is the request's signed Authorization header; the body carries nothing.
+    oauth1: dict[str, Any] | None = None
 
 
 class ProjectRef(BaseModel):
@@ -85,17 +89,27 @@ class AuthRequest(BaseModel):
 
 
 class Authenticator:
-    def __init__(self, session: AsyncSession, hasher: Hasher, verify_token: VerifyToken):
+    def __init__(
+        self,
+        session: AsyncSession,
+        hasher: Hasher,
+        verify_token: VerifyToken,
+        oauth1: OAuth1Check | None = None,
+    ):
         self.session = session
         self.hasher = hasher
         self.verify_token = verify_token
+        self.oauth1 = oauth1
 
     async def authenticate(self, req: AuthRequest, header_token: str | None) -> Grant:
         methods = req.identity.methods
-        if len(methods) != 1 or methods[0] not in ("password", "token", "application_credential"):
+        known = ("password", "token", "application_credential", "oauth1")
+        if len(methods) != 1 or methods[0] not in known:
             raise errors.Unauthorized(
                 f"Unsupported authentication method(s): {', '.join(methods)}."
             )
+        if methods[0] == "oauth1":
+            return await self._oauth1(req.scope)
         if methods[0] == "password":
             grant = await self._password(req.identity.password)
         elif methods[0] == "token":
@@ -121,6 +135,10 @@ class Authenticator:
         prior = await self.verify_token(token)
         if prior.app_cred_id is not None:
             raise errors.Forbidden("A token from an application credential cannot be rescoped.")
+        if "OS-OAUTH1" in prior.claims:
+            raise errors.Forbidden(
+                "A token from OAuth1 cannot be rescoped; authenticate with the access token again."
+            )
         user = await self.session.get(User, prior.user_id)
         if user is None or not user.enabled:
             raise errors.Unauthorized(FAILED)
@@ -178,6 +196,43 @@ class Authenticator:
             )
         grant.roles = await assignments.roles_by_id(self.session, kept)
         return grant
+
+    async def _oauth1(self, scope: ScopeRequest | str | None) -> Grant:
+        """A token for the user who authorised the access token, on its project, with the
+        authorised roles the user still holds (none left: refused)."""
+        if self.oauth1 is None:
+            raise errors.Unauthorized(FAILED)
+        if scope:
+            raise errors.ValidationError(
+                "An OAuth1 access token is bound to its project; do not request a scope."
+            )
+        access = await self.oauth1(self.session)
+        user = await self.session.get(User, access.authorizing_user_id)
+        if user is None or not user.enabled:
+            raise errors.Unauthorized(FAILED)
+        domain = await self._live_user_domain(user)
+        project = await self._live_project(await self.session.get(Project, access.project_id))
+        held = await assignments.effective_role_ids(
+            self.session, user.id, Target.project(project.id)
+        )
+        # The authorised roles (and the roles they imply), as far as the user still holds them.
+        kept = held & await assignments.expand_implied(self.session, set(access.role_ids))
+        if not kept:
+            raise errors.Unauthorized("The user no longer holds any role of the access token.")
+        return Grant(
+            user=user,
+            user_domain=domain,
+            methods=["oauth1"],
+            scope=Scope(
+                project=project, project_domain=await self.session.get(Domain, project.domain_id)
+            ),
+            roles=await assignments.roles_by_id(self.session, kept),
+            audit_chain_id=access.audit_chain_id,
+            expires_at=access.expires_at.replace(tzinfo=UTC).timestamp(),
+            extra_claims={
+                "OS-OAUTH1": {"access_token_id": access.id, "consumer_id": access.consumer_id}
+            },
+        )
 
     async def _find_app_cred(self, method: AppCredMethod) -> ApplicationCredential:
         cred: ApplicationCredential | None

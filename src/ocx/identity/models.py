@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     DateTime,
     Float,
@@ -195,6 +196,67 @@ class PolicyBlob(Base):
     type: Mapped[str] = mapped_column(NAME)
     blob: Mapped[str] = mapped_column(Text)
     extra: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class OAuthConsumer(Base):
+    """A third party that may act for users who authorise it (OS-OAUTH1); ``secret`` is
+    ciphertext, as signatures need the secret itself."""
+
+    __tablename__ = "oauth_consumers"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    secret: Mapped[str] = mapped_column(Text)
+    description: Mapped[str] = mapped_column(Text, default="")
+    extra: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class OAuthRequestToken(Base):
+    """A consumer's request for a user's roles on one project, authorised or not yet."""
+
+    __tablename__ = "oauth_request_tokens"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    secret: Mapped[str] = mapped_column(Text)
+    consumer_id: Mapped[str] = mapped_column(
+        ForeignKey("oauth_consumers.id", ondelete="CASCADE"), index=True
+    )
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+    authorizing_user_id: Mapped[str | None] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), nullable=True
+    )
+    role_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
+    verifier: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
+class OAuthAccessToken(Base):
+    """What a consumer holds after a user's authorisation: those roles on that project."""
+
+    __tablename__ = "oauth_access_tokens"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    secret: Mapped[str] = mapped_column(Text)
+    consumer_id: Mapped[str] = mapped_column(
+        ForeignKey("oauth_consumers.id", ondelete="CASCADE"), index=True
+    )
+    authorizing_user_id: Mapped[str] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    role_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+    # The audit chain of every identity token made from it, so revoking it ends them.
+    audit_chain_id: Mapped[str] = mapped_column(ID)
+
+
+class OAuthNonce(Base):
+    """A signed request already seen: the same nonce and timestamp again is a replay."""
+
+    __tablename__ = "oauth_nonces"
+    __table_args__ = (UniqueConstraint("consumer_id", "nonce", "timestamp", "token"),)
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    consumer_id: Mapped[str] = mapped_column(ID)
+    nonce: Mapped[str] = mapped_column(String(128))
+    timestamp: Mapped[int] = mapped_column(BigInteger)
+    token: Mapped[str] = mapped_column(ID, default="")
+    seen_at: Mapped[float] = mapped_column(Float, index=True)
 
 
 class RevocationEvent(Base):

@@ -13,6 +13,8 @@ transaction is committed, so its own verifier refetches the list.
 - a grant removed ends the affected users' tokens on that target (all of their tokens when
   the grant was inherited, as its reach is wider than one target);
 - an application credential deleted ends the tokens made from it;
+- an OAuth1 access token revoked, or its consumer deleted, ends the tokens made from it (they
+  share its audit chain);
 - trust in an identity provider ended ends the tokens of every user who came through it.
 """
 
@@ -49,6 +51,10 @@ async def domain(session: AsyncSession, domain_id: str) -> None:
 
 async def app_cred(session: AsyncSession, cred_id: str) -> None:
     await record_revocation(session, app_cred_id=cred_id)
+
+
+async def oauth_access_token(session: AsyncSession, audit_chain_id: str) -> None:
+    await record_revocation(session, audit_chain_id=audit_chain_id)
 
 
 async def grant(

@@ -12,6 +12,7 @@ from ocx.identity.api import (
     delegations,
     implied_roles,
     market,
+    oauth1,
     resources,
     roles,
     tags,
@@ -27,6 +28,10 @@ CREDENTIAL = "/v3/credentials/{credential_id}"
 ENDPOINT_GROUPS = "/v3/OS-EP-FILTER/endpoint_groups"
 ENDPOINT_GROUP = ENDPOINT_GROUPS + "/{item_id}"
 POLICY = "/v3/policies/{item_id}"
+CONSUMERS = "/v3/OS-OAUTH1/consumers"
+CONSUMER = CONSUMERS + "/{consumer_id}"
+ACCESS_TOKENS = "/v3/users/{user_id}/OS-OAUTH1/access_tokens"
+ACCESS_TOKEN = ACCESS_TOKENS + "/{access_token_id}"
 
 
 def _grant_routes() -> list[BaseRoute]:
@@ -161,6 +166,19 @@ def routes() -> list[BaseRoute]:
         route(POLICY, credentials.policies.get(), "GET"),
         route(POLICY, credentials.policies.update(credentials.PolicyPatchBody), "PATCH"),
         route(POLICY, credentials.policies.delete(), "DELETE"),
+        route(CONSUMERS, oauth1.create_consumer, "POST"),
+        route(CONSUMERS, oauth1.list_consumers, "GET"),
+        route(CONSUMER, oauth1.get_consumer, "GET"),
+        route(CONSUMER, oauth1.update_consumer, "PATCH"),
+        route(CONSUMER, oauth1.delete_consumer, "DELETE"),
+        route("/v3/OS-OAUTH1/request_token", oauth1.request_token, "POST"),
+        route("/v3/OS-OAUTH1/authorize/{request_token_id}", oauth1.authorize, "PUT"),
+        route("/v3/OS-OAUTH1/access_token", oauth1.access_token, "POST"),
+        route(ACCESS_TOKENS, oauth1.list_access_tokens, "GET"),
+        route(ACCESS_TOKEN, oauth1.get_access_token, "GET"),
+        route(ACCESS_TOKEN, oauth1.delete_access_token, "DELETE"),
+        route(ACCESS_TOKEN + "/roles", oauth1.access_token_roles, "GET"),
+        route(ACCESS_TOKEN + "/roles/{role_id}", oauth1.access_token_role, "GET"),
         route("/v3/regions", catalog.create_region, "POST"),
         route("/v3/regions", catalog.regions.list(), "GET"),
         route("/v3/regions/{item_id}", catalog.regions.get(), "GET"),

@@ -14,7 +14,7 @@ from ocx.common import errors
 from ocx.common.auth import Principal, TokenVerifier
 from ocx.common.db import Database, schema_name
 from ocx.identity import bootstrap, catalog, credential_keys, keys, tokens
-from ocx.identity.authn import Authenticator, AuthRequest
+from ocx.identity.authn import Authenticator, AuthRequest, OAuth1Check
 from ocx.identity.federation.models import ServiceProvider
 from ocx.identity.federation.trust import RemoteKeys
 from ocx.identity.models import Endpoint, Region, Service
@@ -109,9 +109,11 @@ class IdentityService:
     def revoked_something(self) -> None:
         self.verifier.invalidate()
 
-    async def issue(self, req: AuthRequest, header_token: str | None) -> tuple[str, dict[str, Any]]:
+    async def issue(
+        self, req: AuthRequest, header_token: str | None, oauth1: OAuth1Check | None = None
+    ) -> tuple[str, dict[str, Any]]:
         async with self.db.session() as session:
-            grant = await Authenticator(session, self.hasher, self.verify).authenticate(
+            grant = await Authenticator(session, self.hasher, self.verify, oauth1).authenticate(
                 req, header_token
             )
         return self.sign(grant)

@@ -133,6 +133,8 @@ def token_body(claims: dict[str, Any], catalog: list[dict[str, Any]] | None) -> 
         token["roles"] = claims["roles"]
     if "app_cred" in claims:
         token["application_credential"] = claims["app_cred"]
+    if "OS-OAUTH1" in claims:
+        token["OS-OAUTH1"] = claims["OS-OAUTH1"]
     if catalog is not None:
         token["catalog"] = catalog
     return {"token": token}

@@ -6,13 +6,16 @@ from typing import Any
 
 from fastapi import Depends, Request, Response
 from fastapi.responses import JSONResponse
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from ocx.common import errors
 from ocx.common.auth import Principal
-from ocx.identity import scopes, tokens
+from ocx.identity import oauth1, scopes, tokens
+from ocx.identity.api import oauth1 as oauth1_api
 from ocx.identity.api import views
 from ocx.identity.api.deps import base_url, caller, collection, service
 from ocx.identity.authn import AuthRequest
+from ocx.identity.models import OAuthAccessToken
 from ocx.identity.service import IdentityService
 
 MEDIA = [{"base": "application/json", "type": "application/vnd.openstack.identity-v3+json"}]
@@ -40,7 +43,14 @@ async def issue_token(
     request: Request, response: Response, svc: IdentityService = Depends(service)
 ) -> dict[str, Any]:
     req = await _auth_body(request)
-    token, claims = await svc.issue(req, request.headers.get("x-auth-token"))
+    check = None
+    if "oauth1" in req.identity.methods:
+        shown = await oauth1_api.signed(request)
+
+        async def check(session: AsyncSession) -> OAuthAccessToken:
+            return await oauth1.authenticate(svc, session, shown)
+
+    token, claims = await svc.issue(req, request.headers.get("x-auth-token"), check)
     catalog = await _catalog(request, svc, claims)
     response.status_code = 201
     response.headers["X-Subject-Token"] = token
