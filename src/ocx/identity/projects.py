@@ -103,6 +103,12 @@ async def delete_domain(svc: IdentityService, who: Principal, domain_id: str) ->
     svc.revoked_something()
 
 
+async def is_domain(svc: IdentityService, ident: str) -> bool:
+    """Whether ``ident`` names a domain (which ``/v3/projects`` also serves, as Keystone)."""
+    async with svc.db.session() as session:
+        return await session.get(Domain, ident) is not None
+
+
 async def _delete_contents(session: AsyncSession, domain_id: str) -> None:
     models: tuple[type[Project] | type[User] | type[Group], ...] = (Project, User, Group)
     for model in models:

@@ -92,7 +92,7 @@ def routes() -> list[BaseRoute]:
         route("/v3/domains/{domain_id}", resources.update_domain, "PATCH"),
         route("/v3/domains/{domain_id}", resources.delete_domain, "DELETE"),
         route("/v3/projects", resources.create_project, "POST"),
-        route("/v3/projects", resources.project_rows.list(), "GET"),
+        route("/v3/projects", resources.list_projects, "GET"),
         route("/v3/projects/{project_id}", resources.get_project, "GET"),
         route("/v3/projects/{project_id}", resources.update_project, "PATCH"),
         route("/v3/projects/{project_id}", resources.delete_project, "DELETE"),

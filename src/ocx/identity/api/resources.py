@@ -9,10 +9,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ocx.common import errors
 from ocx.common.auth import Principal
+from ocx.common.pagination import Page
 from ocx.identity import projects
 from ocx.identity.api import views
-from ocx.identity.api.crud import Collection, domain_scope
-from ocx.identity.api.deps import base_url, caller, service
+from ocx.identity.api.crud import Collection, domain_scope, list_rows
+from ocx.identity.api.deps import base_url, caller, flag, page, service
 from ocx.identity.models import Domain, Project
 from ocx.identity.service import IdentityService
 
@@ -106,14 +107,6 @@ def _visible_projects(svc: IdentityService, who: Principal, _r: Request) -> tupl
 domains = Collection(
     Domain, "domain", "domains", views.domain, ("name", "enabled"), _visible_domains
 )
-project_rows = Collection(
-    Project,
-    "project",
-    "projects",
-    views.project,
-    ("name", "domain_id", "enabled", "parent_id"),
-    _visible_projects,
-)
 
 
 # --- domains -------------------------------------------------------------------------------
@@ -170,9 +163,15 @@ async def create_project(
 ) -> dict[str, Any]:
     p = body.project
     if p.is_domain:
-        raise errors.ValidationError(
-            "Projects acting as domains are not supported; create a domain."
-        )
+        # Keystone's project acting as a domain: a domain, made (by a landlord administrator
+        # only, as any domain) and shown through the projects API.
+        if p.domain_id is not None or p.parent_id is not None:
+            raise errors.ValidationError(
+                "A project acting as a domain has neither a domain_id nor a parent_id."
+            )
+        made = await projects.create_domain(svc, who, p.name, p.description, p.enabled)
+        response.status_code = 201
+        return {"project": views.domain_as_project(base_url(request), made)}
     new = projects.NewProject(
         name=p.name,
         domain_id=p.domain_id,
@@ -186,10 +185,44 @@ async def create_project(
     return _project_doc(request, row)
 
 
+async def list_projects(
+    request: Request, pg: Page = Depends(page), svc: IdentityService = SVC, who: Principal = WHO
+) -> dict[str, Any]:
+    """``GET /v3/projects``; with ``is_domain=true``, the domains (as Keystone lists them)."""
+    async with svc.db.session() as session:
+        if flag(request.query_params.get("is_domain")):
+            return await list_rows(
+                request,
+                session,
+                Domain,
+                key="projects",
+                view=views.domain_as_project,
+                page=pg,
+                filter_names=("name", "enabled"),
+                where=_visible_domains(svc, who, request),
+            )
+        return await list_rows(
+            request,
+            session,
+            Project,
+            key="projects",
+            view=views.project,
+            page=pg,
+            filter_names=("name", "domain_id", "enabled", "parent_id"),
+            where=_visible_projects(svc, who, request),
+        )
+
+
 async def get_project(
     project_id: str, request: Request, svc: IdentityService = SVC, who: Principal = WHO
 ) -> dict[str, Any]:
-    return _project_doc(request, await projects.get_project(svc, who, project_id))
+    try:
+        return _project_doc(request, await projects.get_project(svc, who, project_id))
+    except errors.NotFound:
+        if not await projects.is_domain(svc, project_id):
+            raise
+    row = await projects.get_domain(svc, who, project_id)
+    return {"project": views.domain_as_project(base_url(request), row)}
 
 
 async def update_project(
@@ -200,11 +233,24 @@ async def update_project(
     who: Principal = WHO,
 ) -> dict[str, Any]:
     changes = body.project.model_dump(exclude_none=True, exclude={"options"})
-    return _project_doc(request, await projects.update_project(svc, who, project_id, changes))
+    try:
+        return _project_doc(request, await projects.update_project(svc, who, project_id, changes))
+    except errors.NotFound:
+        if not await projects.is_domain(svc, project_id):
+            raise
+    if changes.pop("tags", None):
+        raise errors.ValidationError("A project acting as a domain has no tags.")
+    row = await projects.update_domain(svc, who, project_id, changes)
+    return {"project": views.domain_as_project(base_url(request), row)}
 
 
 async def delete_project(
     project_id: str, svc: IdentityService = SVC, who: Principal = WHO
 ) -> Response:
-    await projects.delete_project(svc, who, project_id)
+    try:
+        await projects.delete_project(svc, who, project_id)
+    except errors.NotFound:
+        if not await projects.is_domain(svc, project_id):
+            raise
+        await projects.delete_domain(svc, who, project_id)
     return Response(status_code=204)

@@ -33,6 +33,22 @@ def domain(base: str, row: Domain) -> dict[str, Any]:
     }
 
 
+def domain_as_project(base: str, row: Domain) -> dict[str, Any]:
+    """A domain seen through ``/v3/projects`` (Keystone's project acting as a domain)."""
+    return {
+        "id": row.id,
+        "name": row.name,
+        "domain_id": None,
+        "description": row.description,
+        "enabled": row.enabled,
+        "parent_id": None,
+        "is_domain": True,
+        "tags": [],
+        "options": {},
+        "links": _links(base, f"projects/{row.id}"),
+    }
+
+
 def project(base: str, row: Project) -> dict[str, Any]:
     return {
         "id": row.id,
