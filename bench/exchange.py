@@ -313,9 +313,10 @@ async def seed_invoice(svc: ExchangeService, customer: str, n: int) -> None:
             }
             for i in range(base, min(n, base + chunk))
         ]
+        tuples = [tuple(row[c] for c in bulk.COLUMNS) for row in rows]
         async with svc.db.session() as session:
-            new = set(await bulk.insert_new(session, rows))
-            await bulk.add_totals(session, [r for r in rows if r["record_id"] in new])
+            new = set(await bulk.insert_new(session, tuples))
+            await bulk.add_totals(session, [r for r in tuples if r[bulk.RECORD_ID] in new])
 
 
 async def bare_sum(svc: ExchangeService, customer: str) -> float:

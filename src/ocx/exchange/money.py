@@ -47,3 +47,32 @@ def show(nanos: int) -> str:
     text = format(value.normalize(), "f")
     whole, _, frac = text.partition(".")
     return f"{whole}.{frac.ljust(2, '0')}"
+
+
+def plain_nanos(text: object) -> int | None:
+    """``text`` in nanos when it is a plain decimal (ASCII digits, at most 9 after the point)
+    or an int ≥ 0, exactly, by integer arithmetic; None for any other form (the caller then
+    takes the general :class:`Decimal` path, which also gives the errors)."""
+    if type(text) is int:
+        return text * SCALE if text >= 0 else None
+    if type(text) is not str or not text.isascii():
+        return None
+    whole, dot, frac = text.partition(".")
+    if not whole.isdigit() or len(whole) > 13 or len(frac) > 9:
+        return None
+    if not dot:
+        return int(whole) * SCALE
+    if not frac.isdigit():
+        return None
+    return int(whole) * SCALE + int(frac) * 10 ** (9 - len(frac))
+
+
+def cost_of_nanos(quantity_nanos: int, unit_price_nanos: int) -> int:
+    """The cost in nanos of ``quantity_nanos`` at ``unit_price_nanos`` a unit, rounded half-even
+    to the nano: the same as :func:`cost_nanos` for a quantity with at most 9 decimals, done in
+    exact integers."""
+    quotient, rest = divmod(quantity_nanos * unit_price_nanos, SCALE)
+    twice = 2 * rest
+    if twice > SCALE or (twice == SCALE and quotient & 1):
+        quotient += 1
+    return quotient

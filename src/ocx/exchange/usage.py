@@ -146,39 +146,108 @@ async def ingest(session: AsyncSession, landlord: str, records: object) -> Inges
             select(Price).where(Price.offering_id.in_(offering_ids)).order_by(Price.valid_from)
         )
     )
-    now = time.time()
-    rows = [_rated(i, r, landlord, contracts, prices, now) for i, r in enumerate(checked)]
+    rows = _rate_all(checked, landlord, contracts, prices, time.time())
     new = set(await bulk.insert_new(session, rows))
     accepted = len(new)
-    await bulk.add_totals(session, [r for r in rows if r["record_id"] in new])
+    if accepted == len(rows):
+        await bulk.add_totals(session, rows)
+    else:
+        await bulk.add_totals(session, [r for r in rows if r[bulk.RECORD_ID] in new])
     amended = await _amended(session, rows) if accepted else ()
-    customers = {r["customer"] for r in rows}
+    customers = {r[bulk.CUSTOMER] for r in rows}
     over: list[str] = []
-    for period in {r["period"] for r in rows}:
+    for period in {r[bulk.PERIOD] for r in rows}:
         over += await budgets.check(session, customers, period)
-    cost = sum(r["cost_nanos"] for r in rows)
+    cost = sum(r[bulk.COST] for r in rows)
     return Ingested(accepted, len(rows) - accepted, amended, cost, tuple(sorted(set(over))))
 
 
-def _rated(
-    index: int,
-    r: dict[str, Any],
+MAX_QUANTITY_NANOS = money.to_nanos(MAX_QUANTITY)
+
+
+def _rate_all(
+    records: list[dict[str, Any]],
     landlord: str,
     contracts: dict[str, _Contract],
     prices: _Prices,
     now: float,
-) -> dict[str, Any]:
-    contract_id = r["contract_id"]
-    quantity = money.parse_decimal(r["quantity"], f"record {index} quantity")
-    if quantity > MAX_QUANTITY:
-        raise _problem(index, f"quantity is over {MAX_QUANTITY} for one record.")
-    start = float(r["start"])
+) -> list[bulk.Row]:
+    """Each record rated, as a row in :data:`bulk.COLUMNS` order.
+
+    This runs for every record of every batch, so it is one loop: the unit price is looked
+    up once per (contract, metric, start) of the batch, and a plain decimal quantity is
+    turned into nanos with integers (exactly what the :class:`Decimal` path gives, which
+    any other form of quantity takes).
+    """
+    rows: list[bulk.Row] = []
+    append = rows.append
+    unit_prices: dict[tuple[str, str, float], tuple[int, str | None]] = {}
+    plain, period = money.plain_nanos, _period
+    for index, r in enumerate(records):
+        text = r["quantity"]
+        quantity_nanos = plain(text)
+        exact: Decimal | None = None
+        if quantity_nanos is None:
+            exact = money.parse_decimal(text, f"record {index} quantity")
+            if exact > MAX_QUANTITY:
+                raise _problem(index, f"quantity is over {MAX_QUANTITY} for one record.")
+            quantity_nanos = money.to_nanos(exact)
+        elif quantity_nanos > MAX_QUANTITY_NANOS:
+            raise _problem(index, f"quantity is over {MAX_QUANTITY} for one record.")
+        contract_id, metric, start = r["contract_id"], r["metric"], float(r["start"])
+        key = (contract_id, metric, start)
+        found = unit_prices.get(key)
+        if found is None:
+            found = unit_prices[key] = _unit_price(index, key, landlord, contracts, prices)
+        unit_nanos, priced_unit = found
+        if priced_unit is not None and priced_unit != r["unit"]:
+            raise _problem(index, f"{metric} is priced per {priced_unit!r}, not {r['unit']!r}.")
+        contract = contracts[contract_id]
+        cost = (
+            money.cost_of_nanos(quantity_nanos, unit_nanos)
+            if exact is None
+            else money.cost_nanos(exact, unit_nanos)
+        )
+        user = r.get("user_id", "")
+        append(
+            (
+                landlord,
+                r["record_id"],
+                contract_id,
+                contract.offering_id,
+                contract.customer,
+                user if type(user) is str and len(user) <= 64 else str(user)[:64],
+                r["resource_id"],
+                metric,
+                start,
+                float(r["end"]),
+                quantity_nanos,
+                r["unit"],
+                unit_nanos,
+                cost,
+                period(start),
+                now,
+            )
+        )
+    return rows
+
+
+def _unit_price(
+    index: int,
+    key: tuple[str, str, float],
+    landlord: str,
+    contracts: dict[str, _Contract],
+    prices: _Prices,
+) -> tuple[int, str | None]:
+    """The unit price in nanos of record ``index``'s use, and the unit it must be in (None: a
+    lease's price names no unit); the record's problem if its use is not billable."""
+    contract_id, metric, start = key
     contract = contracts.get(contract_id)
     if contract is None:
         raise _problem(index, f"no subscription or lease {contract_id!r} at this exchange.")
     if contract.landlord != landlord:
         raise _problem(index, f"{contract.kind} {contract_id} is not with {landlord}.")
-    offering_id, customer, metric = contract.offering_id, contract.customer, r["metric"]
+    offering_id = contract.offering_id
     if contract.lease_prices is None:
         if start < contract.begins:
             raise _problem(index, f"use before subscription {contract_id} began is not billable.")
@@ -187,33 +256,12 @@ def _rated(
         price = prices.at(offering_id, metric, start)
         if price is None:
             raise _problem(index, f"offering {offering_id} has no price for {metric!r} then.")
-        if price.unit != r["unit"]:
-            raise _problem(index, f"{metric} is priced per {price.unit!r}, not {r['unit']!r}.")
-        unit_nanos = price.nanos
-    else:
-        if not contract.begins <= start < (contract.ends or 0.0):
-            raise _problem(index, f"use outside lease {contract_id}'s window is not billable.")
-        if metric not in contract.lease_prices:
-            raise _problem(index, f"offer {offering_id} has no price for {metric!r}.")
-        unit_nanos = money.price_nanos(contract.lease_prices[metric], "offer price")
-    return {
-        "landlord": landlord,
-        "record_id": r["record_id"],
-        "contract_id": contract_id,
-        "offering_id": offering_id,
-        "customer": customer,
-        "user_id": str(r.get("user_id", ""))[:64],
-        "resource_id": r["resource_id"],
-        "metric": r["metric"],
-        "start": start,
-        "end": float(r["end"]),
-        "quantity_nanos": money.to_nanos(quantity),
-        "unit": r["unit"],
-        "unit_price_nanos": unit_nanos,
-        "cost_nanos": money.cost_nanos(quantity, unit_nanos),
-        "period": _period(start),
-        "ingested_at": now,
-    }
+        return price.nanos, price.unit
+    if not contract.begins <= start < (contract.ends or 0.0):
+        raise _problem(index, f"use outside lease {contract_id}'s window is not billable.")
+    if metric not in contract.lease_prices:
+        raise _problem(index, f"offer {offering_id} has no price for {metric!r}.")
+    return money.price_nanos(contract.lease_prices[metric], "offer price"), None
 
 
 @functools.lru_cache(maxsize=4096)
@@ -225,8 +273,8 @@ def _period(start: float) -> str:
     return _month_of_hour(int(start // 3600))
 
 
-async def _amended(session: AsyncSession, rows: list[dict[str, Any]]) -> tuple[str, ...]:
-    keys = {(r["customer"], r["period"]) for r in rows}
+async def _amended(session: AsyncSession, rows: list[bulk.Row]) -> tuple[str, ...]:
+    keys = {(r[bulk.CUSTOMER], r[bulk.PERIOD]) for r in rows}
     query = select(Invoice).where(tuple_(Invoice.customer, Invoice.period).in_(list(keys)))
     found = []
     for invoice in await session.scalars(query):
