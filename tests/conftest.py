@@ -102,3 +102,50 @@ def clouds_yaml(exchange: Exchange, monkeypatch: pytest.MonkeyPatch) -> Path:
 def cloud_auth(exchange: Exchange, landlord: str) -> dict[str, Any]:
     doc: dict[str, Any] = yaml.safe_load(yaml.safe_dump(clouds.entries(exchange)))
     return dict(doc["clouds"][landlord]["auth"])
+
+
+# End-to-end runs, outside the default suite (its time budget is 20 minutes on two cores) and
+# run by `make test-e2e`, which CI runs after it: the seed scenarios' walk-throughs, whole
+# `ocx up` and `ocx serve` processes, landlords killed under load, and real OpenStack peers.
+E2E = (
+    "tests/compute/test_scenario.py",
+    "tests/exchange/test_scenarios.py",
+    "tests/proxy/test_scenario.py",
+    "tests/vault/test_scenario.py",
+    "tests/test_ocx_up.py",
+    "tests/test_ocx_serve.py::test_two_workers_share_one_database_and_data_dir",
+    "tests/volume/test_kill.py",
+    "tests/proxy/test_landlord_killed.py",
+    "tests/proxy/test_openstack_killed.py",
+    "tests/interop/",
+)
+
+# Test folders whose fixtures make their own database (not through ``database_url``).
+OWN_DATABASE_DIRS = ("tests/exchange/",)
+
+
+def _reaches_a_database(item: pytest.Item) -> bool:
+    return "database_url" in getattr(item, "fixturenames", ()) or item.nodeid.startswith(
+        OWN_DATABASE_DIRS
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark the end-to-end runs ``e2e``; on PostgreSQL, keep only the tests that reach a
+    database (through ``database_url``, or a fixture of their folder's own).
+
+    The others (pure functions, subprocess runs of ``ocx up`` on their own SQLite, the
+    browser) would repeat the SQLite run's work exactly; leaving them out keeps the default
+    suite within its time budget (``make test-postgres-all`` runs them too).
+    """
+    for item in items:
+        if item.nodeid.startswith(E2E):
+            item.add_marker(pytest.mark.e2e)
+    if os.environ.get("OCX_TEST_DATABASE", "sqlite") != "postgresql":
+        return
+    if os.environ.get("OCX_TEST_PG_ALL"):
+        return
+    kept = [item for item in items if _reaches_a_database(item)]
+    if len(kept) < len(items):
+        config.hook.pytest_deselected(items=[i for i in items if i not in kept])
+        items[:] = kept

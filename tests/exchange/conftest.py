@@ -4,7 +4,6 @@ per module; a fresh exchange service (its own database) for every test."""
 from __future__ import annotations
 
 import os
-import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,27 +12,15 @@ import pytest
 
 from ocx.common.db import sqlite_url
 from ocx.runner import BackgroundExchange
-from tests.conftest import PG_URL, make_topology
+from tests.conftest import _fresh_pg_database, make_topology
 from tests.exchange.helpers import MARKET_TOPOLOGY, Market, start_market
 
 
 @pytest.fixture(scope="module")
 def landlords(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BackgroundExchange]:
-    database_url = None
-    drop = None
+    database_url, drop = None, None
     if os.environ.get("OCX_TEST_DATABASE", "sqlite") == "postgresql":
-        name = "ocx_test_" + secrets.token_hex(6)
-        admin = psycopg2.connect(PG_URL + "/postgres")
-        admin.autocommit = True
-        with admin.cursor() as cur:
-            cur.execute(f'CREATE DATABASE "{name}"')
-        database_url = f"{PG_URL}/{name}"
-
-        def drop() -> None:
-            with admin.cursor() as cur:
-                cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            admin.close()
-
+        database_url, drop = _fresh_pg_database()
     bg = BackgroundExchange(
         make_topology(MARKET_TOPOLOGY), tmp_path_factory.mktemp("landlords"), database_url
     )
