@@ -1,0 +1,144 @@
+"""A plan's ``gigabytes`` at an object part, live: stor admits carol (mit, through K2K) on her
+subscription and sets her account's quota to the plan's GiB; an upload declaring more is
+refused before a byte is stored, one that fits is taken, the quota is the sum over her
+subscriptions, and it goes when they end (what is stored stays)."""
+
+from __future__ import annotations
+
+import http.client
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+import openstack
+from openstack import exceptions
+
+from ocx import clouds
+from ocx.exchange.client import LandlordAgent, MarketClient, password_token
+from tests.conftest import ExchangeFactory
+
+T = TypeVar("T")
+GIB = 1024**3
+SELLS = {"exchange": "market", "feed_interval": 0.2, "meter_interval": 60.0}
+TOPOLOGY: dict[str, Any] = {
+    "mit": {"parts": ["identity"], "demo_users": ["carol"]},
+    "stor": {
+        "parts": ["identity", "object"],
+        "trusts": ["mit"],
+        "market": {**SELLS, "subscribers_only": True},
+    },
+    "market": {"parts": ["identity", "exchange"], "trusts": ["mit"]},
+}
+
+
+def until(what: Callable[[], T | None], timeout: float = 60.0) -> T:
+    deadline = time.monotonic() + timeout
+    while True:
+        found = what()
+        if found:
+            return found
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.2)
+
+
+def _put_declared(endpoint: str, token: str, path: str, length: int) -> tuple[int, str]:
+    """A PUT that declares ``length`` bytes and sends none: the answer comes from the checks
+    made before the body is read."""
+    where = urlsplit(endpoint)
+    conn = http.client.HTTPConnection(where.hostname, where.port, timeout=30)
+    try:
+        conn.putrequest("PUT", where.path.rstrip("/") + path)
+        conn.putheader("X-Auth-Token", token)
+        conn.putheader("Content-Length", str(length))
+        conn.endheaders()
+        answer = conn.getresponse()
+        return answer.status, answer.read().decode()
+    finally:
+        conn.close()
+
+
+def test_a_plans_gigabytes_is_the_customers_account_quota(
+    exchange_factory: ExchangeFactory, tmp_path: Path
+) -> None:
+    exchange = exchange_factory(TOPOLOGY)
+    entries = clouds.entries(exchange)["clouds"]
+    clouds.write(exchange, tmp_path / "clouds.yaml")
+    url = exchange.landlords["market"].base_urls["exchange"]
+
+    def connect(name: str) -> openstack.connection.Connection:
+        e = entries[name]
+        return openstack.connect(
+            auth_type=e["auth_type"], auth=e["auth"], region_name=e["region_name"]
+        )
+
+    def admin(landlord: str) -> str:
+        lord = exchange.landlords[landlord]
+        return password_token(lord.auth_url, "admin", lord.admin_password)
+
+    lord = exchange.landlords["stor"]
+    stor = LandlordAgent("stor", lord.identity_url, admin("stor"), url, "market")
+    MarketClient(url, admin("market")).post(
+        "/v1/landlords", {"statement": stor.enrolment("stor inc")}
+    )
+    offering, other = (
+        stor.publish(
+            1,
+            name=name,
+            service_type="object-store",
+            endpoint=lord.base_urls["object"] + "/v1",
+            plans={"small": {"quotas": {"gigabytes": 1}}, "more": {"quotas": {"gigabytes": 2}}},
+            prices=[{"metric": "object.gib_hours", "unit": "GiB-hour", "price": "0.0001"}],
+        )
+        for name in ("objects", "archive")
+    )
+    assert offering["status"] == other["status"] == "listed", (offering, other)
+    carol = MarketClient(url, connect("carol-market-k2k").auth_token)
+    sub = carol.post("/v1/subscriptions", {"offering_id": offering["id"], "plan": "small"})
+
+    conn = connect("carol-stor-k2k")
+    endpoint = conn.object_store.get_endpoint()
+    token = conn.auth_token
+
+    def admitted() -> bool:
+        try:
+            conn.object_store.create_container("docs")
+        except exceptions.HttpException as exc:
+            assert exc.status_code == 403, str(exc)
+            return False
+        return True
+
+    until(admitted)
+    assert _quota(conn) == str(GIB)
+
+    # Declaring one byte over the plan's GiB: refused before any byte is stored.
+    assert _put_declared(endpoint, token, "/docs/big", GIB + 1) == (413, _too_large())
+    conn.object_store.upload_object("docs", "small", data=b"x" * 1000)
+    assert _put_declared(endpoint, token, "/docs/big", GIB - 999) == (413, _too_large())
+    assert [o.name for o in conn.object_store.objects("docs")] == ["small"]
+
+    # A second subscription adds its GiB; cancelling both removes the quota (the gate then
+    # refuses new use, and what is stored is kept).
+    more = carol.post("/v1/subscriptions", {"offering_id": other["id"], "plan": "more"})
+    until(lambda: _touch(conn) and _quota(conn) == str(3 * GIB))
+    assert _put_declared(endpoint, token, "/docs/big", 3 * GIB - 999) == (413, _too_large())
+    for s in (sub, more):
+        carol.delete(f"/v1/subscriptions/{s['subscription']['id']}")
+    until(lambda: _quota(conn) is None)
+    assert [o.name for o in conn.object_store.objects("docs")] == ["small"]
+
+
+def _quota(conn: openstack.connection.Connection) -> str | None:
+    answer = conn.object_store.head(conn.object_store.get_endpoint())
+    return answer.headers.get("X-Account-Meta-Quota-Bytes")
+
+
+def _touch(conn: openstack.connection.Connection) -> bool:
+    """A request that passes the gate (the quota hook runs when the grants changed)."""
+    conn.object_store.get_account_metadata()
+    return True
+
+
+def _too_large() -> str:
+    return "<html><h1>Request Entity Too Large</h1><p>Upload exceeds quota.</p></html>"
