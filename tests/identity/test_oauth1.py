@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
 import pytest
 import requests
 from keystoneauth1 import exceptions as ks_exc
@@ -17,6 +18,7 @@ from oauthlib import oauth1 as oauthlib1
 
 from ocx.runner import Exchange
 from tests.identity.conftest import Admin
+from tests.identity.oidc.conftest import REDIRECT, Oidc, oauth_error
 
 
 @dataclass
@@ -289,3 +291,35 @@ def test_malformed_oauth_requests_are_refused_not_crashes(admin: Admin) -> None:
         ):
             resp = requests.post(admin.url + path, json=body, headers=headers, timeout=30)
             assert resp.status_code in (400, 401, 404), (path, resp.status_code, resp.text)
+
+
+def test_delegated_token_stays_at_this_landlord_and_signs_in_nowhere(
+    admin: Admin, exchange: Exchange
+) -> None:
+    d = _delegate(admin, "zeno", ["member"], held=("member",))
+    token_id = _oauth_session(admin, d).get_token()
+    assert token_id
+    # No K2K assertion (it would take the user and their groups to another landlord); refused
+    # before the service provider is even looked up (else this would be 404).
+    body = {
+        "auth": {
+            "identity": {"methods": ["token"], "token": {"id": token_id}},
+            "scope": {"service_provider": {"id": "no-such-provider"}},
+        }
+    }
+    resp = requests.post(admin.url + "/auth/OS-FEDERATION/saml2", json=body, timeout=30)
+    assert resp.status_code == 403, resp.text
+    # No OIDC sign-in as the whole user.
+    with httpx.Client(timeout=30.0, follow_redirects=False) as http:
+        oidc = Oidc(exchange, admin, http)
+        client = oidc.client()
+        query = {
+            "response_type": "code",
+            "client_id": client["client_id"],
+            "redirect_uri": REDIRECT,
+        }
+        resp = oidc.authorize(token_id, **query)
+        assert resp.status_code == 401 and oauth_error(resp) == "access_denied"
+        # The user's own token signs in (the refusal is about the delegation).
+        own = oidc.authorize(oidc.user_token("zeno"), **query)
+        assert own.status_code == 302

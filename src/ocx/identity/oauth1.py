@@ -22,8 +22,9 @@ consumer, the user or project goes away (their rows cascade), or the user loses 
 (new tokens carry only roles still held, none at all is a 401, and the grant's removal
 already revoked the tokens made before). Tokens made from an access token share its audit
 chain, so revoking one chain ends them all. A token from OAuth1 cannot be rescoped, nor used
-to authorise, list or delete delegations, nor to make application credentials: it is what a
-third party holds, and must not reach beyond what the user gave it.
+to authorise, list or delete delegations, to make application credentials, to get a K2K
+assertion or to sign in at the OIDC provider: it is what a third party holds, and must not
+reach beyond what the user gave it.
 """
 
 from __future__ import annotations

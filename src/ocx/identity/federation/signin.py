@@ -88,6 +88,10 @@ async def assertion(
     svc: IdentityService, who: Principal, sp_id: str
 ) -> tuple[etree._Element, saml.AssertionRequest]:
     """The signed SAML assertion of ``who`` for the enabled service provider ``sp_id``."""
+    if "OS-OAUTH1" in who.claims:
+        # An OAuth1 consumer holds some roles on one project of this landlord; an assertion
+        # would take the user (and their groups) to another landlord.
+        raise errors.Forbidden("A token from OAuth1 delegation cannot be taken to another cloud.")
     async with svc.db.session() as session:
         sp = await k2k.live_service_provider(session, sp_id)
         return await k2k.assertion_for(session, who, sp, svc.settings.issuer, svc.settings.landlord)

@@ -301,9 +301,10 @@ class Provider:
             who = await self.svc.verify(token)
         except errors.Unauthorized as exc:
             raise LoginFailed(f"The X-Auth-Token is refused: {exc.message}") from None
-        if who.app_cred_id is not None:
-            # An application credential is a narrow delegation; an OIDC sign-in is the whole user.
-            raise LoginFailed("A token from an application credential cannot sign in here.")
+        if who.app_cred_id is not None or "OS-OAUTH1" in who.claims:
+            # An application credential or an OAuth1 access token is a narrow delegation; an
+            # OIDC sign-in is the whole user.
+            raise LoginFailed("A token from a delegation cannot sign in here.")
         async with self.svc.db.session() as session:
             subject = await claims.load_subject(session, who.user_id)
         if subject is None:
