@@ -2,9 +2,10 @@
 
 A part that sells on an exchange gives a :class:`Meter` a function that lists what every
 project holds right now (:class:`Holding`: a volume's GiB of a type, a server of a flavor,
-running or stopped, a container's GiB). Every ``meter_interval`` the meter samples it and,
-for each holding of a customer whose live grant prices that metric, makes a usage record for
-the interval since the last sample: the amount times the hours. Holdings of the landlord's
+running or stopped, a container's GiB) and what it used since the last sample (requests,
+GiB sent out). Every ``meter_interval`` the meter samples it and, for each holding of a
+customer whose live grant prices that metric, makes a usage record for the interval since
+the last sample: the amount times the hours, or the amount used. Holdings of the landlord's
 own users, or metrics no grant prices, are not sent (the exchange would refuse the batch).
 
 Record ids are ``<part>:<resource>:<metric>:<interval start in ms>``, so a batch sent twice
@@ -35,7 +36,9 @@ NANO = Decimal("0.000000001")
 
 @dataclass(frozen=True)
 class Holding:
-    """What one project holds now: ``amount`` of ``unit``/hour of ``metric`` (GiB, servers)."""
+    """What one project holds now: ``amount`` of ``unit``/hour of ``metric`` (GiB, servers);
+    or, with ``per_hour`` False, what it used since the last sample (requests, GiB out), billed
+    as it is."""
 
     project_id: str
     resource_id: str
@@ -43,6 +46,7 @@ class Holding:
     metric: str
     unit: str
     amount: Decimal
+    per_hour: bool = True
 
 
 Holdings = Callable[[], Awaitable[list[Holding]]]
@@ -89,7 +93,9 @@ class Meter:
                     "unit": held.unit,
                     "start": begins,
                     "end": end,
-                    "quantity": str((held.amount * hours).quantize(NANO)),
+                    "quantity": str(
+                        ((held.amount * hours) if held.per_hour else held.amount).quantize(NANO)
+                    ),
                 }
             )
         return found

@@ -5,7 +5,11 @@ A plan's ``gigabytes`` becomes the customer's account quota (``X-Account-Meta-Qu
 in bytes: the sum over the customer's live grants), which uploads are checked against as with
 Swift's account_quotas; when no live grant names ``gigabytes`` the quota is removed (new use
 is then refused by the gate anyway, and what is stored stays). Each account reports
-``object.gib_hours`` (the bytes of its containers, in GiB, per hour).
+``object.gib_hours`` (the bytes of its containers, in GiB, per hour), and what it used since
+the last sample: ``requests`` (every request to the account) and ``gib_out`` (the response
+bytes sent, in GiB), counted by :class:`Traffic` in front of the object API. The counts live
+in memory: those of a sample whose customer has no live grant pricing them are dropped, and a
+restart loses the interval's counts (under-billing, never double billing).
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from sqlalchemy import func, select
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ocx.common import metering
 from ocx.common.market import Gate, Grant
@@ -23,7 +28,35 @@ from ocx.swift import names
 GIB = Decimal(1024**3)
 
 
-def gate(svc: ObjectService, gate: Gate) -> metering.Meter:
+class Traffic:
+    """ASGI middleware: requests and response bytes per account since the last :meth:`drain`."""
+
+    def __init__(self, app: ASGIApp | None = None):
+        self.app = app
+        self.counts: dict[str, list[int]] = {}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        assert self.app is not None, "Traffic wraps no app"
+        parts = scope["path"].split("/", 3) if scope["type"] == "http" else []
+        if len(parts) < 3 or parts[1] != "v1" or not parts[2].startswith(names.RESELLER_PREFIX):
+            await self.app(scope, receive, send)
+            return
+        account = parts[2]
+        self.counts.setdefault(account, [0, 0])[0] += 1
+
+        async def counting(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                self.counts.setdefault(account, [0, 0])[1] += len(message.get("body", b""))
+            await send(message)
+
+        await self.app(scope, receive, counting)
+
+    def drain(self) -> dict[str, list[int]]:
+        counts, self.counts = self.counts, {}
+        return counts
+
+
+def gate(svc: ObjectService, gate: Gate, traffic: Traffic | None = None) -> metering.Meter:
     """Hook ``svc`` to ``gate``: account quotas from grants, and a meter on its rounds."""
 
     async def apply(project_id: str, grants: list[Grant]) -> None:
@@ -53,6 +86,17 @@ def gate(svc: ObjectService, gate: Gate) -> metering.Meter:
                 found.append(
                     metering.Holding(project_id, account, "account", "object.gib_hours",
                                      "GiB-hour", amount)
+                )  # fmt: skip
+        for account, (requests, sent) in (traffic.drain() if traffic else {}).items():
+            project_id = account.removeprefix(names.RESELLER_PREFIX)
+            found.append(
+                metering.Holding(project_id, account, "account", "requests", "request",
+                                 Decimal(requests), per_hour=False)
+            )  # fmt: skip
+            if sent:
+                found.append(
+                    metering.Holding(project_id, account, "account", "gib_out", "GiB",
+                                     Decimal(sent) / GIB, per_hour=False)
                 )  # fmt: skip
         return found
 

@@ -13,9 +13,12 @@ from ocx.object.settings import ObjectSettings
 
 
 class ObjectPart:
-    def __init__(self, service: ObjectService):
+    def __init__(self, service: ObjectService, traffic: market.Traffic | None = None):
         self.service = service
         self.app: ASGIApp = build_app(service)
+        if traffic is not None:  # requests and bytes out, metered for the exchange
+            traffic.app = self.app
+            self.app = traffic
 
     @classmethod
     def for_landlord(cls, landlord: Landlord) -> ObjectPart:
@@ -30,10 +33,12 @@ class ObjectPart:
         )
         service = ObjectService(settings)
         link = landlord.market_link()
+        traffic = None
         if link is not None:  # admission and metering by the exchange's grants
             service.market_gate = Gate(link, "object-store")
-            market.gate(service, service.market_gate)
-        return cls(service)
+            traffic = market.Traffic()
+            market.gate(service, service.market_gate, traffic)
+        return cls(service, traffic)
 
     async def start(self) -> None:
         await self.service.start()

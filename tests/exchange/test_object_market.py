@@ -1,13 +1,15 @@
 """A plan's ``gigabytes`` at an object part, live: stor admits carol (mit, through K2K) on her
 subscription and sets her account's quota to the plan's GiB; an upload declaring more is
 refused before a byte is stored, one that fits is taken, the quota is the sum over her
-subscriptions, and it goes when they end (what is stored stays)."""
+subscriptions, and it goes when they end (what is stored stays). Requests and bytes sent
+are metered per account and appear, priced, on her invoice."""
 
 from __future__ import annotations
 
 import http.client
 import time
 from collections.abc import Callable
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -21,7 +23,7 @@ from tests.conftest import ExchangeFactory
 
 T = TypeVar("T")
 GIB = 1024**3
-SELLS = {"exchange": "market", "feed_interval": 0.2, "meter_interval": 60.0}
+SELLS = {"exchange": "market", "feed_interval": 0.2, "meter_interval": 1.0}
 TOPOLOGY: dict[str, Any] = {
     "mit": {"parts": ["identity"], "demo_users": ["carol"]},
     "stor": {
@@ -142,3 +144,77 @@ def _touch(conn: openstack.connection.Connection) -> bool:
 
 def _too_large() -> str:
     return "<html><h1>Request Entity Too Large</h1><p>Upload exceeds quota.</p></html>"
+
+
+def test_requests_and_bytes_out_are_metered_to_the_invoice(
+    exchange_factory: ExchangeFactory, tmp_path: Path
+) -> None:
+    exchange = exchange_factory(TOPOLOGY)
+    entries = clouds.entries(exchange)["clouds"]
+    url = exchange.landlords["market"].base_urls["exchange"]
+
+    def connect(name: str) -> openstack.connection.Connection:
+        e = entries[name]
+        return openstack.connect(
+            auth_type=e["auth_type"], auth=e["auth"], region_name=e["region_name"]
+        )
+
+    def admin(landlord: str) -> str:
+        lord = exchange.landlords[landlord]
+        return password_token(lord.auth_url, "admin", lord.admin_password)
+
+    lord = exchange.landlords["stor"]
+    stor = LandlordAgent("stor", lord.identity_url, admin("stor"), url, "market")
+    MarketClient(url, admin("market")).post(
+        "/v1/landlords", {"statement": stor.enrolment("stor inc")}
+    )
+    offering = stor.publish(
+        1,
+        name="objects",
+        service_type="object-store",
+        endpoint=lord.base_urls["object"] + "/v1",
+        plans={"default": {"quotas": {"gigabytes": 1}}},
+        prices=[
+            {"metric": "object.gib_hours", "unit": "GiB-hour", "price": "0.0001"},
+            {"metric": "requests", "unit": "request", "price": "0.001"},
+            {"metric": "gib_out", "unit": "GiB", "price": "2.00"},
+        ],
+    )
+    carol = MarketClient(url, connect("carol-market-k2k").auth_token)
+    carol.post("/v1/subscriptions", {"offering_id": offering["id"]})
+    conn = connect("carol-stor-k2k")
+    endpoint, token = conn.object_store.get_endpoint(), conn.auth_token
+
+    def admitted() -> bool:
+        try:
+            conn.object_store.create_container("docs")
+        except exceptions.HttpException as exc:
+            assert exc.status_code == 403, str(exc)
+            return False
+        return True
+
+    until(admitted)
+    mib = 1024**2
+    conn.object_store.upload_object("docs", "blob", data=b"x" * mib)
+    where = urlsplit(endpoint)
+    for _ in range(4):  # four whole downloads: 4 MiB out, four requests
+        http_conn = http.client.HTTPConnection(where.hostname, where.port, timeout=30)
+        http_conn.request("GET", where.path + "/docs/blob", headers={"X-Auth-Token": token})
+        answer = http_conn.getresponse()
+        assert (answer.status, len(answer.read())) == (200, mib)
+        http_conn.close()
+    period = time.strftime("%Y-%m", time.gmtime())
+
+    def lines() -> dict[str, Any] | None:
+        found = {ln["metric"]: ln for ln in carol.get(f"/v1/invoices/{period}")["invoice"]["lines"]}
+        out = found.get("gib_out")
+        return found if out and Decimal(out["quantity"]) >= Decimal(4 * mib) / GIB else None
+
+    found = until(lines)
+    out, requests = found["gib_out"], found["requests"]
+    # At least the 4 MiB of the downloads; the other answers (listings, errors) are small.
+    assert Decimal(4 * mib) / GIB <= Decimal(out["quantity"]) < Decimal(4 * mib + 65536) / GIB
+    assert Decimal(out["cost"]) == (Decimal(out["quantity"]) * 2).quantize(Decimal(out["cost"]))
+    # The container, the upload and the four downloads at least; the SDK adds a few of its own.
+    assert 6 <= Decimal(requests["quantity"]) < 40
+    assert requests["unit_price"].startswith("0.001") and out["landlord"] == "stor"
