@@ -395,3 +395,43 @@ async def test_the_gate_answers_by_grant_without_a_network() -> None:
     gate.book.add({"kind": "budget", "customer": "c1", "status": "active"})
     await gate.admit(carol, "POST")
     await gate.stop()
+
+
+def test_the_gate_checks_compute_capabilities_against_flavors(world: World) -> None:
+    harvard = world.agent("harvard")
+    lord = world.exchange.landlords["harvard"]
+    admin = world.admin_token("harvard")
+    http = httpx.Client(timeout=30.0, headers={"X-Auth-Token": admin})
+    me = http.get(lord.auth_url + "/auth/tokens", headers={"X-Subject-Token": admin})
+    user_id = me.json()["token"]["user"]["id"]
+    made = http.post(
+        f"{lord.auth_url}/users/{user_id}/application_credentials",
+        json={"application_credential": {"name": "market-probe", "roles": [{"name": "reader"}]}},
+    )
+    assert made.status_code == 201, made.text
+    credential = made.json()["application_credential"]
+    harvard.set_probe_credential(credential["id"], credential["secret"])
+    compute_url = lord.base_urls["compute"] + "/v2.1"
+    flavor = http.post(
+        compute_url + "/flavors",
+        json={"flavor": {"name": "f1.fpga", "ram": 512, "vcpus": 1, "disk": 1}},
+    )
+    assert flavor.status_code == 200, flavor.text
+    specs = http.post(
+        f"{compute_url}/flavors/{flavor.json()['flavor']['id']}/os-extra_specs",
+        json={"extra_specs": {"capabilities:fpga": "true", "trait:CUSTOM_ATTESTED": "required"}},
+    )
+    assert specs.status_code == 200, specs.text
+    doc = {
+        "service_type": "compute",
+        "endpoint": compute_url,
+        "prices": [{"metric": "server.hours:f1.fpga", "unit": "hour", "price": "0.9"}],
+    }
+    fpga = harvard.publish(1, name="fpga", capabilities=["fpga", "attested"], **doc)
+    assert (fpga["status"], fpga["capabilities_checked"]) == ("listed", ["attested", "fpga"])
+    assert fpga["status_reason"].endswith("the catalog lists it, with flavors for its capabilities")
+    gpu = harvard.publish(1, name="gpu", capabilities=["fpga", "gpu"], **doc)
+    assert gpu["status"] == "delisted"
+    assert gpu["status_reason"] == (
+        "claimed capabilities not offered: gpu (no flavor has capabilities:gpu)"
+    )

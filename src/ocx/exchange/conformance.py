@@ -5,8 +5,10 @@ identity answers its discovery document, that the offered endpoint answers as it
 type should, and that the capabilities the offering claims are visible where they can be
 seen without credentials (Swift's ``/info``). A landlord that gives the exchange a probe
 credential (an application credential at its identity, best with the reader role) gets the
-checks that need a token too: its catalog must list the offering's endpoint, and a volume
-offering's capabilities must be volume types there (``ssd``). Each check is also an
+checks that need a token too: its catalog must list the offering's endpoint, a volume
+offering's capabilities must be volume types there (``ssd``), and a compute offering's must
+each be offered by a flavor the credential sees (:func:`flavor_offers`: extra spec
+``capabilities:fpga`` true, or ``trait:CUSTOM_FPGA`` required). Each check is also an
 availability probe; the measured availability is shown beside the promised SLA.
 """
 
@@ -111,6 +113,8 @@ async def _with_token(
         )
     if row.service_type == "volume":
         return await _volume_types(client, matching[0], token, row)
+    if row.service_type == "compute":
+        return await _flavor_capabilities(client, matching[0], token, row)
     return Verdict(True, True, "the catalog lists it")
 
 
@@ -162,6 +166,59 @@ async def _volume_types(client: httpx.AsyncClient, url: str, token: str, row: Of
         )
     return Verdict(
         True, True, "the catalog lists it, with its volume types", tuple(row.capabilities)
+    )
+
+
+TRUE = ("true", "1", "yes")
+# Flavor details with their extra specs (Nova's 2.61).
+SPECS_VERSION = {"OpenStack-API-Version": "compute 2.61", "X-OpenStack-Nova-API-Version": "2.61"}
+
+
+def flavor_offers(specs: dict[str, Any], capability: str) -> bool:
+    """Whether a flavor's extra specs offer ``capability``: ``capabilities:<c>`` set true, or
+    the placement trait ``trait:CUSTOM_<C>`` (upper case, ``-`` and ``.`` as ``_``) required."""
+    if str(specs.get(f"capabilities:{capability}", "")).strip().lower() in TRUE:
+        return True
+    trait = "trait:CUSTOM_" + capability.upper().replace("-", "_").replace(".", "_")
+    return str(specs.get(trait, "")).strip().lower() == "required"
+
+
+async def _flavor_capabilities(
+    client: httpx.AsyncClient, url: str, token: str, row: Offering
+) -> Verdict:
+    """A compute offering's capabilities must each be offered by a flavor the probe
+    credential sees (see :func:`flavor_offers`)."""
+    if not row.capabilities:
+        return Verdict(True, True, "the catalog lists it")
+    where = url.rstrip("/") + "/flavors/detail"
+    try:
+        found = await client.get(
+            where, headers={"X-Auth-Token": token, **SPECS_VERSION}, timeout=PROBE_TIMEOUT
+        )
+    except httpx.HTTPError as exc:
+        return Verdict(False, False, f"{where} did not answer ({type(exc).__name__})")
+    doc = _json(found)
+    if found.status_code != 200 or doc is None:
+        return Verdict(False, True, f"{where} answered {found.status_code}")
+    specs = [
+        f.get("extra_specs") or {}
+        for f in doc.get("flavors", [])
+        if isinstance(f, dict) and isinstance(f.get("extra_specs") or {}, dict)
+    ]
+    missing = [c for c in row.capabilities if not any(flavor_offers(s, c) for s in specs)]
+    if missing:
+        return Verdict(
+            False,
+            True,
+            f"claimed capabilities not offered: {', '.join(missing)} (no flavor has "
+            + ", ".join(f"capabilities:{c}" for c in missing)
+            + ")",
+        )
+    return Verdict(
+        True,
+        True,
+        "the catalog lists it, with flavors for its capabilities",
+        tuple(row.capabilities),
     )
 
 
