@@ -1,6 +1,7 @@
 """Object storage throughput: OCX against real Swift and a static file server, in one run.
 
     .venv/bin/python bench/object.py [--loop asyncio|uvloop] [--quick] [--small] [--no-swift]
+                                     [--profile SECONDS]
 
 Starts a landlord (identity + object, SQLite, in a child process so client and server do not
 share a GIL), real OpenStack Swift (bench/peers/swift.py: PyPI ``swift`` in .venv-swift,
@@ -15,17 +16,22 @@ req/s and >= 2x real Swift. ``--small`` measures only the 4 KiB request rates.
 Every server gets the same client: Python's http.client on keep-alive connections, reading
 into a reused 1 MiB buffer. OCX and Swift fsync every PUT before answering; nginx does not.
 On a shared machine only the ratios of one run mean much.
+
+``--profile SECONDS`` then samples the OCX server with py-spy (``pip install py-spy``) for that
+long while four clients GET 4 KiB objects, and prints the functions it spent its time in.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import concurrent.futures
 import contextlib
 import http.client
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -336,6 +342,42 @@ def report(
     print("(a shared machine: the ratios, measured in this run, are what counts)")
 
 
+def profile(target: Target, pid: int, seconds: float, out: Path) -> None:
+    """py-spy the server ``pid`` while four clients GET 4 KiB objects; print the top frames."""
+    spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+    if not os.path.exists(spy):
+        print("py-spy is missing: .venv/bin/pip install py-spy")
+        return
+    cmd = [spy, "record", "-p", str(pid), "-d", str(int(seconds)), "-r", "250", "-f", "raw"]
+    spying = subprocess.Popen([*cmd, "-o", str(out), "--nonblocking"], stdout=subprocess.DEVNULL)
+    while spying.poll() is None:
+        timed(lambda c: c.get(f"obj-{4 * KIB}"), target, 400, clients=4)
+    if spying.returncode != 0 or not out.exists():
+        print(f"py-spy failed ({spying.returncode}); it needs ptrace rights on the server")
+        return
+    print_profile(out.read_text())
+
+
+def print_profile(raw: str, top: int = 30) -> None:
+    """Where the samples of a py-spy raw profile (collapsed stacks) are: each function with
+    its callees (inclusive), and on its own (self)."""
+    inclusive: collections.Counter[str] = collections.Counter()
+    own: collections.Counter[str] = collections.Counter()
+    total = 0
+    for line in raw.splitlines():
+        stack, _, count = line.rpartition(" ")
+        frames = [re.sub(r" \((?:.*/)?([^/]+):\d+\)$", r" (\1)", f) for f in stack.split(";")]
+        total += int(count)
+        for frame in set(frames):
+            inclusive[frame] += int(count)
+        own[frames[-1]] += int(count)
+    print(f"\nOCX server, 4 KiB GETs: {total} samples (py-spy), % of samples")
+    for title, counter, rows in (("with callees", inclusive, top), ("own", own, top // 2)):
+        print(f"  {title}:")
+        for frame, count in counter.most_common(rows):
+            print(f"  {100 * count / total:5.1f}%  {frame}")
+
+
 def _verdict(met: bool) -> str:
     return "met" if met else "NOT met"
 
@@ -346,6 +388,9 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="smaller budgets, for a smoke run")
     parser.add_argument("--small", action="store_true", help="only the 4 KiB req/s figures")
     parser.add_argument("--no-swift", action="store_true", help="leave real Swift out")
+    parser.add_argument(
+        "--profile", type=float, metavar="SECONDS", help="then py-spy the OCX server's GETs"
+    )
     parser.add_argument("--serve", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
@@ -365,6 +410,8 @@ def main() -> None:
             if not args.no_swift:
                 targets.append(stack.enter_context(swift_target(root / "swift")))
             results = measure_all(targets, args.quick, args.small)
+            if args.profile:
+                profile(ocx, ocx_proc.pid, args.profile, root / "profile.txt")
         finally:
             stack.close()
             nginx_proc.terminate()

@@ -242,3 +242,15 @@ async def test_a_token_is_checked_once_while_its_check_is_fresh(
     await verifier.verify(short)
     await asyncio.sleep(1.5)
     assert await refused(verifier, short) == "The token has expired."
+
+
+async def test_a_forgery_of_a_known_token_is_refused(
+    verifier: TokenVerifier, idp: FakeIdentity
+) -> None:
+    """Verified tokens are remembered by their whole text: another signature is checked."""
+    token = idp.token()
+    await verifier.verify(token)
+    header, payload, signature = token.split(".")
+    forged = f"{header}.{payload}.{signature[:-2]}AA"
+    assert forged != token
+    assert (await refused(verifier, forged)).startswith("The token is not valid")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from asyncio import selector_events
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -39,10 +40,13 @@ async def live(request: pytest.FixtureRequest) -> AsyncIterator[Live]:
             raise
         return PlainTextResponse(f"{len(body)}")
 
+    async def big(req: Request) -> PlainTextResponse:
+        return PlainTextResponse("x" * BIG)
+
     app = create_app(
         name="test:t",
         family=errors.Family.KEYSTONE,
-        routes=[Route("/echo", echo, methods=["GET", "PUT"])],
+        routes=[Route("/echo", echo, methods=["GET", "PUT"]), Route("/big", big)],
         service=None,
     )
     sock = serving.bind("127.0.0.1", 0)
@@ -66,6 +70,34 @@ async def closed_after(reader: asyncio.StreamReader, limit: float) -> tuple[floa
 
 
 QUICK = ServingLimits(header_timeout=0.5, body_timeout=0.5)
+BIG = 100_000
+
+
+async def test_a_small_answer_is_one_send_and_a_big_one_is_not_copied(
+    live: Live, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """uvicorn writes an answer's head and body apart; the server sends a small answer in
+    one piece, and a big body on its own after the head, in order."""
+    sent: list[int] = []
+    real = selector_events._SelectorSocketTransport.write
+
+    def counted(transport: selector_events._SelectorSocketTransport, data: bytes) -> None:
+        if transport.get_extra_info("sockname")[1] == live.port:  # the server's side
+            sent.append(len(data))
+        real(transport, data)
+
+    monkeypatch.setattr(selector_events._SelectorSocketTransport, "write", counted)
+    reader, writer = await asyncio.open_connection("127.0.0.1", live.port)
+    for path, body in ((b"/echo", b"0"), (b"/big", b"x" * BIG), (b"/echo", b"0")):
+        sent.clear()
+        writer.write(b"GET " + path + b" HTTP/1.1\r\nHost: x\r\n\r\n")
+        head = await reader.readuntil(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 200")
+        length = int(head.lower().split(b"content-length: ")[1].split(b"\r\n")[0])
+        assert await reader.readexactly(length) == body
+        assert len(sent) == (2 if path == b"/big" else 1)
+        assert sent[0] == len(head) + (0 if path == b"/big" else length)
+    writer.close()
 
 
 @pytest.mark.parametrize("live", [QUICK], indirect=True)

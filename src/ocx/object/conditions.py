@@ -6,6 +6,7 @@ raising. ETags compare without their quotes, as Swift compares them.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping
 from email.utils import formatdate, parsedate_to_datetime
@@ -27,6 +28,7 @@ def _date(header: str | None) -> float | None:
         return None
 
 
+@functools.lru_cache(maxsize=4096)  # an object's date is formatted on every read of it
 def http_date(timestamp: float) -> str:
     """Last-Modified: whole seconds, rounded up as Swift does."""
     return formatdate(math.ceil(timestamp), usegmt=True)

@@ -7,7 +7,7 @@ from starlette.types import ASGIApp
 from ocx.common.market import Gate
 from ocx.landlord import Landlord
 from ocx.object import market
-from ocx.object.app import build as build_app
+from ocx.object.app import build_app
 from ocx.object.service import ObjectService
 from ocx.object.settings import ObjectSettings
 

@@ -68,6 +68,7 @@ class ObjectService:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await self.verifier.aclose()
+        self.store.close()
         await self.db.dispose()
 
     async def commit(

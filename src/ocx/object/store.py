@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ocx.common import errors
 from ocx.common.db import Database
+from ocx.object.loopreads import Busy, LoopReads, sqlite_file
 from ocx.object.models import Account, Container, Object
 from ocx.swift import listing
 from ocx.swift.faults import fault, not_found, precondition
@@ -48,6 +49,13 @@ def live(now: float | None = None) -> ColumnElement[bool]:
 class Store:
     def __init__(self, db: Database):
         self.db = db
+        # On SQLite the reads of a GET or HEAD run on the loop (see ocx.object.loopreads).
+        path = sqlite_file(db.url)
+        self.loop_reads = LoopReads(path) if path is not None else None
+
+    def close(self) -> None:
+        if self.loop_reads is not None:
+            self.loop_reads.close()
 
     # accounts
 
@@ -104,6 +112,11 @@ class Store:
     # containers
 
     async def container(self, account: str, name: str) -> Container | None:
+        if self.loop_reads is not None:
+            try:
+                return self.loop_reads.container(account, name)
+            except Busy:
+                pass
         query = select(Container).where(Container.account == account, Container.name == name)
         async with self.db.session() as s:
             return await s.scalar(query)
@@ -154,6 +167,11 @@ class Store:
     ) -> tuple[Container | None, Object | None]:
         """A container and its object of ``name`` (reads and HEADs need both, at once): one
         query, as each database trip is a hop to the driver's thread and back."""
+        if self.loop_reads is not None:
+            try:
+                return self.loop_reads.locate(account, container, name, time.time())
+            except Busy:
+                pass
         match = and_(Object.container_id == Container.id, Object.name == name, live())
         query = (
             select(Container, Object)
@@ -166,6 +184,11 @@ class Store:
         return (None, None) if row is None else (row[0], row[1])
 
     async def object(self, container_id: int, name: str) -> Object | None:
+        if self.loop_reads is not None:
+            try:
+                return self.loop_reads.object(container_id, name, time.time())
+            except Busy:
+                pass
         query = select(Object).where(
             Object.container_id == container_id, Object.name == name, live()
         )

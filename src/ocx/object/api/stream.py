@@ -1,7 +1,9 @@
 """Sending object bytes: whole, one range, or several as ``multipart/byteranges``.
 
 :class:`Streamed` is a response whose body comes from files a megabyte at a time; it stops
-reading as soon as the client goes away, and always closes what it opened.
+reading as soon as the client goes away, and always closes what it opened. A small body of one
+file is read at once, before the answer starts (so a vanished or short file is still a clean
+retry or 503), and sent in one piece.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from starlette.types import Receive, Scope, Send
 from ocx.object import ranges
 from ocx.object.bodies import Body
 from ocx.object.ranges import Span
-from ocx.object.storage import Reader, Storage
+from ocx.object.storage import SMALL_READ, Reader, Storage
 
 
 class Streamed(Response):
@@ -27,11 +29,13 @@ class Streamed(Response):
         reader: Reader | None = None,
         *,
         watch: bool = True,
+        data: bytes = b"",
     ):
         super().__init__(None, status_code=status, headers=dict(headers))
         self.chunks = chunks
         self.reader = reader
         self.watch = watch
+        self.data = data  # a small body, read already: sent with the end of the answer
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
@@ -44,7 +48,7 @@ class Streamed(Response):
             )
             if self.chunks is not None:
                 await self._stream(receive, send, self.chunks)
-            await send({"type": "http.response.body", "body": b"", "more_body": False})
+            await send({"type": "http.response.body", "body": self.data, "more_body": False})
         finally:
             if self.reader is not None:
                 self.reader.close()
@@ -88,6 +92,8 @@ def respond(
     headers["Content-Length"] = str(length)
     if head or length == 0:
         return Streamed(status, headers, None)
+    if len(extents) == 1 and length <= SMALL_READ:
+        return Streamed(status, headers, None, data=storage.read_small(extents[0]))
     reader = storage.open(extents)
     reader.open_first()
     watch = length > storage.chunk_size
