@@ -47,7 +47,7 @@ def start(data_dir: Path, topology: Path) -> subprocess.Popen[str]:
 
 
 def wait_for_clouds(path: Path, proc: subprocess.Popen[str], mtime: float = 0.0) -> dict:  # type: ignore[type-arg]
-    deadline = time.time() + 60
+    deadline = time.time() + 120  # ocx up takes 55 s at load 16 on 2 cores
     while time.time() < deadline:
         if path.exists() and path.stat().st_mtime > mtime:
             return dict(yaml.safe_load(path.read_text())["clouds"])

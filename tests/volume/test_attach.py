@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -115,6 +116,43 @@ def test_exports_come_back_after_restart(stor: Landlord, api: Api, tmp_path: Pat
     stor.run(svc.start())
     assert nbdinfo(target, "--size").returncode == 0
     assert list(svc.exports.running()) == [att["id"]]
+
+
+def test_a_reservation_cut_off_by_a_restart_or_left_too_long_is_expired(
+    stor: Landlord, api: Api
+) -> None:
+    vol = api.volume(1)
+    body = {"attachment": {"volume_uuid": vol["id"], "instance_uuid": str(uuid.uuid4())}}
+    left = api.ok("POST", "/attachments", body)["attachment"]
+    assert api.ok("GET", f"/volumes/{vol['id']}")["volume"]["status"] == "reserved"
+    again = api("POST", "/attachments", body)  # a live reservation still holds the volume
+    assert "current status is reserved" in fault(again, "badRequest", 400)
+    exports = stor.service.exports
+    began = exports.since
+    try:
+        exports.since = time.time() + 1  # as if the process that made it had been killed
+        fresh = api.ok("POST", "/attachments", body)["attachment"]
+    finally:
+        exports.since = began
+    assert fresh["id"] != left["id"]
+    assert api("GET", f"/attachments/{left['id']}").status_code == 404
+    connected = api.ok("PUT", f"/attachments/{fresh['id']}", {"attachment": {"connector":
+                       CONNECTOR}})["attachment"]  # fmt: skip
+    assert connected["status"] == "attaching"
+    settings = stor.service.settings
+    stor.service.settings = settings.model_copy(update={"reservation_ttl": 0.0})
+    try:  # connected but never completed for longer than the landlord allows
+        third = api.ok("POST", "/attachments", body)["attachment"]
+    finally:
+        stor.service.settings = settings
+    api.ok("PUT", f"/attachments/{third['id']}", {"attachment": {"connector": CONNECTOR}})
+    api.ok("POST", f"/attachments/{third['id']}/action", {"os-complete": None}, status=204)
+    assert api("GET", f"/attachments/{fresh['id']}").status_code == 404
+    assert list(exports.running()) == [third["id"]]
+    assert api.ok("GET", f"/volumes/{vol['id']}")["volume"]["status"] == "in-use"
+    # A completed attachment never expires.
+    refused = api("POST", "/attachments", body)
+    assert "current status is in-use" in fault(refused, "badRequest", 400)
 
 
 def test_other_project_cannot_touch(api: Api, bob: Customer) -> None:

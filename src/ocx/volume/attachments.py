@@ -70,7 +70,7 @@ async def create(svc: Backend, caller: Caller, body: dict[str, Any]) -> Attachme
         volume = await volumes.load(session, caller, volume_id, lock=True)
         if "error" in volume.status:
             raise invalid_volume(f"Volume {volume.id} is in {volume.status} state.")
-        live = [a for a in await volumes.attachments_of(session, volume.id) if a.status in LIVE]
+        live = await _expire_stale(svc, session, volume)
         reservable = ("available", "in-use", "reserved") if volume.multiattach else ("available",)
         if volume.status not in reservable or (live and not volume.multiattach):
             raise invalid_volume(
@@ -100,6 +100,35 @@ async def create(svc: Backend, caller: Caller, body: dict[str, Any]) -> Attachme
     if connector is not None:
         return await connect(svc, caller, row.id, connector)
     return row
+
+
+def stale(svc: Backend, row: Attachment, at: float) -> bool:
+    """A reservation nobody will complete: reserved or connecting, and made before this
+    process began serving exports (its maker was cut off with the last one), or connected to
+    an export that is gone, or older than ``reservation_ttl``."""
+    if row.status not in ("reserved", "attaching"):
+        return False
+    if row.created_at < svc.exports.since or row.created_at < at - svc.settings.reservation_ttl:
+        return True
+    return row.nbd_port is not None and row.id not in svc.exports.running()
+
+
+async def _expire_stale(svc: Backend, session: AsyncSession, volume: Volume) -> list[Attachment]:
+    """Drop the volume's stale reservations (see :func:`stale`), recompute its status, and
+    return its live attachments."""
+    live, at = [], now()
+    for row in await volumes.attachments_of(session, volume.id):
+        if row.status not in LIVE:
+            continue
+        if stale(svc, row, at):
+            await svc.exports.stop(row.id)
+            await session.delete(row)
+        else:
+            live.append(row)
+    await session.flush()
+    if volume.status in ("reserved", "attaching") and not live:
+        volume.status = "available"
+    return live
 
 
 async def connect(svc: Backend, caller: Caller, attachment_id: str, connector: Any) -> Attachment:

@@ -28,6 +28,7 @@ import secrets
 import signal
 import socket
 import subprocess
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -79,6 +80,9 @@ class Exports:
         self.max_connections = max_connections
         self._procs: dict[str, subprocess.Popen[bytes]] = {}
         self._owner: int | None = None
+        # When this process began serving exports: a reservation older than that was cut
+        # off by the process that made it (ocx.volume.attachments.expire_stale).
+        self.since = time.time()
 
     def prepare(self) -> None:
         self.runtime.mkdir(parents=True, exist_ok=True, mode=0o700)

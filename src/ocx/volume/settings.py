@@ -43,6 +43,9 @@ class VolumeSettings(ServiceSettings):
     consumer_ip_filter: bool = True
     # Live attachments of one (multiattach) volume, and exports (nbdkit processes) in all.
     max_attachments_per_volume: int = 8
+    # An attachment reserved or connecting but not completed this long (or made before this
+    # process started, or whose export is gone) no longer holds its volume at the next reserve.
+    reservation_ttl: float = 300.0
     max_exports: int = 512
     availability_zone: str = "nova"
     # The landlord's own image service (volumes from images), if it runs one.
