@@ -9,13 +9,13 @@ import pytest
 from ocx.compute.part import ComputePart
 from ocx.image.part import ImagePart
 from tests.conftest import ExchangeFactory
-from tests.image.helpers import Cloud, User, start_cloud
+from tests.image.helpers import REGIONS, Cloud, User, start_cloud
 
 
-@pytest.fixture
-def cloud(exchange_factory: ExchangeFactory) -> Cloud:
+@pytest.fixture(params=REGIONS)
+def cloud(exchange_factory: ExchangeFactory, request: pytest.FixtureRequest) -> Cloud:
     parts = {"image": ImagePart.for_landlord, "compute": ComputePart.for_landlord}
-    return start_cloud(exchange_factory, parts)
+    return start_cloud(exchange_factory, parts, region=request.param)
 
 
 @pytest.fixture

@@ -6,12 +6,12 @@ import pytest
 
 from ocx.image.part import ImagePart
 from tests.conftest import ExchangeFactory
-from tests.image.helpers import Cloud, User, start_cloud
+from tests.image.helpers import REGIONS, Cloud, User, start_cloud
 
 
-@pytest.fixture
-def cloud(exchange_factory: ExchangeFactory) -> Cloud:
-    return start_cloud(exchange_factory, {"image": ImagePart.for_landlord})
+@pytest.fixture(params=REGIONS)
+def cloud(exchange_factory: ExchangeFactory, request: pytest.FixtureRequest) -> Cloud:
+    return start_cloud(exchange_factory, {"image": ImagePart.for_landlord}, region=request.param)
 
 
 @pytest.fixture

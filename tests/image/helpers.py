@@ -20,8 +20,10 @@ from typing import Any
 
 import httpx
 import openstack
+import pytest
 import requests
 
+from ocx import parts
 from ocx.common.serving import bind
 from ocx.identity import catalog
 from ocx.landlord import Landlord, Part
@@ -59,15 +61,16 @@ def add_part(
         identity = next(
             r.service for r in exchange.running if r.landlord == landlord and r.part == "identity"
         )
+        region = exchange.topology.exchange.region
+        entries = [(kind, name, url + CATALOG_PATHS.get(part, ""), region)
+                   for kind, name in CATALOG.get(part, [])]  # fmt: skip
+        if part == "proxy":  # region ocx: what the proxy serves, and the landlord's identity
+            served = [c for c in parts.spec("proxy").catalog if c.type != "object-store"]
+            entries = [(c.type, c.name, (owner.auth_url if c.part == "identity" else url +
+                        (c.path or "")), c.region or region) for c in served]  # fmt: skip
         async with identity.service.db.session() as session:  # type: ignore[attr-defined]
-            for kind, name in CATALOG[part]:
-                await catalog.register(
-                    session,
-                    type=kind,
-                    name=name,
-                    url=url + CATALOG_PATHS.get(part, ""),
-                    region=exchange.topology.exchange.region,
-                )
+            for kind, name, where, in_region in entries:
+                await catalog.register(session, type=kind, name=name, url=where, region=in_region)
         return url
 
     result: str = exchange.background.call(start())  # type: ignore[attr-defined]
@@ -80,6 +83,8 @@ class User:
     project_id: str
     user_id: str
     auth_url: str
+    # RegionOne: the landlord's own services; "ocx": the same through its proxy.
+    region: str = "RegionOne"
 
     @property
     def password(self) -> str:
@@ -92,7 +97,7 @@ class User:
             password=self.password,
             user_domain_id="default",
             project_id=self.project_id,
-            region_name="RegionOne",
+            region_name=self.region,
             identity_api_version="3",
         )
 
@@ -108,7 +113,7 @@ class User:
             "OS_IDENTITY_API_VERSION": "3",
             "OS_AUTH_TYPE": "password",
             "OS_INTERFACE": "public",
-            "OS_REGION_NAME": "RegionOne",
+            "OS_REGION_NAME": self.region,
         }
 
     def cli(self, *args: str, ok: bool = True, cwd: Path | None = None) -> Any:
@@ -137,15 +142,36 @@ class User:
 class Cloud:
     """One landlord running identity and the given parts, and the users made there."""
 
-    def __init__(self, exchange: Exchange, name: str, parts: dict[str, Callable[[Landlord], Part]]):
+    def __init__(
+        self,
+        exchange: Exchange,
+        name: str,
+        parts: dict[str, Callable[[Landlord], Part]],
+        region: str = "RegionOne",
+    ):
         self.exchange = exchange
         self.name = name
+        self.region = region
         self.admin = Admin(exchange, name)
         self.urls = {part: add_part(exchange, name, part, b) for part, b in parts.items()}
+        if region == "ocx":  # the same services through the landlord's proxy (region ocx)
+            self.urls["proxy"] = add_part(exchange, name, "proxy", self._proxy)
+
+    def _proxy(self, owner: Landlord) -> Part:
+        from ocx.proxy.part import ProxyPart, settings_for
+        from ocx.proxy.service import ProxyService
+
+        # The parts started here are not in the topology: the proxy is told their URLs (for
+        # version documents asked for without a token).
+        paths = {"compute": "/v2.1", "block-storage": "/v3"}
+        kinds = {"image": "image", "compute": "compute", "volume": "block-storage"}
+        home = {kinds[p]: u + paths.get(kinds[p], "") for p, u in self.urls.items() if p in kinds}
+        settings = settings_for(owner).model_copy(update={"home_endpoints": home})
+        return ProxyPart(ProxyService(settings))
 
     def user(self, name: str, role: str = "member") -> User:
         project, user = self.admin.customer(name, role)
-        return User(name, project["id"], user["id"], self.admin.url)
+        return User(name, project["id"], user["id"], self.admin.url, self.region)
 
     def admin_user(self) -> User:
         return self.user("root-" + str(len(self.exchange.running)), role="admin")
@@ -155,8 +181,14 @@ def start_cloud(
     exchange_factory: ExchangeFactory,
     parts: dict[str, Callable[[Landlord], Part]],
     name: str = "harvard",
+    region: str = "RegionOne",
 ) -> Cloud:
-    return Cloud(exchange_factory({name: ["identity"]}), name, parts)
+    return Cloud(exchange_factory({name: ["identity"]}), name, parts, region)
+
+
+# The region the compute and image suites run in: the landlord's own, and (slow, since it
+# doubles the suites) the same landlord through its proxy, region ocx (issue 14).
+REGIONS = ["RegionOne", pytest.param("ocx", marks=pytest.mark.slow)]
 
 
 def raw(method: str, url: str, token: str | None = None, **kwargs: Any) -> requests.Response:
