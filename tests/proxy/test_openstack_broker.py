@@ -70,6 +70,7 @@ def priced(exchange_factory: ExchangeFactory, tmp_path: Path) -> Cloud:
     return make(exchange, tmp_path)
 
 
+@pytest.mark.slow  # a live three-landlord exchange: 70-115 s at load 16
 def test_creates_without_a_zone_go_where_the_broker_says(priced: Cloud, tmp_path: Path) -> None:
     conn = priced.sdk()
     token = conn.auth_token

@@ -23,6 +23,7 @@ def _compute(three: Cloud, landlord: str) -> ComputeService:
     return found.service  # type: ignore[attr-defined,no-any-return]
 
 
+@pytest.mark.slow  # a live three-landlord exchange: 70-115 s at load 16
 def test_server_create_from_an_image_at_another_landlord(three: Cloud, tmp_path: Path) -> None:
     disk = tmp_path / "disk.raw"
     disk.write_bytes(b"\x07" * 8192)
@@ -51,6 +52,7 @@ def test_server_create_from_an_image_at_another_landlord(three: Cloud, tmp_path:
     assert [s["Name"] for s in three.cli("server", "list", "-f", "json", cloud="harvard-bob")] == []
 
 
+@pytest.mark.slow  # a live three-landlord exchange: 70-115 s at load 16
 def test_a_keypair_of_region_ocx_works_at_every_landlord(three: Cloud, tmp_path: Path) -> None:
     disk = tmp_path / "disk.raw"
     disk.write_bytes(b"\x05" * 4096)
