@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -19,10 +20,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from openstack import exceptions
 
 from ocx import clouds, topology
-from ocx.common import errors, jws
+from ocx.common import errors, jws, metering
 from ocx.common.auth import Principal
 from ocx.common.market import TYP_GRANT, TYP_USAGE, Gate, Grant, MarketLink
-from ocx.common.metering import Meter
+from ocx.common.metering import Holding, Meter
 from ocx.exchange.client import LandlordAgent, MarketClient, password_token
 from ocx.runner import Exchange
 from tests.conftest import ExchangeFactory
@@ -435,3 +436,40 @@ def test_the_gate_checks_compute_capabilities_against_flavors(world: World) -> N
     assert gpu["status_reason"] == (
         "claimed capabilities not offered: gpu (no flavor has capabilities:gpu)"
     )
+
+
+async def test_time_a_part_is_down_is_not_billed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An interval is billed only when samples (the part's evidence that it was serving) back
+    it: after a gap longer than MAX_GAP intervals, the gap is dropped and a new one starts."""
+    grant = Grant.of(
+        {"kind": "subscription", "id": "sub-1", "status": "active", "user_id": "u",
+         "service_type": "volume", "quotas": {}, "metrics": ["volume.gib_hours:ssd"],
+         "start": 0.0}
+    )  # fmt: skip
+    link = type("Link", (), {"meter_interval": 60.0})()
+    gate = type("FakeGate", (), {"link": link, "live_grants": lambda self, p, now: [grant]})()
+
+    async def holdings() -> list[Holding]:
+        return [Holding("p1", "vol-1", "volume", "volume.gib_hours:ssd", "GiB-hour", Decimal(10))]
+
+    clock = [1_000_000.0]
+    monkeypatch.setattr(metering.time, "time", lambda: clock[0])
+    meter = Meter(gate, "volume", holdings, client=None)  # type: ignore[arg-type]
+    sent: list[list[dict[str, Any]]] = []
+
+    async def flush() -> None:
+        sent.append(list(meter.pending))
+        meter.pending.clear()
+
+    meter.flush = flush  # type: ignore[method-assign]
+    for step in (60.0, 60.0, 3600.0, 60.0):  # up, up, down for an hour, up again
+        clock[0] += step
+        await meter.tick()
+    billed = [(r["start"], r["end"], r["quantity"]) for batch in sent for r in batch]
+    t0 = 1_000_000.0
+    assert billed == [
+        (t0, t0 + 60, "0.166666667"),
+        (t0 + 60, t0 + 120, "0.166666667"),
+        (t0 + 3720, t0 + 3780, "0.166666667"),
+    ]
+    assert meter.unbilled == [(t0 + 120, t0 + 3720)]

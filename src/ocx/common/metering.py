@@ -10,8 +10,15 @@ own users, or metrics no grant prices, are not sent (the exchange would refuse t
 
 Record ids are ``<part>:<resource>:<metric>:<interval start in ms>``, so a batch sent twice
 (a retry after a lost answer) counts once at the exchange. Batches the exchange did not
-take are kept and retried, up to :data:`MAX_PENDING` records; the sampling clock lives in
-memory, so a restart starts a new interval (the time the part was down is not billed).
+take are kept and retried, up to :data:`MAX_PENDING` records.
+
+Time a part is down is not billed. A sample is the part's own evidence that it was serving:
+the meter runs in the part's process, on its event loop. So an interval is billed only if it
+is backed by samples at most :data:`MAX_GAP` meter intervals (and at least
+:data:`MIN_GAP_SECONDS`, so a slow round under load is not taken for an outage) apart; a
+longer gap (the process was stopped, suspended or stalled) is dropped, kept in
+:attr:`Meter.unbilled`, and a new interval starts at the next sample. The sampling clock
+lives in memory, so a restart likewise starts a new interval.
 """
 
 from __future__ import annotations
@@ -32,6 +39,9 @@ log = logging.getLogger("ocx.metering")
 BATCH = 2000
 MAX_PENDING = 100_000
 NANO = Decimal("0.000000001")
+# A gap between two samples longer than this many meter intervals is time the part was down.
+MAX_GAP = 3.0
+MIN_GAP_SECONDS = 120.0
 
 
 @dataclass(frozen=True)
@@ -63,11 +73,23 @@ class Meter:
         self._last = time.time()
         self.pending: list[dict[str, Any]] = []
         self.sent = 0
+        self.unbilled: list[tuple[float, float]] = []  # gaps with no sample: the part was down
 
     async def tick(self) -> None:
         """Sample now if an interval has passed, then send what is pending."""
         now = time.time()
-        if now - self._last < self.gate.link.meter_interval:
+        interval = self.gate.link.meter_interval
+        if now - self._last < interval:
+            return
+        if now - self._last > max(MAX_GAP * interval, MIN_GAP_SECONDS):
+            log.warning(
+                "%s was not sampled for %.0f s: that time is not billed",
+                self.part,
+                now - self._last,
+            )
+            self.unbilled = [*self.unbilled[-99:], (self._last, now)]
+            self._last = now
+            await self.flush()
             return
         self.pending.extend(self.records(await self.holdings(), self._last, now))
         self.pending = self.pending[-MAX_PENDING:]
