@@ -86,14 +86,25 @@ async def serve(spec: Spec) -> None:
     started: list[Part] = []
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
+    main = asyncio.current_task()
+    starting = True
+
+    def on_signal() -> None:
+        # While the parts start, a signal cancels the start (the supervisor gives up on a
+        # start, and must not wait for a whole migration); once serving, it stops the servers.
+        stop.set()
+        if starting and main is not None:
+            main.cancel()
+
     for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+        loop.add_signal_handler(sig, on_signal)
     try:
         with start_lock(landlord.data_dir):
             for part in spec.sockets:
                 service = build(landlord, part)
                 await service.start()
                 started.append(service)
+        starting = False
         servers = []
         tasks = []
         for (part, fd), service in zip(spec.sockets.items(), started, strict=True):
@@ -122,8 +133,19 @@ def _die_with_parent() -> None:
 
 
 def main() -> None:
+    """``python -m ocx.process``: the spec as JSON on standard input, sockets inherited."""
+    _run(Spec.model_validate_json(sys.stdin.read()))
+
+
+def forked(spec_json: str, sockets: dict[str, socket.socket]) -> None:
+    """The entry point of a landlord process forked by the supervisor's fork server (which
+    imported every part once): the sockets arrive as passed file descriptors."""
+    fds = {part: sock.detach() for part, sock in sockets.items()}
+    _run(Spec.model_validate_json(spec_json).model_copy(update={"sockets": fds}))
+
+
+def _run(spec: Spec) -> None:
     _die_with_parent()
-    spec = Spec.model_validate_json(sys.stdin.read())
     prefix = spec.landlord if not spec.worker else f"{spec.landlord}#{spec.worker}"
     logs.configure_process(
         spec.log_level, log_file=spec.log_file, json_console=spec.log_json, prefix=prefix
@@ -131,6 +153,8 @@ def main() -> None:
     serving.raise_open_file_limit()
     try:
         asyncio.run(serve(spec))
+    except asyncio.CancelledError:
+        log.info("%s stopped while starting", prefix)
     except Exception as exc:
         log.exception("%s could not start: %s", spec.landlord, exc)
         raise SystemExit(3) from exc

@@ -13,13 +13,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import multiprocessing
+import os
 import signal
 import socket
-import sys
 from dataclasses import dataclass, field
+from multiprocessing.process import BaseProcess
 from pathlib import Path
 
-from ocx import runner
+import ocx.process
+from ocx import parts, runner
 from ocx.common import serving
 from ocx.landlord import Landlord
 from ocx.process import Spec
@@ -31,6 +34,61 @@ STOP_GRACE = 10.0
 START_TIMEOUT = 60.0
 
 
+def preload(modules: list[str]) -> None:
+    """Have the fork server import ``modules`` (the parts' builders) once, before its first
+    fork; call before the first process starts."""
+    _CONTEXT.set_forkserver_preload(["ocx.process", *modules])
+
+
+_CONTEXT = multiprocessing.get_context("forkserver")
+
+
+class Forked:
+    """A landlord process forked by :mod:`multiprocessing`'s fork server, awaited like
+    :class:`asyncio.subprocess.Process`."""
+
+    def __init__(self, process: BaseProcess):
+        self.process = process
+        self.pid: int = process.pid or 0
+        self.returncode: int | None = None
+        self._exited: asyncio.Future[int] | None = None
+
+    @classmethod
+    def start(cls, spec_json: str, sockets: dict[str, socket.socket]) -> Forked:
+        """Blocking (the first start waits for the fork server's imports): run in a thread."""
+        process = _CONTEXT.Process(
+            target=ocx.process.forked, args=(spec_json, sockets), name="ocx-landlord"
+        )
+        process.start()
+        return cls(process)
+
+    def send_signal(self, sig: int) -> None:
+        if self.returncode is None:
+            os.kill(self.pid, sig)
+
+    def kill(self) -> None:
+        self.send_signal(signal.SIGKILL)
+
+    async def wait(self) -> int:
+        if self._exited is None:
+            loop = asyncio.get_running_loop()
+            self._exited = loop.create_future()
+            sentinel = self.process.sentinel
+            exited = self._exited
+
+            def readable() -> None:
+                loop.remove_reader(sentinel)
+                self.process.join()
+                code = self.process.exitcode
+                self.returncode = code if code is not None else -1
+                self.process.close()
+                if not exited.done():
+                    exited.set_result(self.returncode)
+
+            loop.add_reader(sentinel, readable)
+        return await asyncio.shield(self._exited)
+
+
 @dataclass
 class Child:
     """One supervised process: a landlord's parts (or one worker of one part)."""
@@ -38,7 +96,7 @@ class Child:
     landlord: Landlord
     sockets: dict[str, socket.socket]
     worker: int = 0
-    proc: asyncio.subprocess.Process | None = None
+    proc: Forked | None = None
     restarts: int = 0
     watch: asyncio.Task[None] | None = field(default=None, repr=False)
 
@@ -85,6 +143,7 @@ class Supervisor:
 
     async def start_exchange(self) -> None:
         self.landlords = runner.landlords(self.topology, self.data_dir, self.database_url)
+        preload(_builders({p for ll in self.landlords.values() for p in ll.config.parts}))
         self.sockets = runner.bind_all(self.topology, self.landlords)
         for landlord in self.landlords.values():
             mine = {part: self.sockets[(landlord.name, part)] for part in landlord.config.parts}
@@ -101,6 +160,7 @@ class Supervisor:
         topology's ports (so ``base_port`` must not be 0)."""
         self.landlords = runner.landlords(self.topology, self.data_dir, self.database_url)
         landlord = self.landlords[landlord_name]
+        preload(_builders({part}))
         host = self.topology.exchange.host
         runner.topology_urls(self.topology, landlord)
         if port is None:
@@ -147,18 +207,10 @@ class Supervisor:
         )
 
     async def _spawn(self, child: Child) -> None:
-        fds = [sock.fileno() for sock in child.sockets.values()]
-        child.proc = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "ocx.process",
-            stdin=asyncio.subprocess.PIPE,
-            pass_fds=fds,
-        )
-        assert child.proc.stdin is not None
-        child.proc.stdin.write(self._spec(child).model_dump_json().encode())
-        await child.proc.stdin.drain()
-        child.proc.stdin.close()
+        # Started by the fork server, which imported every part once: a process started
+        # afresh (`python -m ocx.process`) spends seconds of CPU importing its parts again.
+        spec = self._spec(child).model_dump_json()
+        child.proc = await asyncio.to_thread(Forked.start, spec, child.sockets)
         # Atomic: a reader (an operator's script, a test) never sees an empty or half file.
         runner.write_private(child.pid_file, f"{child.proc.pid}\n")
 
@@ -230,6 +282,10 @@ class Supervisor:
         for sock in self.sockets.values():
             sock.close()
         self.sockets.clear()
+
+
+def _builders(names: set[str]) -> list[str]:
+    return sorted({parts.spec(name).builder.partition(":")[0] for name in names})
 
 
 def _exit(code: int) -> str:

@@ -13,13 +13,15 @@ compute receives only a delegation for that one volume, bound to its own key.
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import httpx
-import openstack
 import typer
 
 from ocx.clients import compute as client
+
+if TYPE_CHECKING:
+    import openstack.connection
 
 app = typer.Typer(help="Servers and the volumes of other landlords.", no_args_is_help=True)
 
@@ -40,6 +42,8 @@ def _split(volume: str) -> tuple[str, str]:
 
 
 def _resolve(cloud: str, volume_cloud: str, server: str, volume: str) -> dict[str, Any]:
+    import openstack  # the SDK takes a second to import: only for this command (not `ocx up`)
+
     name, landlord = _split(volume)
     home = openstack.connect(cloud=cloud)
     there = openstack.connect(cloud=volume_cloud)
