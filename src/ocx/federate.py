@@ -17,8 +17,6 @@ from typing import Any
 
 import httpx
 
-from ocx.identity.federation.idp import certificate_from_metadata
-
 log = logging.getLogger("ocx.federate")
 
 
@@ -94,6 +92,9 @@ async def trust(sp: Admin, sp_name: str, idp: Admin, idp_name: str) -> None:
     )
     metadata = await idp.client.get(idp.base + "/v3/OS-FEDERATION/saml2/metadata")
     metadata.raise_for_status()
+    # identity's module pulls in SQLAlchemy; `ocx up`'s supervisor needs only this function.
+    from ocx.identity.federation.idp import certificate_from_metadata
+
     entity_id, certificate = certificate_from_metadata(metadata.content)
     await sp.put_or_patch(
         fed,

@@ -12,15 +12,19 @@ import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol, cast
+from typing import TYPE_CHECKING, Protocol, cast
 
 from starlette.types import ASGIApp
 
 from ocx import parts
-from ocx.common.db import sqlite_url
-from ocx.common.market import MarketLink
-from ocx.common.settings import VerifierSettings
 from ocx.topology import LandlordConfig, Topology
+
+if TYPE_CHECKING:
+    from ocx.common.market import MarketLink
+    from ocx.common.settings import VerifierSettings
+
+# ocx.common.db (alembic, SQLAlchemy) and ocx.common.market are imported where they are used:
+# `ocx up`'s supervisor uses this module but never those, and they take seconds of CPU.
 
 
 class Part(Protocol):
@@ -72,6 +76,8 @@ class Landlord:
 
     def database(self, part: str) -> str:
         """The shared URL (a schema per part is made there), or this part's own SQLite file."""
+        from ocx.common.db import sqlite_url
+
         return self.database_url or sqlite_url(self.data_dir / f"{part}.db")
 
     @property
@@ -84,6 +90,8 @@ class Landlord:
 
     def market_link(self) -> MarketLink | None:
         """Where this landlord sells (its topology's ``market``), or None."""
+        from ocx.common.market import MarketLink
+
         market = self.config.market
         if market is None:
             return None
@@ -100,6 +108,8 @@ class Landlord:
         )
 
     def verifier(self) -> VerifierSettings:
+        from ocx.common.settings import VerifierSettings
+
         return VerifierSettings(identity_url=self.identity_url, audience=self.name)
 
     def peer_url(self, landlord: str, part: str) -> str | None:
