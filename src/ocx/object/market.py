@@ -15,6 +15,7 @@ restart loses the interval's counts (under-billing, never double billing).
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import func, select
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -50,6 +51,11 @@ class Traffic:
             await send(message)
 
         await self.app(scope, receive, counting)
+
+    @property
+    def state(self) -> Any:
+        """The wrapped app's state (servers read the fault family there)."""
+        return getattr(self.app, "state", None)
 
     def drain(self) -> dict[str, list[int]]:
         counts, self.counts = self.counts, {}
