@@ -15,6 +15,7 @@ import ctypes
 import ctypes.util
 import fcntl
 import logging
+import os
 import signal
 import socket
 import sys
@@ -140,8 +141,26 @@ def main() -> None:
 def forked(spec_json: str, sockets: dict[str, socket.socket]) -> None:
     """The entry point of a landlord process forked by the supervisor's fork server (which
     imported every part once): the sockets arrive as passed file descriptors."""
+    _leave_fork_server()
     fds = {part: sock.detach() for part, sock in sockets.items()}
     _run(Spec.model_validate_json(spec_json).model_copy(update={"sockets": fds}))
+
+
+def _leave_fork_server() -> None:
+    """Close the fork server's liveness pipe, which multiprocessing hands every child.
+
+    The fork server exits when the supervisor's end of that pipe closes, and this process
+    dies with the fork server (PR_SET_PDEATHSIG): a copy held here would keep the fork server,
+    and so every landlord, alive after the supervisor died.
+    """
+    from multiprocessing import forkserver
+
+    server = getattr(forkserver, "_forkserver", None)
+    fd = getattr(server, "_forkserver_alive_fd", None)
+    if server is not None and fd is not None:
+        with contextlib.suppress(OSError):
+            os.close(fd)
+        server._forkserver_alive_fd = None
 
 
 def _run(spec: Spec) -> None:
