@@ -6,6 +6,7 @@ import csv
 import io
 import time
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -202,3 +203,30 @@ def test_budget_warns_then_refuses(market: Market) -> None:
     assert err.value.message == (
         "Over budget: 1.05 spent this month of a cap of 1.00; new use is refused."
     )
+
+
+def test_the_usage_summary_sums_what_the_records_say(market: Market) -> None:
+    stor, carol, sub = _subscribed(market, "stor", "carol")
+    market.backdate()
+    stor.send_usage(
+        [
+            {**record(sub, f"r{i}", "100", start=T0 + 3600 * (i % 3)), "resource_id": f"c{i}"}
+            for i in range(30)
+        ]
+        + [record(sub, "q1", "2500", metric="requests", unit="request")]
+    )
+    summary = carol.get("/v1/usage/summary", period=MONTH)
+    assert summary["records"] == 31
+    groups = {(g["metric"], g["start"]): g for g in summary["groups"]}
+    assert len(groups) == 4  # three hours of GiB-hours, one of requests
+    hour = groups[("object.gib_hours", T0 + 3600)]
+    assert (hour["landlord"], hour["records"], hour["quantity"]) == ("stor", 10, "1000.00")
+    records = carol.get("/v1/usage", period=MONTH, limit=1000)["usage"]
+    assert sum(Decimal(g["cost"]) for g in groups.values()) == sum(
+        Decimal(r["cost"]) for r in records
+    )
+    assert market.customer("dave").get("/v1/usage/summary", period=MONTH) == {
+        "period": MONTH,
+        "records": 0,
+        "groups": [],
+    }

@@ -51,6 +51,7 @@ TABLE: list[tuple[str, str, Callable[..., Any], str]] = [
     ("/v1/events", "GET", contracts.list_events, "events"),
     ("/v1/usage", "POST", billing.ingest, "billing"),
     ("/v1/usage", "GET", billing.list_usage, "billing"),
+    ("/v1/usage/summary", "GET", billing.usage_summary, "billing"),
     ("/v1/invoices/{period}", "GET", billing.get_invoice, "billing"),
     ("/v1/invoices/{period}/issue", "POST", billing.issue_invoice, "billing"),
     ("/v1/budget", "GET", billing.get_budget, "billing"),

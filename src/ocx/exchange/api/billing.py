@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import Header, Query
 from fastapi.responses import Response
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ocx.common import errors
 from ocx.exchange import budgets, invoices, money
@@ -61,6 +61,42 @@ async def list_usage(
             for r in rows
         ]
     }
+
+
+async def usage_summary(svc: Service, who: Paying, period: Period) -> dict[str, Any]:
+    """The month's usage summed by landlord, metric, unit and start (the hour a meter's round
+    covers): what a chart or a table of totals needs, in a few rows however many records there
+    are. ``records`` counts what was summed."""
+    invoices.check_period(period)
+    query = (
+        select(
+            UsageRecord.landlord,
+            UsageRecord.metric,
+            UsageRecord.unit,
+            UsageRecord.start,
+            func.count(),
+            func.sum(UsageRecord.quantity_nanos),
+            func.sum(UsageRecord.cost_nanos),
+        )
+        .where(UsageRecord.customer == who.project_id, UsageRecord.period == period)
+        .group_by(UsageRecord.landlord, UsageRecord.metric, UsageRecord.unit, UsageRecord.start)
+        .order_by(UsageRecord.start, UsageRecord.landlord, UsageRecord.metric)
+    )
+    async with svc.db.session() as session:
+        rows = (await session.execute(query)).all()
+    groups = [
+        {
+            "landlord": landlord,
+            "metric": metric,
+            "unit": unit,
+            "start": start,
+            "records": int(count),
+            "quantity": money.show(int(quantity)),
+            "cost": money.show(int(cost)),
+        }
+        for landlord, metric, unit, start, count, quantity, cost in rows
+    ]
+    return {"period": period, "records": sum(g["records"] for g in groups), "groups": groups}
 
 
 async def get_invoice(
