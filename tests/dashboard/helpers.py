@@ -33,7 +33,9 @@ CHROMIUM_ARGS = [
 
 TOPOLOGY: dict[str, Any] = {
     "harvard": {
-        "parts": ["identity", "object", "proxy", "image", "compute"],
+        # harvard runs block storage as in the default topology: the proxy answers a version
+        # document asked without a token (cinderclient asks so) from its home landlord's.
+        "parts": ["identity", "object", "proxy", "image", "compute", "volume"],
         "demo_users": ["alice"],
     },
     "stor": {"parts": ["identity", "object", "volume"], "trusts": ["harvard"]},

@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from ocx.runner import BackgroundExchange
+from tests.dashboard import story
 from tests.dashboard.helpers import browsing, market_of, publish_block_storage
 from tests.exchange.helpers import Market
 
@@ -302,10 +303,9 @@ def test_usage_and_invoice_with_a_thousand_records_answer_within_a_second(
         assert "block-hdd" in web.page.inner_text("#invoice-lines")
         web.shot("invoices")
     print("page answer times with 1,000 usage records:", timings)
-    assert timings["/market/"] < 1.0 and timings["/market/invoices/"] < 1.0, timings
-    # The goal is 1 s; the usage page reads all 1,000 records from the exchange (it draws the
-    # chart per day from them) and took 1.5 s at a load of 16 on two cores: not met there.
-    assert timings["/market/usage/"] < 2.0, timings
+    # The usage page reads the month summed at the exchange (GET /v1/usage/summary), not the
+    # records one by one: it took 1.5 s with the 1,000 records shipped to Horizon.
+    assert all(took < 1.0 for took in timings.values()), timings
 
 
 def test_usage_moves_the_chart_the_invoice_and_the_operators_settlement(
@@ -348,3 +348,108 @@ def test_usage_moves_the_chart_the_invoice_and_the_operators_settlement(
         table = web.page.locator(".ocx-settlement[data-landlord=stor]")
         assert project in table.inner_text()
         web.shot("settlements")
+
+
+def alice_in_region_ocx(live: BackgroundExchange) -> Any:
+    """openstacksdk as alice at harvard, in the proxy's region (what the API says happened)."""
+    import openstack
+
+    from ocx import clouds
+
+    entry = clouds.entries(live.exchange)["clouds"]["harvard-alice"]
+    return openstack.connect(auth_type=entry["auth_type"], auth=entry["auth"], region_name="ocx")
+
+
+def test_a_session_starts_in_the_proxys_region(
+    live: BackgroundExchange, market: Market, browser: Any, tmp_path: Path
+) -> None:
+    """alice signs in at harvard, whose catalog has region ocx: her session starts there (not
+    in RegionOne, which Horizon's own backend picked). The user's own choice (the
+    services_region cookie) and a catalog without the proxy: tests/dashboard/test_regions.py."""
+    alice = live.exchange.landlords["harvard"].demo_passwords["alice"]
+    with browsing(browser, dashboard_url(live), tmp_path) as web:
+        web.login("alice", alice, region="harvard")
+        assert web.page.inner_text(".context-region").strip() == "ocx"
+
+
+@pytest.mark.slow
+def test_a_customer_builds_across_landlords_through_region_ocx(
+    live: BackgroundExchange, market: Market, browser: Any, tmp_path: Path
+) -> None:
+    """The issue's story in Horizon's own panels, region ocx: a volume at stor, a server at
+    harvard, the one attached to the other, an object uploaded; the API confirms each."""
+    conn = alice_in_region_ocx(live)
+    image = conn.image.create_image(
+        name="debian", data=b"\x01" * 8192, disk_format="raw", container_format="bare"
+    )
+    note = tmp_path / "note.txt"
+    note.write_bytes(b"written in the browser\n")
+    alice = live.exchange.landlords["harvard"].demo_passwords["alice"]
+    with browsing(browser, dashboard_url(live), tmp_path) as web:
+        web.login("alice", alice, region="harvard")
+        assert web.page.inner_text(".context-region").strip() == "ocx"
+        story.create_volume(web, "data", "__DEFAULT__@stor", "stor")
+        web.shot("horizon-ocx-volume")
+        story.launch_server(web, "vm1", "harvard", "debian", "m1.tiny")
+        web.shot("horizon-ocx-instance")
+        story.attach_volume(web, "vm1", "data")
+        web.go("/project/volumes/")
+        row = web.page.locator("#volumes tbody tr:has(a:text-is('data'))")
+        story.until(lambda: "In-use" in row.inner_text(), "volume data in use", web)
+        assert "vm1" in row.inner_text() and "stor" in row.inner_text()
+        web.shot("horizon-ocx-attached")
+        story.upload_object(web, "notes", str(note))
+        web.page.wait_for_selector("text=note.txt")
+        web.shot("horizon-ocx-object")
+    volume = next(conn.block_storage.volumes(name="data"))
+    server = next(conn.compute.servers(name="vm1"))
+    assert volume.availability_zone == "stor" and volume.status == "in-use"
+    assert server.availability_zone == "harvard" and server.status == "ACTIVE"
+    assert server.image["id"] == image.id
+    assert [a["server_id"] for a in volume.attachments] == [server.id]
+    assert conn.object_store.download_object("note.txt", container="notes") == note.read_bytes()
+
+
+def test_budget_cap_warning_and_refusal_toggle(
+    live: BackgroundExchange, market: Market, browser: Any, tmp_path: Path
+) -> None:
+    """A customer sets a monthly cap with refusal at 100 % on the Budget page; the exchange
+    holds it; usage past 80 % of it shows the warning."""
+    nina = market.customer("nina")
+    offering = nina.get("/v1/offerings", service_type="volume", sort="price")["offerings"][0]
+    assert offering["prices"][0]["price"] == "0.00005"
+    sub = nina.post("/v1/subscriptions", {"offering_id": offering["id"], "plan": "default"})
+    began = sub["subscription"]["created_at"]
+    with browsing(browser, dashboard_url(live), tmp_path) as web:
+        web.login("nina", password_of(market, "nina"))
+        web.go("/market/budget/")
+        assert "No monthly cap is set" in web.page.inner_text("#budget")
+        web.page.fill("#monthly_cap", "1.00")
+        web.page.check("#refuse_over")
+        with web.page.expect_navigation():
+            web.page.click("#save-budget")
+        assert "Monthly cap set to 1.00, new use refused at 100 %." in web.page.inner_text(
+            ".messages"
+        )
+        budget = nina.get("/v1/budget")["budget"]
+        assert (budget["monthly_cap"], budget["refuse_over"]) == ("1.00", True)
+        assert web.page.locator(".ocx-budget-warning").count() == 0
+        time.sleep(max(0.0, began + 2 - time.time()))  # usage must end before now
+        usage = {
+            "record_id": "nina-1",
+            "contract_id": sub["subscription"]["id"],
+            "resource_id": "vol-1",
+            "resource_type": "volume",
+            "metric": "volume.gib_hours",
+            "unit": "GiB-hour",
+            "start": began,
+            "end": began + 1,
+            "quantity": "17000",  # 0.85 at 0.00005
+        }
+        market.agent("stor").send_usage([usage])
+        web.go("/market/budget/")
+        assert web.page.inner_text(".ocx-spent") == "0.85"
+        assert web.page.inner_text(".ocx-percent") == "85.0"
+        assert "spent 85.0% of this month's cap" in web.page.inner_text(".ocx-budget-warning")
+        assert web.page.is_checked("#refuse_over")
+        web.shot("budget")

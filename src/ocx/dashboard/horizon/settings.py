@@ -32,11 +32,17 @@ ALLOWED_HOSTS = [urlsplit(_CONFIG["public_url"]).hostname or "localhost"]
 OPENSTACK_KEYSTONE_URL = _CONFIG["keystone_url"]
 AVAILABLE_REGIONS = [tuple(pair) for pair in _CONFIG["regions"]]
 DEFAULT_SERVICE_REGIONS = {"*": _CONFIG["default_region"]}
+# Horizon's own backend, except that a session starts in DEFAULT_SERVICE_REGIONS' region when
+# the identity signed in at is listed there too (see market/backend.py).
+AUTHENTICATION_BACKENDS = ("ocx.dashboard.horizon.market.backend.KeystoneBackend",)
 OPENSTACK_KEYSTONE_DEFAULT_DOMAIN = "Default"
 OPENSTACK_KEYSTONE_DEFAULT_ROLE = "member"
 OCX_EXCHANGE_URL = _CONFIG["exchange_url"]
 # OCX compute does not serve Nova's os-simple-tenant-usage; usage is the market's (Usage panel).
 OPENSTACK_USE_SIMPLE_TENANT_USAGE = False
+
+# OCX's compute boots a server from its image; a boot volume is the customer's explicit choice.
+LAUNCH_INSTANCE_DEFAULTS = {**_horizon.LAUNCH_INSTANCE_DEFAULTS, "create_volume": False}
 
 # Federated sign-in: "credentials" (a local user's password) or a home landlord (WebSSO).
 WEBSSO_ENABLED = bool(_CONFIG["websso"])

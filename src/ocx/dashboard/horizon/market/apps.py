@@ -14,6 +14,9 @@ class MarketConfig(AppConfig):
     def ready(self) -> None:
         guard_network_charts()
         merge_services_of_a_type()
+        cinder_without_what_ocx_lacks()
+        servers_without_networks()
+        swift_with_its_implicit_policy()
 
 
 def merge_services_of_a_type() -> None:
@@ -53,3 +56,85 @@ def _only_with_network(check: Callable[[Any], bool]) -> Callable[[Any], bool]:
 
     allowed.ocx_guarded = True  # type: ignore[attr-defined]
     return allowed
+
+
+def cinder_without_what_ocx_lacks() -> None:
+    """OCX's Cinder (a landlord's, or the proxy's region ``ocx``) serves volumes, snapshots,
+    types, attachments, limits and availability zones, but not volume transfers, groups, or the
+    legacy extension list. Horizon's volume pages call all three and treat only a 403 as "none",
+    so a 404 failed the whole volume list and sent the create form back to the index. Here a
+    404 for transfers or groups reads as "there are none", and availability zones are offered
+    when the service answers ``os-availability-zone`` (what the extension list would say)."""
+    from cinderclient import exceptions as cinder_exc
+    from openstack_dashboard.api import cinder
+
+    def none_if_absent(call: Callable[..., Any]) -> Callable[..., Any]:
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return call(*args, **kwargs)
+            except cinder_exc.NotFound:
+                return []
+
+        wrapped.ocx_guarded = True  # type: ignore[attr-defined]
+        return wrapped
+
+    for name in ("transfer_list", "group_list"):
+        if not getattr(getattr(cinder, name), "ocx_guarded", False):
+            setattr(cinder, name, none_if_absent(getattr(cinder, name)))
+    listed = cinder.extension_supported
+
+    def extension_supported(request: Any, extension_name: str) -> bool:
+        try:
+            return bool(listed(request, extension_name))
+        except cinder_exc.NotFound:
+            if extension_name != "AvailabilityZones":
+                return False
+        try:
+            cinder.availability_zone_list(request)
+        except cinder_exc.ClientException:
+            return False
+        return True
+
+    cinder.extension_supported = extension_supported
+
+
+def servers_without_networks() -> None:
+    """OCX has no network service, and Nova (2.37 on) wants a server create to say which
+    networks it joins: Horizon's launch wizard, finding no Neutron, names none, and novaclient
+    refused to send the request ("nics are required after microversion 2.36"). A create that
+    names no networks asks for ``none`` (as ``openstack server create --network none``): it is
+    only ever a request novaclient would otherwise refuse to send."""
+    from novaclient.v2 import servers
+
+    create = servers.ServerManager.create
+    if getattr(create, "ocx_guarded", False):
+        return
+
+    def create_without_networks(self: Any, *args: Any, **kwargs: Any) -> Any:
+        if not kwargs.get("nics"):
+            kwargs["nics"] = "none"
+        return create(self, *args, **kwargs)
+
+    create_without_networks.ocx_guarded = True  # type: ignore[attr-defined]
+    servers.ServerManager.create = create_without_networks
+
+
+def swift_with_its_implicit_policy() -> None:
+    """Swift with no storage policies configured has one, ``Policy-0``, the default; OCX's
+    object stores say so on every container (``X-Storage-Policy: Policy-0``) but their
+    ``/info`` lists no ``policies``, and Horizon's container form (a required policy field)
+    failed on the missing key. Capabilities without policies read as that one policy."""
+    from openstack_dashboard.api import swift
+
+    capabilities = swift.swift_get_capabilities
+    if getattr(capabilities, "ocx_guarded", False):
+        return
+
+    def with_policy(request: Any) -> Any:
+        found = capabilities(request)
+        if isinstance(found, dict) and isinstance(found.get("swift"), dict):
+            found["swift"].setdefault("policies", [{"name": "Policy-0", "default": True}])
+        return found
+
+    with_policy.ocx_guarded = True  # type: ignore[attr-defined]
+    swift.swift_get_capabilities = with_policy

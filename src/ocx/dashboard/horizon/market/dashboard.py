@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 class Customer(horizon.PanelGroup):
     slug = "customer"
     name = _("Market")
-    panels = ("marketplace", "subscriptions", "leases", "usage", "invoices")
+    panels = ("marketplace", "subscriptions", "leases", "usage", "invoices", "budget")
 
 
 class Landlord(horizon.PanelGroup):

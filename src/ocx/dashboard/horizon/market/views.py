@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 from django import http
@@ -186,12 +187,15 @@ class UsageView(MarketView):
         period = _period(request)
         if not exchange.signed_in_at_exchange(request):
             return {"period": period}
-        records = exchange.get(request, "/v1/usage", period=period, limit=1000)["usage"]
+        # Summed at the exchange (by landlord, metric and hour): the page's work no longer
+        # grows with the number of records, and none is left out past a page of them.
+        summary = exchange.get(request, "/v1/usage/summary", period=period)
+        groups = summary["groups"]
         return {
             "period": period,
-            "records": len(records),
-            "chart": charts.usage_by_day(records),
-            "totals": charts.totals(records),
+            "records": summary["records"],
+            "chart": charts.usage_by_day(groups),
+            "totals": charts.totals(groups),
         }
 
 
@@ -220,6 +224,40 @@ class InvoicesView(MarketView):
             "period": period,
             "invoice": exchange.get(request, f"/v1/invoices/{period}")["invoice"],
         }
+
+
+class BudgetView(MarketView):
+    """The month's spending against the customer's cap: a warning from 80 % (the exchange's
+    own threshold, at which it also sends a ``budget.warning`` event), and the choice to have
+    new use refused at 100 %."""
+
+    template_name = "market/budget.html"
+    page_title = "Budget"
+    WARN_AT = Decimal("0.8")
+
+    def load(self, request: Any) -> dict[str, Any]:
+        if not exchange.signed_in_at_exchange(request):
+            return {}
+        budget = exchange.get(request, "/v1/budget")["budget"]
+        used = Decimal(budget.get("used_fraction") or 0)
+        return {
+            "budget": budget,
+            "percent": f"{used * 100:.1f}",
+            "bar": f"{min(used, Decimal(1)) * 100:.1f}",
+            "warning": used >= self.WARN_AT,
+            "over": used >= 1,
+        }
+
+    def post(self, request: Any, *args: Any, **kwargs: Any) -> http.HttpResponse:
+        cap = request.POST.get("monthly_cap", "").strip()
+        refuse = request.POST.get("refuse_over") == "on"
+        self.change(
+            lambda: exchange.send(
+                request, "PUT", "/v1/budget", {"monthly_cap": cap, "refuse_over": refuse}
+            ),
+            f"Monthly cap set to {cap}" + (", new use refused at 100 %." if refuse else "."),
+        )
+        return self.back()
 
 
 class SettlementsView(MarketView):

@@ -1,0 +1,1 @@
+"""The Budget panel."""
