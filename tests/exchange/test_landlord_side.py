@@ -342,7 +342,7 @@ name = "mit"
     with pytest.raises(topology.TopologyError) as err:
         topology.parse(text % "")
     assert str(err.value) == (
-        "topology: : stor sells on 'mit', which is no landlord running the exchange "
+        "topology: stor sells on 'mit', which is no landlord running the exchange "
         "part (name one, or give market.url)"
     )
     found = topology.parse(text % ', url = "http://127.0.0.1:9"').landlords[0].market
