@@ -313,3 +313,7 @@ def test_info_advertises_what_the_proxy_offers(mixed: Mixed) -> None:
     info = requests.get(mixed.proxy_url + "/info", timeout=10).json()
     assert "slo" in info and "bulk_delete" not in info
     assert info["ocx_proxy"]["id"] == "harvard-proxy"
+    # Swift's implicit default policy, which every landlord's containers are in.
+    assert info["swift"]["policies"] == [
+        {"name": "Policy-0", "aliases": "Policy-0", "default": True}
+    ]

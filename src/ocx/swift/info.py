@@ -27,6 +27,17 @@ ADVERTISED = (
 )
 
 
+# A Swift with no storage policy configured has one, implicitly: index 0, named ``Policy-0``,
+# the default. Every OCX container is in it (``X-Storage-Policy``).
+DEFAULT_POLICY = "Policy-0"
+
+
+def policies() -> list[dict[str, object]]:
+    """``/info``'s ``swift.policies`` for that one policy, as Swift lists it: the name, its
+    aliases joined by ", " (the name alone), and ``default`` (listed only on the default)."""
+    return [{"name": DEFAULT_POLICY, "aliases": DEFAULT_POLICY, "default": True}]
+
+
 def advertised(limits: Limits) -> dict[str, int]:
     """The ``swift`` section's limits, in the order Swift lists them."""
     return {name: getattr(limits, name) for name in ADVERTISED}

@@ -14,6 +14,7 @@ from ocx.object.api.context import Call, begin, reply, swift_timestamp
 from ocx.object.models import Container
 from ocx.swift import metadata, names, tempurl
 from ocx.swift.faults import bad_request, not_found
+from ocx.swift.info import DEFAULT_POLICY
 
 ACL_HEADERS = {"read_acl": "x-container-read", "write_acl": "x-container-write"}
 QUOTAS = {"quota-bytes": "Invalid bytes quota.", "quota-count": "Invalid count quota."}
@@ -113,7 +114,7 @@ def _headers(call: Call, c: Container) -> dict[str, str]:
         "X-Timestamp": swift_timestamp(c.created_at),
         "X-Put-Timestamp": swift_timestamp(c.updated_at),
         "Last-Modified": conditions.http_date(c.updated_at),
-        "X-Storage-Policy": "Policy-0",
+        "X-Storage-Policy": DEFAULT_POLICY,
         "Accept-Ranges": "bytes",
     }
     if call.grants(c).owner:

@@ -9,7 +9,7 @@ from starlette.responses import JSONResponse, Response
 
 from ocx.object.service import ObjectService
 from ocx.swift import tempurl
-from ocx.swift.info import SWIFT_VERSION, advertised
+from ocx.swift.info import SWIFT_VERSION, advertised, policies
 
 
 def capabilities(svc: ObjectService) -> dict[str, Any]:
@@ -22,7 +22,7 @@ def capabilities(svc: ObjectService) -> dict[str, Any]:
             "strict_cors_mode": True,
             "allow_account_management": False,
             "account_autocreate": True,
-            "policies": [{"name": "Policy-0", "aliases": "Policy-0", "default": True}],
+            "policies": policies(),
         },
         "slo": {
             "max_manifest_segments": limits.slo_max_segments,

@@ -18,7 +18,7 @@ from ocx.proxy import headers as h
 from ocx.proxy.placement import Policy
 from ocx.proxy.service import ProxyService
 from ocx.swift import tempurl
-from ocx.swift.info import SWIFT_VERSION, advertised
+from ocx.swift.info import SWIFT_VERSION, advertised, policies
 from ocx.swift.limits import Limits
 
 
@@ -29,6 +29,9 @@ def capabilities(svc: ProxyService) -> dict[str, Any]:
             "version": SWIFT_VERSION,
             **advertised(limits),
             "allow_account_management": False,
+            # Every landlord's containers are in Swift's implicit default policy; Horizon's
+            # container form requires a policy from this list.
+            "policies": policies(),
         },
         "slo": {
             "max_manifest_segments": limits.slo_max_segments,
