@@ -70,6 +70,16 @@ DatabaseUrl = Annotated[
     ),
 ]
 LogLevel = Annotated[str, typer.Option("--log-level", envvar="OCX_LOG_LEVEL")]
+StartTimeout = Annotated[
+    float | None,
+    typer.Option(
+        "--start-timeout",
+        min=1,
+        envvar="OCX_START_TIMEOUT",
+        help="Seconds a landlord's process may take to start (default: the topology's"
+        " start_timeout, 120).",
+    ),
+]
 
 
 LogJson = Annotated[
@@ -85,12 +95,20 @@ def up(
     database_url: DatabaseUrl = None,
     log_level: LogLevel = "INFO",
     log_json: LogJson = False,
+    start_timeout: StartTimeout = None,
 ) -> None:
     """Start every landlord of the topology, each in its own process, until Ctrl-C."""
     topo = _topology(topology_file, "ocx up")
     data = data_dir.expanduser().resolve()
     logs.configure_process(log_level, log_file=data / "logs" / "ocx.jsonl", json_console=log_json)
-    supervisor = Supervisor(topo, data, database_url, log_json=log_json, log_level=log_level)
+    supervisor = Supervisor(
+        topo,
+        data,
+        database_url,
+        log_json=log_json,
+        log_level=log_level,
+        start_timeout=start_timeout,
+    )
     try:
         asyncio.run(_up(supervisor))
     except RuntimeError as exc:
@@ -183,6 +201,7 @@ def serve(
     database_url: DatabaseUrl = None,
     log_level: LogLevel = "INFO",
     log_json: LogJson = False,
+    start_timeout: StartTimeout = None,
 ) -> None:
     """Serve one part of one landlord alone, in N worker processes sharing its socket."""
     topo = _topology(topology_file, "ocx serve")
@@ -204,7 +223,14 @@ def serve(
         raise typer.Exit(2)
     data = data_dir.expanduser().resolve()
     logs.configure_process(log_level, log_file=None, json_console=log_json)
-    supervisor = Supervisor(topo, data, database_url, log_json=log_json, log_level=log_level)
+    supervisor = Supervisor(
+        topo,
+        data,
+        database_url,
+        log_json=log_json,
+        log_level=log_level,
+        start_timeout=start_timeout,
+    )
     try:
         asyncio.run(_serve_part(supervisor, landlord, part, workers, port))
     except RuntimeError as exc:

@@ -31,7 +31,6 @@ from ocx.topology import Topology
 log = logging.getLogger("ocx.supervisor")
 
 STOP_GRACE = 10.0
-START_TIMEOUT = 60.0
 
 
 def preload(modules: list[str]) -> None:
@@ -123,8 +122,11 @@ class Supervisor:
         *,
         log_json: bool = False,
         log_level: str = "INFO",
+        start_timeout: float | None = None,
     ):
         self.topology = topology
+        # How long a process may take to answer (the topology's, unless given here).
+        self.start_timeout = start_timeout or topology.exchange.start_timeout
         self.data_dir = data_dir
         self.database_url = database_url
         self.log_json = log_json
@@ -217,7 +219,7 @@ class Supervisor:
     async def _until_ready(self, child: Child) -> None:
         """Until the child's endpoints answer; RuntimeError if it dies or takes too long."""
         assert child.proc is not None
-        ready = asyncio.ensure_future(runner.wait_ready(child.urls, START_TIMEOUT))
+        ready = asyncio.ensure_future(runner.wait_ready(child.urls, self.start_timeout))
         died = asyncio.ensure_future(child.proc.wait())
         await asyncio.wait([ready, died], return_when=asyncio.FIRST_COMPLETED)
         if not ready.done():
@@ -226,7 +228,14 @@ class Supervisor:
                 await ready
             raise RuntimeError(f"{child.name} could not start ({_exit(died.result())})")
         died.cancel()
-        ready.result()
+        try:
+            ready.result()
+        except RuntimeError as exc:
+            raise RuntimeError(
+                f"{child.name} did not answer within {self.start_timeout:g} s ({exc}); on a"
+                " loaded machine give it longer: --start-timeout SECONDS, or start_timeout"
+                " under [exchange] in the topology"
+            ) from exc
 
     async def _watch(self, child: Child) -> None:
         """Start the child again whenever it dies, until the supervisor stops."""

@@ -38,6 +38,9 @@ class ExchangeConfig(BaseModel):
     base_port: int = Field(15000, ge=0, le=65000)
     region: str = "RegionOne"
     token_ttl: int = Field(3600, ge=60, le=7 * 86400)
+    # Seconds a landlord's process may take to answer on every endpoint (a start, a restart)
+    # before `ocx up` gives up on it; `--start-timeout` overrides it.
+    start_timeout: float = Field(120.0, ge=1, le=3600)
     password_hash: HashCostConfig = HashCostConfig()
     serving: ServingLimits = ServingLimits()
 
