@@ -126,6 +126,17 @@ class Landlord:
             CatalogEndpoint(entry.type, entry.name, entry.region, self._entry_url(part, entry))
             for part in self.config.parts
             for entry in parts.spec(part).catalog
+            if entry.needs is None or entry.needs in self.reachable_parts()
+        )
+
+    def reachable_parts(self) -> frozenset[str]:
+        """The parts its customers can reach through it: its own, and those of every landlord
+        that trusts it (admits its users by K2K)."""
+        return frozenset(
+            part
+            for lord in self.topology.landlords
+            if lord.name == self.name or self.name in lord.trusts
+            for part in lord.parts
         )
 
     def _entry_url(self, part: str, entry: parts.Catalog) -> str:

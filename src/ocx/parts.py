@@ -31,6 +31,12 @@ class Catalog:
     # Another part of the same landlord whose base URL this entry is under (the proxy's
     # region lists its landlord's own identity, which clients look for in the region).
     part: str | None = None
+    # Listed only when a landlord the customers can reach through this one runs that part
+    # (this landlord, or one that trusts it): region ocx lists an API only where one of the
+    # customer's landlords serves it, as a cloud's catalog lists only what it runs. A client
+    # finding an API in the catalog uses it (`limits show` asks every volume service listed,
+    # `volume create` discovers the image service) and fails on one that serves nobody.
+    needs: str | None = None
 
 
 @dataclass(frozen=True)
@@ -72,11 +78,11 @@ PARTS: tuple[PartSpec, ...] = (
         "proxy",
         2,
         (
-            Catalog("object-store", "ocx-proxy", PROXY_REGION),
-            Catalog("compute", "ocx-nova", PROXY_REGION, "/compute/v2.1"),
-            Catalog("block-storage", "ocx-cinder", PROXY_REGION, "/volume/v3"),
-            Catalog("volumev3", "ocx-cinderv3", PROXY_REGION, "/volume/v3"),
-            Catalog("image", "ocx-glance", PROXY_REGION, "/image"),
+            Catalog("object-store", "ocx-proxy", PROXY_REGION, needs="object"),
+            Catalog("compute", "ocx-nova", PROXY_REGION, "/compute/v2.1", needs="compute"),
+            Catalog("block-storage", "ocx-cinder", PROXY_REGION, "/volume/v3", needs="volume"),
+            Catalog("volumev3", "ocx-cinderv3", PROXY_REGION, "/volume/v3", needs="volume"),
+            Catalog("image", "ocx-glance", PROXY_REGION, "/image", needs="image"),
             Catalog("identity", "keystone", PROXY_REGION, "/v3", part="identity"),
         ),
         "ocx.proxy.part:ProxyPart.for_landlord",

@@ -65,7 +65,7 @@ def add_part(
         entries = [(kind, name, url + CATALOG_PATHS.get(part, ""), region)
                    for kind, name in CATALOG.get(part, [])]  # fmt: skip
         if part == "proxy":  # region ocx: what the proxy serves, and the landlord's identity
-            served = [c for c in parts.spec("proxy").catalog if c.type != "object-store"]
+            served = _proxy_catalog(exchange, owner)
             entries = [(c.type, c.name, (owner.auth_url if c.part == "identity" else url +
                         (c.path or "")), c.region or region) for c in served]  # fmt: skip
         async with identity.service.db.session() as session:  # type: ignore[attr-defined]
@@ -75,6 +75,19 @@ def add_part(
 
     result: str = exchange.background.call(start())  # type: ignore[attr-defined]
     return result
+
+
+def _proxy_catalog(exchange: Exchange, owner: Landlord) -> list[parts.Catalog]:
+    """Region ocx's entries but Swift's: those some landlord the proxy's customers reach runs
+    (as :meth:`ocx.landlord.Landlord.reachable_parts`, with the parts started here too)."""
+    lords = exchange.topology.landlords
+    reached = {lord.name for lord in lords if lord.name == owner.name or owner.name in lord.trusts}
+    running = {r.part for r in exchange.running if r.landlord in reached}
+    return [
+        c
+        for c in parts.spec("proxy").catalog
+        if c.type != "object-store" and (c.needs is None or c.needs in running)
+    ]
 
 
 @dataclass
