@@ -6,35 +6,27 @@ import os
 import subprocess
 from pathlib import Path
 
-import openstack
 import pytest
 
 from ocx.image.part import ImagePart
 from ocx.volume.part import VolumePart
 from tests.conftest import ExchangeFactory
-from tests.image.helpers import Cloud, start_cloud
+from tests.image.helpers import REGIONS, Cloud, start_cloud
 from tests.volume.conftest import LATEST
 from tests.volume.nbdtools import nbdinfo
 
 GiB = 1024**3
 
 
-@pytest.fixture
-def cloud(exchange_factory: ExchangeFactory) -> Cloud:
-    return start_cloud(
-        exchange_factory, {"image": ImagePart.for_landlord, "volume": VolumePart.for_landlord}
-    )
+@pytest.fixture(params=REGIONS)
+def cloud(exchange_factory: ExchangeFactory, request: pytest.FixtureRequest) -> Cloud:
+    parts = {"image": ImagePart.for_landlord, "volume": VolumePart.for_landlord}
+    return start_cloud(exchange_factory, parts, region=request.param)
 
 
 def test_volume_from_image(cloud: Cloud, tmp_path: Path) -> None:
     user = cloud.user("alice")
-    conn = openstack.connect(
-        auth_url=user.auth_url,
-        username="alice",
-        password="alice-pw",
-        project_id=user.project_id,
-        user_domain_id="default",
-    )
+    conn = user.connect()
     payload = os.urandom(3 * 1024 * 1024 + 11) + bytes(2 * 1024 * 1024) + b"tail"
     source = tmp_path / "disk.raw"
     source.write_bytes(payload)

@@ -166,7 +166,15 @@ async def _source_landlord(
             assert coll is not None
             if collection.name == "servers":
                 return None  # a server's image is followed by the policy (images alike)
-            return (await find.find(other, coll, rid)).landlord
+            try:
+                return (await find.find(other, coll, rid)).landlord
+            except errors.NotFound:
+                if api is not IMAGE:
+                    raise
+                # Cinder's answer to an image it cannot read is 400, not the image's 404.
+                raise errors.BadRequest(
+                    f"Invalid image identifier or unable to access requested image: {rid}."
+                ) from None
     return None
 
 
