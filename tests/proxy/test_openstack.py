@@ -6,14 +6,21 @@ from __future__ import annotations
 import threading
 import uuid
 from pathlib import Path
+from typing import Any
 
 import pytest
+import requests
 
 from tests.conftest import ExchangeFactory
 from tests.proxy.conftest import Mixed
 from tests.proxy.openstack_helpers import THREE, Cloud, make
 
 LANDLORDS = ("harvard", "mit", "stor")
+# The proxy's landlord runs no volume service; stor, which admits its users, does.
+VOLUMES_AWAY: dict[str, Any] = {
+    "harvard": {"parts": ["identity", "proxy"], "demo_users": ["alice"]},
+    "stor": {"parts": ["identity", "volume"], "trusts": ["harvard"]},
+}
 
 
 @pytest.fixture
@@ -146,3 +153,19 @@ def test_a_landlord_down(three: Cloud, tmp_path: Path) -> None:
     assert "mit" in listed.headers["X-OCX-Missing-Landlords"]
     unknown = three.raw("GET", f"/compute/v2.1/servers/{uuid.uuid4()}", token)
     assert unknown.status_code == 503 and "mit" in unknown.text
+
+
+@pytest.mark.slow  # a live two-landlord exchange: 20 s at load 17
+def test_version_documents_without_a_token_when_home_runs_no_volumes(
+    exchange_factory: ExchangeFactory, tmp_path: Path
+) -> None:
+    away = make(exchange_factory(VOLUMES_AWAY), tmp_path)
+    bare = requests.get(away.proxy_url + "/volume/v3/", timeout=30)
+    assert bare.status_code == 401, bare.text  # whose landlords? clients ask with the token
+    bs = away.sdk().block_storage
+    data = bs.get_endpoint_data()
+    assert (data.min_microversion, data.max_microversion) == ((3, 0), (3, 67))
+    volume = bs.wait_for_status(bs.create_volume(size=1, name="v"), "available", wait=60)
+    assert volume.availability_zone == "stor"
+    attachment = bs.create_attachment(volume, connector={})  # 3.27, known from discovery
+    assert [a.id for a in bs.attachments()] == [attachment.id]

@@ -59,7 +59,14 @@ def _entries(doc: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 async def endpoints_for(request: Request, api: Api) -> list[str]:
-    """The API's endpoint at each of the caller's landlords (the home one without a token)."""
+    """The API's endpoint at each of the caller's landlords (without a token: at home, and at
+    the landlords the proxy last saw running it).
+
+    Without a token and with no such landlord (home runs no such service, and no customer has
+    used it through the proxy yet), the answer depends on whose landlords they are: 401, which
+    keystoneauth's discovery (openstacksdk, the CLI) takes as "ask again with the token". A
+    503 made it give up discovery and use the catalog URL knowing no microversion, so calls
+    that need one went out at 3.0 and failed (volume attachments, 3.27: 404)."""
     svc: ProxyService = request.app.state.service
     token = token_of(request)
     if token:
@@ -69,7 +76,12 @@ async def endpoints_for(request: Request, api: Api) -> list[str]:
         return [url for _, url in sorted(results.answers, key=lambda a: a[0].rank)]
     home = svc.settings.home_endpoints.get(api.catalog_type)
     known = [home] if home else []
-    return known + [u for u in svc.known_endpoints.get(api.catalog_type, []) if u not in known]
+    known += [u for u in svc.known_endpoints.get(api.catalog_type, []) if u not in known]
+    if not known:
+        raise errors.Unauthorized(
+            f"The {api.name} versions here are those of your landlords: send your token."
+        )
+    return known
 
 
 async def _url(backend: Any, api: Api) -> str:
