@@ -14,6 +14,7 @@ from ocx.proxy.openstack.merge import (
     qualify_collisions,
     rewrite_urls,
     split_qualified,
+    sum_limits,
     version_range,
 )
 
@@ -111,3 +112,15 @@ def test_urls_under_a_landlord_move_to_the_proxy() -> None:
     assert moved == {
         "links": [{"href": "http://p/compute/v2.1/servers/x"}, {"href": "http://h:10/v2.1"}]
     }
+
+
+def test_limits_over_landlords_are_summed_and_per_item_ones_the_smallest() -> None:
+    harvard = {"maxTotalVolumes": 10, "totalVolumesUsed": 2, "maxServerMeta": 128, "x": "a"}
+    mit = {"maxTotalVolumes": 5, "totalVolumesUsed": 1, "maxServerMeta": 64, "x": "b"}
+    stor = {"maxTotalVolumes": -1, "totalVolumesUsed": 4, "maxServerMeta": -1}
+    assert sum_limits([harvard, mit]) == {
+        "maxTotalVolumes": 15, "totalVolumesUsed": 3, "maxServerMeta": 64, "x": "a"}  # fmt: skip
+    assert sum_limits([harvard, mit, stor]) == {
+        "maxTotalVolumes": -1, "totalVolumesUsed": 7, "maxServerMeta": 64, "x": "a"}  # fmt: skip
+    assert sum_limits([stor, harvard])["maxServerMeta"] == 128
+    assert sum_limits([]) == {}

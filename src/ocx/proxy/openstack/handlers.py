@@ -4,22 +4,28 @@ no landlord holds alone (sent to the first landlord running the API: limits, quo
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 from starlette.responses import Response
 
 from ocx.common import errors
 from ocx.proxy.api.relay import Relay, Upload, has_body
-from ocx.proxy.errors import Unreachable, unavailable
+from ocx.proxy.errors import Unreachable, described, unavailable
 from ocx.proxy.openstack import find
 from ocx.proxy.openstack.apis import Collection
 from ocx.proxy.openstack.call import (
     OsCall,
     composed,
+    note_version,
     remember_root,
     reply,
     root_of,
+    send,
     send_or_503,
     sent_headers,
 )
+from ocx.proxy.openstack.merge import sum_limits
 from ocx.proxy.tokens import Backend
 from ocx.proxy.wire import parse_url
 
@@ -97,3 +103,32 @@ async def zones(call: OsCall) -> Response:
         for m in results.missing
     ]
     return composed({"availabilityZoneInfo": info}, extra=results.missing_header)
+
+
+async def summed_limits(call: OsCall) -> Response:
+    """Block storage's limits in region ``ocx``: every landlord's, summed (what the customer
+    may hold and holds across them; :func:`~ocx.proxy.openstack.merge.sum_limits`). One
+    landlord's own limits said nothing of the others', and `limits show --absolute` showed
+    home's room as the region's. Another project's limits (``project_id``, an admin asking)
+    are a question for one landlord: the first, as before."""
+    if "project_id" in call.request.query_params:
+        return await first_landlord(call, call.request.url.path[len(call.api.prefix) :])
+
+    async def absolute(backend: Backend) -> dict[str, Any]:
+        answer = await send(call, backend, "GET", call.api.base + "/limits", query="")
+        if answer.status_code != 200:
+            raise Unreachable(backend.landlord, f"answered {answer.status_code}")
+        found = json.loads(answer.content).get("limits", {}).get("absolute")
+        if not isinstance(found, dict):
+            raise ValueError("no absolute limits")
+        note_version(call, answer)
+        return found
+
+    results = await call.session.fan_out(absolute, "limits")
+    if results.missing and not results.answers:
+        raise errors.ServiceUnavailable(
+            f"No landlord's limits could be read: {described(results.missing)}."
+        )
+    answers = [found for _, found in sorted(results.answers, key=lambda a: a[0].rank)]
+    doc = {"limits": {"rate": [], "absolute": sum_limits(answers)}}
+    return composed(doc, extra=results.missing_header, call=call)

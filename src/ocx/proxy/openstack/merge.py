@@ -262,3 +262,31 @@ def _parse(text: Any) -> tuple[int, int] | None:
     if not (dot and major.isdigit() and minor.isdigit()):
         return None
     return int(major), int(minor)
+
+
+def sum_limits(absolutes: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """Cinder's absolute limits over several landlords: the region's room and use.
+
+    ``maxTotal*`` and ``total*Used`` are sums (what the customer may hold and holds across
+    their landlords; -1, unlimited, at any of them is unlimited); any other number is a limit
+    per item (Nova's ``maxServerMeta``), and the region's is the smallest. The first landlord
+    answering gives the fields; a field only some landlords send is summed over those.
+    """
+    out: dict[str, Any] = {}
+    for absolute in absolutes:
+        for key, value in absolute.items():
+            if not isinstance(value, int) or isinstance(value, bool):
+                out.setdefault(key, value)
+            elif key not in out:
+                out[key] = value
+            elif key.startswith(("maxTotal", "total")):
+                out[key] = -1 if -1 in (out[key], value) else out[key] + value
+            else:
+                out[key] = _smaller_limit(out[key], value)
+    return out
+
+
+def _smaller_limit(a: int, b: int) -> int:
+    if -1 in (a, b):
+        return b if a == -1 else a
+    return min(a, b)

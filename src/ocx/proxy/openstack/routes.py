@@ -12,7 +12,7 @@ from starlette.routing import BaseRoute, Route
 from ocx.common import errors
 from ocx.common.app import error_response
 from ocx.proxy.openstack import attach, create, handlers, listing, versions
-from ocx.proxy.openstack.apis import APIS, COMPUTE, Api, Collection
+from ocx.proxy.openstack.apis import APIS, COMPUTE, VOLUME, Api, Collection
 from ocx.proxy.openstack.call import OsCall, begin
 
 ALL = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]
@@ -106,6 +106,8 @@ def routes_for(api: Api) -> list[BaseRoute]:
         found += [on(zones, handlers.zones, "GET"), on(zones + "/detail", handlers.zones, "GET")]
     if api is COMPUTE:
         found += attach.routes(base, on)
+    if api is VOLUME:
+        found.append(on(base + "/limits", handlers.summed_limits, "GET"))
     member = base + "/{collection}/{rid}{rest:path}"
     return [
         *found,
