@@ -7,9 +7,16 @@ from fastapi import APIRouter
 from fastapi.routing import APIRoute
 from starlette.routing import BaseRoute
 
-from ocx.volume.api import attachments, quotas, snapshots, types, versions, volumes
+from ocx.volume.api import attachments, extensions, quotas, snapshots, types, versions, volumes
 
-ROUTERS = (volumes.router, snapshots.router, types.router, attachments.router, quotas.router)
+ROUTERS = (
+    volumes.router,
+    snapshots.router,
+    types.router,
+    attachments.router,
+    quotas.router,
+    extensions.router,
+)
 
 
 def routes() -> list[BaseRoute]:
