@@ -7,6 +7,7 @@ import random
 from ocx.proxy.openstack.merge import (
     Position,
     SortKey,
+    common_extensions,
     decode_marker,
     encode_marker,
     merge_flavors,
@@ -124,3 +125,18 @@ def test_limits_over_landlords_are_summed_and_per_item_ones_the_smallest() -> No
         "maxTotalVolumes": -1, "totalVolumesUsed": 7, "maxServerMeta": 64, "x": "a"}  # fmt: skip
     assert sum_limits([stor, harvard])["maxServerMeta"] == 128
     assert sum_limits([]) == {}
+
+
+def test_extensions_are_those_every_landlord_lists_and_the_proxys() -> None:
+    def ext(alias: str, name: str = "") -> dict[str, object]:
+        return {"alias": alias, "name": name or alias.upper(), "links": []}
+
+    harvard = [ext("os-quota-sets"), ext("os-volume-actions"), ext("os-availability-zone")]
+    mit = [ext("os-volume-actions"), ext("os-quota-sets"), ext("os-backups")]
+    own = [ext("os-availability-zone", "AvailabilityZones")]
+    merged = common_extensions([harvard, mit], own)
+    assert [e["alias"] for e in merged] == ["os-availability-zone", "os-quota-sets",
+                                            "os-volume-actions"]  # fmt: skip
+    assert merged[0]["name"] == "AvailabilityZones"  # the proxy's own, not a landlord's
+    assert common_extensions([harvard, []], own) == own
+    assert common_extensions([], own) == own

@@ -25,7 +25,7 @@ from ocx.proxy.openstack.call import (
     send_or_503,
     sent_headers,
 )
-from ocx.proxy.openstack.merge import sum_limits
+from ocx.proxy.openstack.merge import PROXY_EXTENSIONS, common_extensions, sum_limits
 from ocx.proxy.tokens import Backend
 from ocx.proxy.wire import parse_url
 
@@ -131,4 +131,30 @@ async def summed_limits(call: OsCall) -> Response:
         )
     answers = [found for _, found in sorted(results.answers, key=lambda a: a[0].rank)]
     doc = {"limits": {"rate": [], "absolute": sum_limits(answers)}}
+    return composed(doc, extra=results.missing_header, call=call)
+
+
+async def extensions(call: OsCall) -> Response:
+    """Cinder's extension list in region ``ocx``: what every landlord lists, and what the proxy
+    serves itself (availability zones). A landlord without the list (404) serves none of
+    them, as far as anyone can tell."""
+
+    async def listed(backend: Backend) -> list[dict[str, Any]]:
+        answer = await send(call, backend, "GET", call.api.base + "/extensions", query="")
+        if answer.status_code == 404:
+            return []
+        if answer.status_code != 200:
+            raise Unreachable(backend.landlord, f"answered {answer.status_code}")
+        found = json.loads(answer.content).get("extensions")
+        if not isinstance(found, list):
+            raise ValueError("no extension list")
+        return [e for e in found if isinstance(e, dict)]
+
+    results = await call.session.fan_out(listed, "extensions")
+    if results.missing and not results.answers:
+        raise errors.ServiceUnavailable(
+            f"No landlord's extensions could be read: {described(results.missing)}."
+        )
+    answers = [found for _, found in sorted(results.answers, key=lambda a: a[0].rank)]
+    doc = {"extensions": common_extensions(answers, PROXY_EXTENSIONS)}
     return composed(doc, extra=results.missing_header, call=call)

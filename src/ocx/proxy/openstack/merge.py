@@ -290,3 +290,28 @@ def _smaller_limit(a: int, b: int) -> int:
     if -1 in (a, b):
         return b if a == -1 else a
     return min(a, b)
+
+
+# What the proxy itself serves of Cinder's extensions, whatever its landlords do: it answers
+# os-availability-zone (every landlord is a zone).
+PROXY_EXTENSIONS: tuple[Item, ...] = (
+    {
+        "name": "AvailabilityZones",
+        "alias": "os-availability-zone",
+        "description": "Every landlord is an availability zone.",
+        "links": [],
+        "updated": "2026-11-27T00:00:00+00:00",
+    },
+)
+
+
+def common_extensions(lists: Sequence[Sequence[Item]], own: Sequence[Item] = ()) -> list[Item]:
+    """The extensions every landlord lists (by alias, as the first lists them), and the
+    proxy's own: a client that reads one as served may use it at whichever landlord holds
+    its resource."""
+    aliases = [{e.get("alias") for e in found} for found in lists]
+    shared = set.intersection(*aliases) if aliases else set()
+    kept = [e for e in (lists[0] if lists else []) if e.get("alias") in shared]
+    mine = {e["alias"] for e in own}
+    return sorted([*(e for e in kept if e.get("alias") not in mine), *own],
+                  key=lambda e: str(e.get("name")))  # fmt: skip

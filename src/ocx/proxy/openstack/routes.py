@@ -108,6 +108,7 @@ def routes_for(api: Api) -> list[BaseRoute]:
         found += attach.routes(base, on)
     if api is VOLUME:
         found.append(on(base + "/limits", handlers.summed_limits, "GET"))
+        found.append(on(base + "/extensions", handlers.extensions, "GET"))
     member = base + "/{collection}/{rid}{rest:path}"
     return [
         *found,
