@@ -16,10 +16,12 @@ import pytest
 import requests
 from openstack.connection import Connection
 
+from ocx.proxy.part import ProxyPart
 from ocx.runner import Exchange
 from ocx.volume.service import VolumeService
 from tests.conftest import ExchangeFactory
 from tests.identity.conftest import Admin
+from tests.image.helpers import add_part
 
 OPENSTACK = str(Path(sys.executable).with_name("openstack"))
 LATEST = "3.67"
@@ -33,6 +35,8 @@ class Customer:
     auth_url: str
     volume_url: str
     password: str
+    # RegionOne: the landlord's own volume service; "ocx": the same through its proxy.
+    region: str = "RegionOne"
 
     def connect(self, **kwargs: Any) -> Connection:
         return openstack.connect(
@@ -42,7 +46,7 @@ class Customer:
             project_id=self.project_id,
             user_domain_id="default",
             identity_api_version="3",
-            **kwargs,
+            **{"region_name": self.region, **kwargs},
         )
 
     def token(self) -> str:
@@ -63,6 +67,7 @@ class Customer:
             "OS_IDENTITY_API_VERSION": "3",
             "OS_AUTH_TYPE": "password",
             "OS_INTERFACE": "public",
+            "OS_REGION_NAME": self.region,
         }
 
     def openstack(self, *args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
@@ -75,12 +80,15 @@ class Customer:
 
 
 class Landlord:
-    def __init__(self, exchange: Exchange, name: str = "stor"):
+    def __init__(self, exchange: Exchange, name: str = "stor", region: str = "RegionOne"):
         self.exchange = exchange
         self.name = name
+        self.region = region
         self.admin = Admin(exchange, name)
         self.auth_url = exchange.landlords[name].auth_url
         self.volume_url = exchange.landlords[name].base_urls["volume"]
+        if region == "ocx":  # the same volume service through the landlord's proxy
+            add_part(exchange, name, "proxy", ProxyPart.for_landlord)
 
     @property
     def service(self) -> VolumeService:
@@ -94,8 +102,30 @@ class Landlord:
         user = self.admin.user(name, name + "-pw", project["id"])
         self.admin.grant(project["id"], user["id"], role)
         return Customer(
-            name, project["id"], user["id"], self.auth_url, self.volume_url, name + "-pw"
+            name,
+            project["id"],
+            user["id"],
+            self.auth_url,
+            self.volume_url,
+            name + "-pw",
+            self.region,
         )
+
+    def add_compute(self, url: str) -> None:
+        """List ``url`` as this landlord's compute service (and, in region ocx, its proxy's
+        compute: the proxy lists an API where one of its landlords runs it)."""
+        entries = [("nova", url, "RegionOne")]
+        if self.region == "ocx":
+            proxy = self.exchange.landlords[self.name].base_urls["proxy"]
+            entries.append(("ocx-nova", proxy + "/compute/v2.1", "ocx"))
+        for name, where, region in entries:
+            service = self.admin.call(
+                "POST", "/services", {"service": {"type": "compute", "name": name}}, ok=201
+            )["service"]
+            endpoint = {"service_id": service["id"], "interface": "public", "url": where}
+            self.admin.call(
+                "POST", "/endpoints", {"endpoint": {**endpoint, "region_id": region}}, ok=201
+            )
 
     def admin_customer(self) -> Customer:
         return self.customer("operator", role="admin")
@@ -105,8 +135,15 @@ class Landlord:
 
 
 @pytest.fixture
-def stor(exchange_factory: ExchangeFactory) -> Landlord:
-    return Landlord(exchange_factory({"stor": ["identity", "volume"]}))
+def region() -> str:
+    """The region the customers' clients use; the CLI and openstacksdk suites parametrize it
+    with ``REGIONS`` (RegionOne, and ocx: through the landlord's proxy)."""
+    return "RegionOne"
+
+
+@pytest.fixture
+def stor(exchange_factory: ExchangeFactory, region: str) -> Landlord:
+    return Landlord(exchange_factory({"stor": ["identity", "volume"]}), region=region)
 
 
 @pytest.fixture

@@ -6,8 +6,14 @@ import json
 import uuid
 from typing import Any
 
+import pytest
+
+from tests.image.helpers import REGIONS
 from tests.volume.conftest import Customer, Landlord
 from tests.volume.stub_compute import stub_compute
+
+# Each test as the landlord's own volume service sees it, and through its proxy (region ocx).
+pytestmark = pytest.mark.parametrize("region", REGIONS)
 
 
 def as_json(customer: Customer, *args: str) -> Any:
@@ -64,14 +70,7 @@ def test_types_quota_limits_commands(stor: Landlord, alice: Customer) -> None:
 def test_attachment_commands(stor: Landlord, alice: Customer) -> None:
     server = str(uuid.uuid4())
     with stub_compute({server: "vm1"}) as nova:
-        admin = stor.admin
-        service = admin.call(
-            "POST", "/services", {"service": {"type": "compute", "name": "nova"}}, ok=201
-        )["service"]
-        endpoint = {"service_id": service["id"], "interface": "public", "url": nova}
-        admin.call(
-            "POST", "/endpoints", {"endpoint": {**endpoint, "region_id": "RegionOne"}}, ok=201
-        )
+        stor.add_compute(nova)
         alice.openstack("volume", "create", "--size", "1", "v1")
         v327 = ("--os-volume-api-version", "3.27")
         made = as_json(alice, *v327, "volume", "attachment", "create", "v1", "--server", server)
@@ -82,3 +81,12 @@ def test_attachment_commands(stor: Landlord, alice: Customer) -> None:
         alice.openstack(*v327, "volume", "attachment", "delete", made["ID"])
         assert as_json(alice, *v327, "volume", "attachment", "list") == []
         assert as_json(alice, "volume", "show", "v1")["status"] == "available"
+
+
+def test_extension_list(stor: Landlord, alice: Customer, region: str) -> None:
+    rows = as_json(alice, "extension", "list", "--volume")
+    aliases = {r["Alias"] for r in rows}
+    assert {"os-quota-sets", "os-volume-actions", "os-types-manage", "os-used-limits"} <= aliases
+    # A landlord has no zones to list; the proxy lists its landlords as zones.
+    assert ("os-availability-zone" in aliases) == (region == "ocx"), rows
+    assert "os-volume-transfer" not in aliases and "backups" not in aliases

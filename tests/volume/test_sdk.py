@@ -9,8 +9,12 @@ import openstack.exceptions
 import pytest
 from openstack.connection import Connection
 
+from tests.image.helpers import REGIONS
 from tests.volume.conftest import Customer, Landlord
 from tests.volume.nbdtools import nbdinfo, uri
+
+# Each test as the landlord's own volume service sees it, and through its proxy (region ocx).
+pytestmark = pytest.mark.parametrize("region", REGIONS)
 
 
 def test_volumes_snapshots_clones(alice_conn: Connection) -> None:
@@ -81,3 +85,10 @@ def test_types_quotas_limits(stor: Landlord, alice: Customer) -> None:
         mine.create_volume(size=4)
     assert over.value.status_code == 413
     operator.close()
+
+
+def test_extensions(alice_conn: Connection, region: str) -> None:
+    found = {e.name: e for e in alice_conn.block_storage.extensions()}
+    assert {"QuotaSets", "VolumeActions", "TypesExtraSpecs", "VolumeTypeAccess"} <= set(found)
+    assert found["QuotaSets"].alias == "os-quota-sets"
+    assert ("AvailabilityZones" in found) == (region == "ocx")

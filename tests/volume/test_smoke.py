@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
 import requests
 from openstack.connection import Connection
 
+from tests.image.helpers import REGIONS
 from tests.volume.conftest import Api, Landlord
 
 
@@ -19,6 +21,7 @@ def test_version_documents(stor: Landlord) -> None:
     assert v3.json()["versions"][0]["links"][1]["href"] == stor.volume_url + "/v3/"
 
 
+@pytest.mark.parametrize("region", REGIONS)
 def test_sdk_volume_lifecycle(alice_conn: Connection) -> None:
     bs = alice_conn.block_storage
     vol = bs.create_volume(size=1, name="v1")
