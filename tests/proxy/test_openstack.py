@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -137,6 +138,70 @@ def test_pages_over_three_landlords_under_concurrent_creates(three: Cloud, tmp_p
     assert before <= set(seen), "a server was skipped"
     everything = [s.id for s in conn.compute.servers(limit=5)]
     assert len(everything) == len(set(everything)) == 27
+
+
+@pytest.mark.slow  # a live three-landlord exchange (the servers' test above is the default's)
+def test_volume_pages_over_three_landlords_under_concurrent_creates(three: Cloud) -> None:
+    bs = three.sdk().block_storage
+    for landlord in LANDLORDS:
+        for n in range(5):
+            bs.create_volume(size=1, name=f"v{n}-{landlord}", availability_zone=landlord)
+    before = {v.id for v in bs.volumes()}
+    assert len(before) == 15
+
+    def create_more(n: int) -> None:
+        for landlord in LANDLORDS:
+            more.create_volume(size=1, name=f"late-{n}", availability_zone=landlord)
+
+    more = three.sdk().block_storage
+    seen = _listed_while(create_more, (v.id for v in bs.volumes(limit=4)))
+    assert len(seen) == len(set(seen)), "a volume was listed twice"
+    assert before <= set(seen), "a volume was skipped"
+    everything = [(v.id, v.availability_zone) for v in bs.volumes(limit=4)]
+    assert len(everything) == len(set(everything)) == 24
+    assert {zone for _, zone in everything} == set(LANDLORDS)
+    # The region's limits are its landlords' summed: 10 volumes each, 8 used at each.
+    absolute = bs.get_limits().absolute
+    assert (absolute.max_total_volumes, absolute.total_volumes_used) == (30, 24)
+    assert absolute.total_gigabytes_used == 24
+
+
+@pytest.mark.slow  # a live three-landlord exchange
+def test_image_pages_over_three_landlords_under_concurrent_creates(three: Cloud) -> None:
+    conn = three.sdk()
+    token = conn.auth_token
+
+    def create(name: str) -> None:
+        body = {"name": name, "disk_format": "raw", "container_format": "bare"}
+        made = three.raw("POST", "/image/v2/images", token, json=body)
+        assert made.status_code == 201, made.text
+
+    for landlord in LANDLORDS:
+        for n in range(5):
+            create(f"i{n}@{landlord}")
+    before = {i.id for i in conn.image.images()}
+    assert len(before) == 15
+
+    def create_more(n: int) -> None:
+        for landlord in LANDLORDS:
+            create(f"late-{n}@{landlord}")
+
+    seen = _listed_while(create_more, (i.id for i in conn.image.images(limit=4)))
+    assert len(seen) == len(set(seen)), "an image was listed twice"
+    assert before <= set(seen), "an image was skipped"
+    everything = [i.id for i in conn.image.images(limit=4)]
+    assert len(everything) == len(set(everything)) == 24
+
+
+def _listed_while(create: Callable[[int], None], pages: Iterator[str]) -> list[str]:
+    """Every id of a paginated listing (pages of 4), with ``create(n)`` run between its first
+    pages: new items appear at every landlord while the client is part-way through."""
+    seen: list[str] = []
+    for item in pages:
+        seen.append(item)
+        if len(seen) % 4 == 0 and len(seen) // 4 <= 3:
+            create(len(seen) // 4)
+    return seen
 
 
 def test_a_landlord_down(three: Cloud, tmp_path: Path) -> None:
