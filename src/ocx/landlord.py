@@ -129,6 +129,19 @@ class Landlord:
             if entry.needs is None or entry.needs in self.reachable_parts()
         )
 
+    def admitting_catalog(self) -> tuple[CatalogEndpoint, ...]:
+        """The services (in the exchange's region) of the landlords that admit this one's
+        users: where its customers' compute, volumes and images may be."""
+        return tuple(
+            CatalogEndpoint(entry.type, entry.name, entry.region, url)
+            for lord in self.topology.landlords
+            if self.name in lord.trusts
+            for part in lord.parts
+            if (url := self.peer_url(lord.name, part)) is not None
+            for entry in parts.spec(part).catalog
+            if entry.region is None
+        )
+
     def reachable_parts(self) -> frozenset[str]:
         """The parts its customers can reach through it: its own, and those of every landlord
         that trusts it (admits its users by K2K)."""

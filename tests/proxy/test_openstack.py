@@ -225,8 +225,12 @@ def test_version_documents_without_a_token_when_home_runs_no_volumes(
     exchange_factory: ExchangeFactory, tmp_path: Path
 ) -> None:
     away = make(exchange_factory(VOLUMES_AWAY), tmp_path)
-    bare = requests.get(away.proxy_url + "/volume/v3/", timeout=30)
-    assert bare.status_code == 401, bare.text  # whose landlords? clients ask with the token
+    # As cinderclient (Horizon's) asks: no token, the root above /v3.
+    bare = requests.get(away.proxy_url + "/volume/", timeout=30)
+    assert bare.status_code == 300, bare.text  # stor's, which admits harvard's users
+    (v3,) = bare.json()["versions"]
+    assert (v3["min_version"], v3["version"]) == ("3.0", "3.67")
+    assert v3["links"][-1]["href"].startswith(away.proxy_url + "/volume/")
     bs = away.sdk().block_storage
     data = bs.get_endpoint_data()
     assert (data.min_microversion, data.max_microversion) == ((3, 0), (3, 67))
@@ -234,3 +238,13 @@ def test_version_documents_without_a_token_when_home_runs_no_volumes(
     assert volume.availability_zone == "stor"
     attachment = bs.create_attachment(volume, connector={})  # 3.27, known from discovery
     assert [a.id for a in bs.attachments()] == [attachment.id]
+
+
+def test_a_version_document_no_landlord_can_give_without_a_token_is_401(
+    exchange_factory: ExchangeFactory, tmp_path: Path
+) -> None:
+    alone = make(exchange_factory({"harvard": {"parts": ["identity", "proxy"]}}), tmp_path)
+    bare = requests.get(alone.proxy_url + "/volume/v3/", timeout=30)
+    # keystoneauth's discovery asks again with the token (a 503 made it give up).
+    assert bare.status_code == 401, bare.text
+    assert "send your token" in bare.json()["unauthorized"]["message"]

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from fastapi import FastAPI
 from starlette.types import ASGIApp
 
 from ocx.common.app import create_app
 from ocx.common.errors import Family
-from ocx.landlord import Landlord
+from ocx.landlord import CatalogEndpoint, Landlord
 from ocx.proxy.routes import routes
 from ocx.proxy.service import ProxyService
 from ocx.proxy.settings import ProxySettings
@@ -37,7 +39,15 @@ def settings_for(landlord: Landlord) -> ProxySettings:
         home_object_url=landlord.base_urls.get("object"),
         # The landlord's own services: in the exchange's region (region None), not the proxy's.
         home_endpoints={e.type: e.url for e in landlord.catalog() if e.region is None},
+        peer_endpoints=_by_type(landlord.admitting_catalog()),
     )
+
+
+def _by_type(entries: Iterable[CatalogEndpoint]) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for entry in entries:
+        found.setdefault(entry.type, []).append(entry.url)
+    return found
 
 
 class ProxyPart:

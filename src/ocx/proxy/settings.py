@@ -26,6 +26,10 @@ class ProxySettings(BaseModel):
     # The home landlord's own endpoints by catalog type (compute, block-storage, image), for
     # version documents asked for without a token.
     home_endpoints: dict[str, str] = Field(default_factory=dict)
+    # The same at the landlords that admit the home landlord's users (the topology's), by
+    # catalog type: without a token, whose landlords they are is unknown, and cinderclient
+    # (Horizon's) reads the version document without one and cannot take a 401.
+    peer_endpoints: dict[str, list[str]] = Field(default_factory=dict)
     # The timeout policy (docs/proxy.md, "Timeouts"): a landlord has answer_timeout to begin
     # answering any request without an upload (a busy landlord is waited for, a silent one
     # not for long), and a fan-out (listing, account HEAD/POST, finding a container), which

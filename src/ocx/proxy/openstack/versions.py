@@ -59,14 +59,16 @@ def _entries(doc: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 async def endpoints_for(request: Request, api: Api) -> list[str]:
-    """The API's endpoint at each of the caller's landlords (without a token: at home, and at
-    the landlords the proxy last saw running it).
+    """The API's endpoint at each of the caller's landlords (without a token: at home, at the
+    landlords that admit home's users, and at those the proxy last saw running it).
 
-    Without a token and with no such landlord (home runs no such service, and no customer has
-    used it through the proxy yet), the answer depends on whose landlords they are: 401, which
-    keystoneauth's discovery (openstacksdk, the CLI) takes as "ask again with the token". A
-    503 made it give up discovery and use the catalog URL knowing no microversion, so calls
-    that need one went out at 3.0 and failed (volume attachments, 3.27: 404)."""
+    Without a token and with no such landlord (none of those runs such a service, and no
+    customer has used it through the proxy yet), the answer depends on whose landlords they
+    are: 401, which keystoneauth's discovery (openstacksdk, the CLI) takes as "ask again with
+    the token". A 503 made it give up discovery and use the catalog URL knowing no
+    microversion, so calls that need one went out at 3.0 and failed (volume attachments,
+    3.27: 404). cinderclient cannot take either (it reads ``versions`` from any answer), so
+    the admitting landlords come first."""
     svc: ProxyService = request.app.state.service
     token = token_of(request)
     if token:
@@ -76,7 +78,12 @@ async def endpoints_for(request: Request, api: Api) -> list[str]:
         return [url for _, url in sorted(results.answers, key=lambda a: a[0].rank)]
     home = svc.settings.home_endpoints.get(api.catalog_type)
     known = [home] if home else []
-    known += [u for u in svc.known_endpoints.get(api.catalog_type, []) if u not in known]
+    for url in [
+        *svc.settings.peer_endpoints.get(api.catalog_type, []),
+        *svc.known_endpoints.get(api.catalog_type, []),
+    ]:
+        if url not in known:
+            known.append(url)
     if not known:
         raise errors.Unauthorized(
             f"The {api.name} versions here are those of your landlords: send your token."
