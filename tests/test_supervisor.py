@@ -72,7 +72,7 @@ def test_the_default_is_two_minutes_and_the_command_line_wins(
     class Recorder(Supervisor):
         def __init__(self, *args: Any, **kwargs: Any):
             super().__init__(*args, **kwargs)
-            made.append(self.start_timeout)
+            made.append(self.topology.exchange.start_timeout)
 
     async def refuse(_supervisor: Supervisor) -> None:
         raise RuntimeError("not started in this test")

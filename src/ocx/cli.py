@@ -75,6 +75,7 @@ StartTimeout = Annotated[
     typer.Option(
         "--start-timeout",
         min=1,
+        max=3600,
         envvar="OCX_START_TIMEOUT",
         help="Seconds a landlord's process may take to start (default: the topology's"
         " start_timeout, 120).",
@@ -98,17 +99,10 @@ def up(
     start_timeout: StartTimeout = None,
 ) -> None:
     """Start every landlord of the topology, each in its own process, until Ctrl-C."""
-    topo = _topology(topology_file, "ocx up")
+    topo = _topology(topology_file, "ocx up", start_timeout)
     data = data_dir.expanduser().resolve()
     logs.configure_process(log_level, log_file=data / "logs" / "ocx.jsonl", json_console=log_json)
-    supervisor = Supervisor(
-        topo,
-        data,
-        database_url,
-        log_json=log_json,
-        log_level=log_level,
-        start_timeout=start_timeout,
-    )
+    supervisor = Supervisor(topo, data, database_url, log_json=log_json, log_level=log_level)
     try:
         asyncio.run(_up(supervisor))
     except RuntimeError as exc:
@@ -116,12 +110,16 @@ def up(
         raise typer.Exit(1) from exc
 
 
-def _topology(path: Path | None, command: str) -> topology.Topology:
+def _topology(path: Path | None, command: str, start_timeout: float | None) -> topology.Topology:
     try:
-        return topology.load(path)
+        found = topology.load(path)
     except topology.TopologyError as exc:
         console.print(f"[red]{command}:[/red] {exc}")
         raise typer.Exit(2) from exc
+    if start_timeout is None:
+        return found
+    exchange = found.exchange.model_copy(update={"start_timeout": start_timeout})
+    return found.model_copy(update={"exchange": exchange})
 
 
 async def _supervise(supervisor: Supervisor, starting: Awaitable[object]) -> bool:
@@ -204,7 +202,7 @@ def serve(
     start_timeout: StartTimeout = None,
 ) -> None:
     """Serve one part of one landlord alone, in N worker processes sharing its socket."""
-    topo = _topology(topology_file, "ocx serve")
+    topo = _topology(topology_file, "ocx serve", start_timeout)
     names = [c.name for c in topo.landlords]
     if landlord not in names:
         console.print(f"[red]ocx serve:[/red] no landlord {landlord!r} (known: {names})")
@@ -223,14 +221,7 @@ def serve(
         raise typer.Exit(2)
     data = data_dir.expanduser().resolve()
     logs.configure_process(log_level, log_file=None, json_console=log_json)
-    supervisor = Supervisor(
-        topo,
-        data,
-        database_url,
-        log_json=log_json,
-        log_level=log_level,
-        start_timeout=start_timeout,
-    )
+    supervisor = Supervisor(topo, data, database_url, log_json=log_json, log_level=log_level)
     try:
         asyncio.run(_serve_part(supervisor, landlord, part, workers, port))
     except RuntimeError as exc:

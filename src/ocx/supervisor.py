@@ -122,11 +122,8 @@ class Supervisor:
         *,
         log_json: bool = False,
         log_level: str = "INFO",
-        start_timeout: float | None = None,
     ):
         self.topology = topology
-        # How long a process may take to answer (the topology's, unless given here).
-        self.start_timeout = start_timeout or topology.exchange.start_timeout
         self.data_dir = data_dir
         self.database_url = database_url
         self.log_json = log_json
@@ -219,7 +216,8 @@ class Supervisor:
     async def _until_ready(self, child: Child) -> None:
         """Until the child's endpoints answer; RuntimeError if it dies or takes too long."""
         assert child.proc is not None
-        ready = asyncio.ensure_future(runner.wait_ready(child.urls, self.start_timeout))
+        timeout = self.topology.exchange.start_timeout
+        ready = asyncio.ensure_future(runner.wait_ready(child.urls, timeout))
         died = asyncio.ensure_future(child.proc.wait())
         await asyncio.wait([ready, died], return_when=asyncio.FIRST_COMPLETED)
         if not ready.done():
@@ -232,7 +230,7 @@ class Supervisor:
             ready.result()
         except RuntimeError as exc:
             raise RuntimeError(
-                f"{child.name} did not answer within {self.start_timeout:g} s ({exc}); on a"
+                f"{child.name} did not answer within {timeout:g} s ({exc}); on a"
                 " loaded machine give it longer: --start-timeout SECONDS, or start_timeout"
                 " under [exchange] in the topology"
             ) from exc
