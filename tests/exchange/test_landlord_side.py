@@ -11,24 +11,20 @@ import time
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
-import httpx
-import openstack
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from openstack import exceptions
 
-from ocx import clouds, topology
+from ocx import topology
 from ocx.common import errors, jws, metering
 from ocx.common.auth import Principal
 from ocx.common.market import TYP_GRANT, TYP_USAGE, Gate, Grant, MarketLink
 from ocx.common.metering import Holding, Meter
-from ocx.exchange.client import LandlordAgent, MarketClient, password_token
-from ocx.runner import Exchange
 from tests.conftest import ExchangeFactory
+from tests.exchange.live import World, until
 
-T = TypeVar("T")
 SELLS = {"exchange": "market", "feed_interval": 0.2, "meter_interval": 1.0}
 TOPOLOGY: dict[str, Any] = {
     "mit": {"parts": ["identity"], "demo_users": ["carol"]},
@@ -51,60 +47,9 @@ NOT_SUBSCRIBED = (
 )
 
 
-def until(what: Callable[[], T | None], timeout: float = 60.0) -> T:
-    deadline = time.monotonic() + timeout
-    while True:
-        found = what()
-        if found:
-            return found
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.2)
-
-
-class World:
-    def __init__(self, exchange: Exchange, config: Path):
-        self.exchange = exchange
-        self.entries = clouds.entries(exchange)["clouds"]
-        self.url = exchange.landlords["market"].base_urls["exchange"]
-
-    def connect(self, name: str) -> openstack.connection.Connection:
-        entry = self.entries[name]
-        return openstack.connect(
-            auth_type=entry["auth_type"], auth=entry["auth"], region_name=entry["region_name"]
-        )
-
-    def admin_token(self, landlord: str) -> str:
-        lord = self.exchange.landlords[landlord]
-        return password_token(lord.auth_url, "admin", lord.admin_password)
-
-    def agent(self, landlord: str) -> LandlordAgent:
-        lord = self.exchange.landlords[landlord]
-        agent = LandlordAgent(
-            landlord, lord.identity_url, self.admin_token(landlord), self.url, "market"
-        )
-        statement = agent.enrolment(f"{landlord} inc")
-        MarketClient(self.url, self.admin_token("market")).post(
-            "/v1/landlords", {"statement": statement}
-        )
-        return agent
-
-    def customer(self, cloud: str) -> MarketClient:
-        return MarketClient(self.url, self.connect(cloud).auth_token)
-
-    def gate(self, landlord: str, part: str) -> Gate:
-        run = next(r for r in self.exchange.running if (r.landlord, r.part) == (landlord, part))
-        gate = run.service.service.market_gate  # type: ignore[attr-defined]
-        assert isinstance(gate, Gate)
-        return gate
-
-    def call(self, coro: Any) -> Any:
-        return self.exchange.background.call(coro)  # type: ignore[attr-defined]
-
-
 @pytest.fixture
-def world(exchange_factory: ExchangeFactory, tmp_path: Path) -> World:
-    exchange = exchange_factory(TOPOLOGY)
-    return World(exchange, clouds.write(exchange, tmp_path / "clouds.yaml"))
+def world(exchange_factory: ExchangeFactory) -> World:
+    return World(exchange_factory(TOPOLOGY))
 
 
 def _refused(call: Callable[[], Any]) -> str:
@@ -221,18 +166,7 @@ def test_grants_forged_foreign_or_malformed_are_refused(world: World) -> None:
 def test_the_gate_checks_with_a_token_what_the_landlord_advertises(world: World) -> None:
     stor = world.agent("stor")
     lord = world.exchange.landlords["stor"]
-    admin = world.admin_token("stor")
-    http = httpx.Client(timeout=30.0, headers={"X-Auth-Token": admin})
-    me = http.get(lord.auth_url + "/auth/tokens", headers={"X-Subject-Token": admin})
-    user_id = me.json()["token"]["user"]["id"]
-    made = http.post(
-        f"{lord.auth_url}/users/{user_id}/application_credentials",
-        json={"application_credential": {"name": "market-probe", "roles": [{"name": "reader"}]}},
-    )
-    assert made.status_code == 201, made.text
-    credential = made.json()["application_credential"]
-    shown = stor.set_probe_credential(credential["id"], credential["secret"])
-    assert shown["probe_credential"] == {"id": credential["id"]}  # the secret is never shown
+    _http, credential = world.probe(stor)
     volume_url = lord.base_urls["volume"] + "/v3"
     doc = {
         "service_type": "volume",
@@ -401,17 +335,7 @@ async def test_the_gate_answers_by_grant_without_a_network() -> None:
 def test_the_gate_checks_compute_capabilities_against_flavors(world: World) -> None:
     harvard = world.agent("harvard")
     lord = world.exchange.landlords["harvard"]
-    admin = world.admin_token("harvard")
-    http = httpx.Client(timeout=30.0, headers={"X-Auth-Token": admin})
-    me = http.get(lord.auth_url + "/auth/tokens", headers={"X-Subject-Token": admin})
-    user_id = me.json()["token"]["user"]["id"]
-    made = http.post(
-        f"{lord.auth_url}/users/{user_id}/application_credentials",
-        json={"application_credential": {"name": "market-probe", "roles": [{"name": "reader"}]}},
-    )
-    assert made.status_code == 201, made.text
-    credential = made.json()["application_credential"]
-    harvard.set_probe_credential(credential["id"], credential["secret"])
+    http, _credential = world.probe(harvard)
     compute_url = lord.base_urls["compute"] + "/v2.1"
     flavor = http.post(
         compute_url + "/flavors",

@@ -8,20 +8,17 @@ from __future__ import annotations
 
 import http.client
 import time
-from collections.abc import Callable
 from decimal import Decimal
-from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import urlsplit
 
 import openstack
+import pytest
 from openstack import exceptions
 
-from ocx import clouds
-from ocx.exchange.client import LandlordAgent, MarketClient, password_token
 from tests.conftest import ExchangeFactory
+from tests.exchange.live import World, until
 
-T = TypeVar("T")
 GIB = 1024**3
 SELLS = {"exchange": "market", "feed_interval": 0.2, "meter_interval": 1.0}
 TOPOLOGY: dict[str, Any] = {
@@ -35,14 +32,23 @@ TOPOLOGY: dict[str, Any] = {
 }
 
 
-def until(what: Callable[[], T | None], timeout: float = 60.0) -> T:
-    deadline = time.monotonic() + timeout
-    while True:
-        found = what()
-        if found:
-            return found
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.2)
+@pytest.fixture
+def world(exchange_factory: ExchangeFactory) -> World:
+    return World(exchange_factory(TOPOLOGY))
+
+
+def _admitted(conn: openstack.connection.Connection) -> None:
+    """Until stor's gate has carol's grant (then her container ``docs`` exists)."""
+
+    def made() -> bool:
+        try:
+            conn.object_store.create_container("docs")
+        except exceptions.HttpException as exc:
+            assert exc.status_code == 403, str(exc)
+            return False
+        return True
+
+    until(made)
 
 
 def _put_declared(endpoint: str, token: str, path: str, length: int) -> tuple[int, str]:
@@ -61,29 +67,9 @@ def _put_declared(endpoint: str, token: str, path: str, length: int) -> tuple[in
         conn.close()
 
 
-def test_a_plans_gigabytes_is_the_customers_account_quota(
-    exchange_factory: ExchangeFactory, tmp_path: Path
-) -> None:
-    exchange = exchange_factory(TOPOLOGY)
-    entries = clouds.entries(exchange)["clouds"]
-    clouds.write(exchange, tmp_path / "clouds.yaml")
-    url = exchange.landlords["market"].base_urls["exchange"]
-
-    def connect(name: str) -> openstack.connection.Connection:
-        e = entries[name]
-        return openstack.connect(
-            auth_type=e["auth_type"], auth=e["auth"], region_name=e["region_name"]
-        )
-
-    def admin(landlord: str) -> str:
-        lord = exchange.landlords[landlord]
-        return password_token(lord.auth_url, "admin", lord.admin_password)
-
-    lord = exchange.landlords["stor"]
-    stor = LandlordAgent("stor", lord.identity_url, admin("stor"), url, "market")
-    MarketClient(url, admin("market")).post(
-        "/v1/landlords", {"statement": stor.enrolment("stor inc")}
-    )
+def test_a_plans_gigabytes_is_the_customers_account_quota(world: World) -> None:
+    lord = world.exchange.landlords["stor"]
+    stor = world.agent("stor")
     offering, other = (
         stor.publish(
             1,
@@ -96,22 +82,13 @@ def test_a_plans_gigabytes_is_the_customers_account_quota(
         for name in ("objects", "archive")
     )
     assert offering["status"] == other["status"] == "listed", (offering, other)
-    carol = MarketClient(url, connect("carol-market-k2k").auth_token)
+    carol = world.customer("carol-market-k2k")
     sub = carol.post("/v1/subscriptions", {"offering_id": offering["id"], "plan": "small"})
 
-    conn = connect("carol-stor-k2k")
+    conn = world.connect("carol-stor-k2k")
     endpoint = conn.object_store.get_endpoint()
     token = conn.auth_token
-
-    def admitted() -> bool:
-        try:
-            conn.object_store.create_container("docs")
-        except exceptions.HttpException as exc:
-            assert exc.status_code == 403, str(exc)
-            return False
-        return True
-
-    until(admitted)
+    _admitted(conn)
     assert _quota(conn) == str(GIB)
 
     # Declaring one byte over the plan's GiB: refused before any byte is stored.
@@ -146,28 +123,9 @@ def _too_large() -> str:
     return "<html><h1>Request Entity Too Large</h1><p>Upload exceeds quota.</p></html>"
 
 
-def test_requests_and_bytes_out_are_metered_to_the_invoice(
-    exchange_factory: ExchangeFactory, tmp_path: Path
-) -> None:
-    exchange = exchange_factory(TOPOLOGY)
-    entries = clouds.entries(exchange)["clouds"]
-    url = exchange.landlords["market"].base_urls["exchange"]
-
-    def connect(name: str) -> openstack.connection.Connection:
-        e = entries[name]
-        return openstack.connect(
-            auth_type=e["auth_type"], auth=e["auth"], region_name=e["region_name"]
-        )
-
-    def admin(landlord: str) -> str:
-        lord = exchange.landlords[landlord]
-        return password_token(lord.auth_url, "admin", lord.admin_password)
-
-    lord = exchange.landlords["stor"]
-    stor = LandlordAgent("stor", lord.identity_url, admin("stor"), url, "market")
-    MarketClient(url, admin("market")).post(
-        "/v1/landlords", {"statement": stor.enrolment("stor inc")}
-    )
+def test_requests_and_bytes_out_are_metered_to_the_invoice(world: World) -> None:
+    lord = world.exchange.landlords["stor"]
+    stor = world.agent("stor")
     offering = stor.publish(
         1,
         name="objects",
@@ -180,20 +138,11 @@ def test_requests_and_bytes_out_are_metered_to_the_invoice(
             {"metric": "gib_out", "unit": "GiB", "price": "2.00"},
         ],
     )
-    carol = MarketClient(url, connect("carol-market-k2k").auth_token)
+    carol = world.customer("carol-market-k2k")
     carol.post("/v1/subscriptions", {"offering_id": offering["id"]})
-    conn = connect("carol-stor-k2k")
+    conn = world.connect("carol-stor-k2k")
     endpoint, token = conn.object_store.get_endpoint(), conn.auth_token
-
-    def admitted() -> bool:
-        try:
-            conn.object_store.create_container("docs")
-        except exceptions.HttpException as exc:
-            assert exc.status_code == 403, str(exc)
-            return False
-        return True
-
-    until(admitted)
+    _admitted(conn)
     mib = 1024**2
     conn.object_store.upload_object("docs", "blob", data=b"x" * mib)
     where = urlsplit(endpoint)
