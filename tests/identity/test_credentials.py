@@ -58,6 +58,8 @@ def test_ec2_credential_lifecycle_and_encryption_at_rest(
     assert json.loads(updated.blob)["secret"] == "rotated"
     assert updated.id == cred.id  # ids never change, as in Keystone
     assert [c.id for c in conn.identity.credentials(user_id=user["id"])] == [cred.id]
+    assert [c.id for c in conn.identity.credentials(type="ec2")] == [cred.id]
+    assert list(conn.identity.credentials(type="totp")) == []
     # Its owner sees it; another customer does not even learn that it exists.
     owner = admin.user_session("cora", project["id"])
     mine = owner.get(admin.url + "/credentials").json()["credentials"]

@@ -210,6 +210,13 @@ def test_user_lists_and_revokes_access_token(admin: Admin) -> None:
     assert listed[0]["consumer_id"] == d.consumer_id and "secret" not in listed[0]
     roles = user_kc.session.get(admin.url + f"{base}/{d.access_key}/roles").json()["roles"]
     assert [r["name"] for r in roles] == ["member"]
+    one = f"{admin.url}{base}/{d.access_key}"
+    assert user_kc.session.get(one).json()["access_token"] == listed[0]
+    role = user_kc.session.get(f"{one}/roles/{roles[0]['id']}").json()["role"]
+    assert role == roles[0]
+    missing = user_kc.session.get(f"{one}/roles/nope", raise_exc=False)
+    assert missing.status_code == 404
+    assert missing.json()["error"]["message"] == "Could not find role: nope."
     # Another customer cannot see them.
     other_project, _other = admin.customer("ursula")
     other = admin.user_session("ursula", other_project["id"])

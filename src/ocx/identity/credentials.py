@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -107,8 +106,12 @@ async def create(svc: IdentityService, who: Principal, given: CredentialIn) -> S
     return Shown(row, given.blob)
 
 
-async def listing(svc: IdentityService, who: Principal, query: Mapping[str, str]) -> list[Shown]:
-    wanted = {name: query[name] for name in ("user_id", "type") if name in query}
+async def listing(
+    svc: IdentityService, who: Principal, user_id: str | None = None, type: str | None = None
+) -> list[Shown]:
+    """The credentials the caller may see, of ``user_id`` and of ``type`` where given."""
+    asked = {"user_id": user_id, "type": type}
+    wanted = {name: value for name, value in asked.items() if value is not None}
     # Anyone but an admin sees only their own (another user's list is empty, as in Keystone).
     if (
         not svc.policy.is_admin(who)

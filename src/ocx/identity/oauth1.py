@@ -533,25 +533,48 @@ async def list_access_tokens(
 
 
 async def get_access_token(
-    svc: IdentityService, who: Principal, user_id: str, token_id: str
+    svc: IdentityService, who: Principal, user_id: str, access_token_id: str
 ) -> tuple[OAuthAccessToken, list[Role]]:
     async with svc.db.session() as session:
         await _own_tokens(svc, session, who, user_id, "identity:get_access_token")
-        row = await session.get(OAuthAccessToken, token_id)
+        row = await session.get(OAuthAccessToken, access_token_id)
         if row is None or row.authorizing_user_id != user_id:
-            raise errors.NotFound(f"Could not find access token: {token_id}.")
+            raise errors.NotFound(f"Could not find access token: {access_token_id}.")
         return row, await assignments.roles_by_id(session, row.role_ids)
 
 
+async def access_token(
+    svc: IdentityService, who: Principal, user_id: str, access_token_id: str
+) -> OAuthAccessToken:
+    row, _roles = await get_access_token(svc, who, user_id, access_token_id)
+    return row
+
+
+async def access_token_roles(
+    svc: IdentityService, who: Principal, user_id: str, access_token_id: str
+) -> list[Role]:
+    _row, roles = await get_access_token(svc, who, user_id, access_token_id)
+    return roles
+
+
+async def access_token_role(
+    svc: IdentityService, who: Principal, user_id: str, access_token_id: str, role_id: str
+) -> Role:
+    for role in await access_token_roles(svc, who, user_id, access_token_id):
+        if role.id == role_id:
+            return role
+    raise errors.NotFound(f"Could not find role: {role_id}.")
+
+
 async def delete_access_token(
-    svc: IdentityService, who: Principal, user_id: str, token_id: str
+    svc: IdentityService, who: Principal, user_id: str, access_token_id: str
 ) -> None:
     """Revoke it: the consumer can no longer authenticate, and its tokens end now."""
     async with svc.db.session() as session:
         await _own_tokens(svc, session, who, user_id, "identity:delete_access_token")
-        row = await session.get(OAuthAccessToken, token_id)
+        row = await session.get(OAuthAccessToken, access_token_id)
         if row is None or row.authorizing_user_id != user_id:
-            raise errors.NotFound(f"Could not find access token: {token_id}.")
+            raise errors.NotFound(f"Could not find access token: {access_token_id}.")
         await revocation.oauth_access_token(session, row.audit_chain_id)
         await session.delete(row)
     svc.revoked_something()

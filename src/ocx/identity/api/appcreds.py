@@ -10,8 +10,10 @@ from pydantic import BaseModel, ConfigDict
 from ocx.common.auth import Principal
 from ocx.identity import appcreds
 from ocx.identity.api import views
-from ocx.identity.api.deps import base_url, caller, collection, service
+from ocx.identity.api.crud import Guarded
+from ocx.identity.api.deps import base_url, caller, service
 from ocx.identity.appcreds import AppCredIn
+from ocx.identity.models import ApplicationCredential, Role
 from ocx.identity.service import IdentityService
 
 SVC = Depends(service)
@@ -21,6 +23,15 @@ WHO = Depends(caller)
 class AppCredBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
     application_credential: AppCredIn
+
+
+def app_cred_view(base: str, found: tuple[ApplicationCredential, list[Role]]) -> dict[str, Any]:
+    return views.app_cred(base, *found)
+
+
+app_creds = Guarded(
+    "application_credential", "application_credentials", app_cred_view, query=("name",)
+)
 
 
 async def create_app_cred(
@@ -37,28 +48,6 @@ async def create_app_cred(
     return {"application_credential": doc}
 
 
-async def list_app_creds(
-    user_id: str, request: Request, svc: IdentityService = SVC, who: Principal = WHO
-) -> dict[str, Any]:
-    found = await appcreds.listing(svc, who, user_id, request.query_params.get("name"))
-    base = base_url(request)
-    docs = [views.app_cred(base, row, roles) for row, roles in found]
-    return collection(request, "application_credentials", docs)
-
-
-async def get_app_cred(
-    user_id: str,
-    cred_id: str,
-    request: Request,
-    svc: IdentityService = SVC,
-    who: Principal = WHO,
-) -> dict[str, Any]:
-    row, roles = await appcreds.get(svc, who, user_id, cred_id)
-    return {"application_credential": views.app_cred(base_url(request), row, roles)}
-
-
-async def delete_app_cred(
-    user_id: str, cred_id: str, svc: IdentityService = SVC, who: Principal = WHO
-) -> Response:
-    await appcreds.delete(svc, who, user_id, cred_id)
-    return Response(status_code=204)
+list_app_creds = app_creds.list(appcreds.listing)
+get_app_cred = app_creds.get(appcreds.get)
+delete_app_cred = app_creds.delete(appcreds.delete)

@@ -18,8 +18,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ocx.common.auth import Principal
 from ocx.identity import credentials, store
-from ocx.identity.api.crud import Collection, extras
-from ocx.identity.api.deps import base_url, caller, collection, service
+from ocx.identity.api.crud import Collection, Guarded, extras
+from ocx.identity.api.deps import caller, service
 from ocx.identity.credentials import CredentialIn, CredentialPatch, Shown
 from ocx.identity.models import EndpointGroup, PolicyBlob
 from ocx.identity.service import IdentityService
@@ -38,7 +38,7 @@ class CredentialPatchBody(BaseModel):
     credential: CredentialPatch
 
 
-def _credential(request: Request, shown: Shown) -> dict[str, Any]:
+def credential_view(base: str, shown: Shown) -> dict[str, Any]:
     row = shown.row
     return {
         **row.extra,
@@ -47,8 +47,11 @@ def _credential(request: Request, shown: Shown) -> dict[str, Any]:
         "project_id": row.project_id,
         "type": row.type,
         "blob": shown.blob,
-        "links": {"self": f"{base_url(request)}/v3/credentials/{row.id}"},
+        "links": {"self": f"{base}/v3/credentials/{row.id}"},
     }
+
+
+creds = Guarded("credential", "credentials", credential_view, query=("user_id", "type"))
 
 
 async def create_credential(
@@ -60,38 +63,13 @@ async def create_credential(
 ) -> dict[str, Any]:
     shown = await credentials.create(svc, who, body.credential)
     response.status_code = 201
-    return {"credential": _credential(request, shown)}
+    return creds.one(request, shown)
 
 
-async def list_credentials(
-    request: Request, svc: IdentityService = SVC, who: Principal = WHO
-) -> dict[str, Any]:
-    found = await credentials.listing(svc, who, request.query_params)
-    return collection(request, "credentials", [_credential(request, s) for s in found])
-
-
-async def get_credential(
-    credential_id: str, request: Request, svc: IdentityService = SVC, who: Principal = WHO
-) -> dict[str, Any]:
-    return {"credential": _credential(request, await credentials.get(svc, who, credential_id))}
-
-
-async def update_credential(
-    credential_id: str,
-    body: CredentialPatchBody,
-    request: Request,
-    svc: IdentityService = SVC,
-    who: Principal = WHO,
-) -> dict[str, Any]:
-    shown = await credentials.update(svc, who, credential_id, body.credential)
-    return {"credential": _credential(request, shown)}
-
-
-async def delete_credential(
-    credential_id: str, svc: IdentityService = SVC, who: Principal = WHO
-) -> Response:
-    await credentials.delete(svc, who, credential_id)
-    return Response(status_code=204)
+list_credentials = creds.list(credentials.listing)
+get_credential = creds.get(credentials.get)
+update_credential = creds.update(CredentialPatchBody, credentials.update)
+delete_credential = creds.delete(credentials.delete)
 
 
 # --- endpoint groups -----------------------------------------------------------------------

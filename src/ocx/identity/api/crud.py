@@ -3,6 +3,8 @@
 :class:`Collection` is Keystone's ``member_key``/``collection_key`` idea: one typed
 description of a kind of row (its model, its JSON keys, its view, its list filters, who may
 change it) that makes the list, get, update and delete handlers, instead of one copy each.
+:class:`Guarded` is the same for rows whose rules (owner or admin, secrets sealed, what
+else goes with a row) live in a domain module: its handlers only call that module and render.
 """
 
 from __future__ import annotations
@@ -179,6 +181,72 @@ class Collection(Generic[T]):
                     await store.flush_unique(
                         session, f"{self.member} {item_id} ({in_use} still use it)"
                     )
+            return Response(status_code=204)
+
+        return delete_handler
+
+
+Call = Callable[..., Awaitable[Any]]
+
+
+@dataclass(frozen=True)
+class Guarded(Generic[T]):
+    """A kind of row a domain module guards: ``GET /v3/.../<members>``, ``GET|PATCH|DELETE
+    .../{id}``, each handler one call of that module and a render.
+
+    The module's functions are called as ``fn(svc, who, **ids)``: ``ids`` are the route's
+    path parameters by name (``/v3/users/{user_id}/OS-OAUTH1/access_tokens/{access_token_id}``
+    gives ``user_id=`` and ``access_token_id=``), so the route's names are the function's.
+    A listing also gets the ``query`` parameters named here (None when absent); an update
+    also gets ``patch=``, the body's ``member``. ``view(base_url, found)`` renders what the
+    get and each item of the listing return.
+    """
+
+    member: str
+    members: str
+    view: Callable[[str, T], dict[str, Any]]
+    query: tuple[str, ...] = ()
+
+    def one(self, request: Request, found: T) -> dict[str, Any]:
+        return {self.member: self.view(base_url(request), found)}
+
+    def list(self, listing: Call) -> Handler:
+        async def list_handler(
+            request: Request, svc: IdentityService = SVC, who: Principal = WHO
+        ) -> dict[str, Any]:
+            asked = {name: request.query_params.get(name) for name in self.query}
+            found = await listing(svc, who, **request.path_params, **asked)
+            base = base_url(request)
+            return collection(request, self.members, [self.view(base, item) for item in found])
+
+        return list_handler
+
+    def get(self, read: Call) -> Handler:
+        async def get_handler(
+            request: Request, svc: IdentityService = SVC, who: Principal = WHO
+        ) -> dict[str, Any]:
+            return self.one(request, await read(svc, who, **request.path_params))
+
+        return get_handler
+
+    def update(self, body_type: type[BaseModel], change: Call) -> Handler:
+        """PATCH with a ``body_type`` body (``{member: {...}}``)."""
+
+        async def update_handler(
+            body: BaseModel, request: Request, svc: IdentityService = SVC, who: Principal = WHO
+        ) -> dict[str, Any]:
+            patch = getattr(body, self.member)
+            return self.one(request, await change(svc, who, patch=patch, **request.path_params))
+
+        # FastAPI parses and validates the body as the model named here.
+        update_handler.__annotations__["body"] = body_type
+        return update_handler
+
+    def delete(self, remove: Call) -> Handler:
+        async def delete_handler(
+            request: Request, svc: IdentityService = SVC, who: Principal = WHO
+        ) -> Response:
+            await remove(svc, who, **request.path_params)
             return Response(status_code=204)
 
         return delete_handler

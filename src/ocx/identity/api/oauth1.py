@@ -12,10 +12,10 @@ from typing import Any
 from fastapi import Depends, Request, Response
 from pydantic import BaseModel, ConfigDict
 
-from ocx.common import errors
 from ocx.common.auth import Principal
 from ocx.identity import oauth1
-from ocx.identity.api.deps import base_url, caller, collection, service
+from ocx.identity.api.crud import Guarded
+from ocx.identity.api.deps import base_url, caller, service
 from ocx.identity.models import OAuthAccessToken, OAuthConsumer, Role
 from ocx.identity.oauth1 import ConsumerIn, ConsumerPatch, RoleRef, Signed
 from ocx.identity.service import IdentityService
@@ -40,13 +40,16 @@ class AuthorizeBody(BaseModel):
     roles: list[RoleRef]
 
 
-def _consumer(request: Request, row: OAuthConsumer) -> dict[str, Any]:
+def consumer_view(base: str, row: OAuthConsumer) -> dict[str, Any]:
     return {
         **row.extra,
         "id": row.id,
         "description": row.description,
-        "links": {"self": f"{base_url(request)}/v3/OS-OAUTH1/consumers/{row.id}"},
+        "links": {"self": f"{base}/v3/OS-OAUTH1/consumers/{row.id}"},
     }
+
+
+consumers = Guarded("consumer", "consumers", consumer_view)
 
 
 async def create_consumer(
@@ -58,38 +61,13 @@ async def create_consumer(
 ) -> dict[str, Any]:
     row, secret = await oauth1.create_consumer(svc, who, body.consumer)
     response.status_code = 201
-    return {"consumer": {**_consumer(request, row), "secret": secret}}
+    return {"consumer": {**consumer_view(base_url(request), row), "secret": secret}}
 
 
-async def list_consumers(
-    request: Request, svc: IdentityService = SVC, who: Principal = WHO
-) -> dict[str, Any]:
-    rows = await oauth1.list_consumers(svc, who)
-    return collection(request, "consumers", [_consumer(request, r) for r in rows])
-
-
-async def get_consumer(
-    consumer_id: str, request: Request, svc: IdentityService = SVC, who: Principal = WHO
-) -> dict[str, Any]:
-    return {"consumer": _consumer(request, await oauth1.get_consumer(svc, who, consumer_id))}
-
-
-async def update_consumer(
-    consumer_id: str,
-    body: ConsumerPatchBody,
-    request: Request,
-    svc: IdentityService = SVC,
-    who: Principal = WHO,
-) -> dict[str, Any]:
-    row = await oauth1.update_consumer(svc, who, consumer_id, body.consumer)
-    return {"consumer": _consumer(request, row)}
-
-
-async def delete_consumer(
-    consumer_id: str, svc: IdentityService = SVC, who: Principal = WHO
-) -> Response:
-    await oauth1.delete_consumer(svc, who, consumer_id)
-    return Response(status_code=204)
+list_consumers = consumers.list(oauth1.list_consumers)
+get_consumer = consumers.get(oauth1.get_consumer)
+update_consumer = consumers.update(ConsumerPatchBody, oauth1.update_consumer)
+delete_consumer = consumers.delete(oauth1.delete_consumer)
 
 
 async def signed(request: Request) -> Signed:
@@ -115,8 +93,8 @@ async def access_token(request: Request, svc: IdentityService = SVC) -> Response
     return Response(body, status_code=status, media_type=FORM)
 
 
-def _access_token(request: Request, row: OAuthAccessToken) -> dict[str, Any]:
-    own = f"{base_url(request)}/v3/users/{row.authorizing_user_id}/OS-OAUTH1/access_tokens/{row.id}"
+def access_token_view(base: str, row: OAuthAccessToken) -> dict[str, Any]:
+    own = f"{base}/v3/users/{row.authorizing_user_id}/OS-OAUTH1/access_tokens/{row.id}"
     return {
         "id": row.id,
         "consumer_id": row.consumer_id,
@@ -127,61 +105,21 @@ def _access_token(request: Request, row: OAuthAccessToken) -> dict[str, Any]:
     }
 
 
-def _role(request: Request, role: Role) -> dict[str, Any]:
+def role_view(base: str, role: Role) -> dict[str, Any]:
     return {
         "id": role.id,
         "name": role.name,
         "domain_id": role.domain_id,
-        "links": {"self": f"{base_url(request)}/v3/roles/{role.id}"},
+        "links": {"self": f"{base}/v3/roles/{role.id}"},
     }
 
 
-async def list_access_tokens(
-    user_id: str, request: Request, svc: IdentityService = SVC, who: Principal = WHO
-) -> dict[str, Any]:
-    rows = await oauth1.list_access_tokens(svc, who, user_id)
-    return collection(request, "access_tokens", [_access_token(request, r) for r in rows])
+access_tokens = Guarded("access_token", "access_tokens", access_token_view)
+list_access_tokens = access_tokens.list(oauth1.list_access_tokens)
+get_access_token = access_tokens.get(oauth1.access_token)
+delete_access_token = access_tokens.delete(oauth1.delete_access_token)
 
-
-async def get_access_token(
-    user_id: str,
-    access_token_id: str,
-    request: Request,
-    svc: IdentityService = SVC,
-    who: Principal = WHO,
-) -> dict[str, Any]:
-    row, _roles = await oauth1.get_access_token(svc, who, user_id, access_token_id)
-    return {"access_token": _access_token(request, row)}
-
-
-async def delete_access_token(
-    user_id: str, access_token_id: str, svc: IdentityService = SVC, who: Principal = WHO
-) -> Response:
-    await oauth1.delete_access_token(svc, who, user_id, access_token_id)
-    return Response(status_code=204)
-
-
-async def access_token_roles(
-    user_id: str,
-    access_token_id: str,
-    request: Request,
-    svc: IdentityService = SVC,
-    who: Principal = WHO,
-) -> dict[str, Any]:
-    _row, roles = await oauth1.get_access_token(svc, who, user_id, access_token_id)
-    return collection(request, "roles", [_role(request, r) for r in roles])
-
-
-async def access_token_role(
-    user_id: str,
-    access_token_id: str,
-    role_id: str,
-    request: Request,
-    svc: IdentityService = SVC,
-    who: Principal = WHO,
-) -> dict[str, Any]:
-    _row, roles = await oauth1.get_access_token(svc, who, user_id, access_token_id)
-    for role in roles:
-        if role.id == role_id:
-            return {"role": _role(request, role)}
-    raise errors.NotFound(f"Could not find role: {role_id}.")
+# The roles an access token delegates.
+token_roles = Guarded("role", "roles", role_view)
+access_token_roles = token_roles.list(oauth1.access_token_roles)
+access_token_role = token_roles.get(oauth1.access_token_role)
