@@ -19,7 +19,7 @@ from keystoneauth1 import session as ks_session
 from keystoneauth1.identity import v3
 
 from ocx.supervisor import pid_of
-from tests.test_ocx_up import start, stop, wait_for_clouds, wait_until
+from tests.ocx_up import running, wait_until
 
 TOPOLOGY = """
 [exchange]
@@ -51,12 +51,8 @@ def chunks(total: int, kill_after: int | None = None, pid: int = 0) -> Iterator[
 
 
 def test_a_landlord_killed_under_the_proxy(tmp_path: Path) -> None:
-    topology = tmp_path / "topology.toml"
-    topology.write_text(TOPOLOGY)
-    data = tmp_path / "data"
-    proc = start(data, topology)
-    try:
-        clouds = wait_for_clouds(data / "clouds.yaml", proc)
+    with running(tmp_path, TOPOLOGY) as up:
+        data, clouds = up.data, up.clouds
         sess = ks_session.Session(auth=v3.Password(**clouds["harvard-alice"]["auth"]))
         proxy = sess.get_endpoint(service_type="object-store", region_name="ocx")
         token = sess.get_token()
@@ -124,6 +120,3 @@ def test_a_landlord_killed_under_the_proxy(tmp_path: Path) -> None:
         assert {"vault", "home-notes"} <= {c["name"] for c in listed.json()}
         stor_tmp = data / "stor" / "object" / "tmp"
         assert not stor_tmp.exists() or list(stor_tmp.iterdir()) == []
-    finally:
-        if proc.poll() is None:
-            stop(proc)

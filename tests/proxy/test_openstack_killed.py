@@ -17,7 +17,7 @@ from keystoneauth1 import session as ks_session
 from keystoneauth1.identity import v3
 
 from ocx.supervisor import pid_of
-from tests.test_ocx_up import start, stop, wait_for_clouds, wait_until
+from tests.ocx_up import running, wait_until
 
 TOPOLOGY = """
 [exchange]
@@ -90,12 +90,8 @@ def _operations(proxy: Proxy, mine: str, theirs: str, volume: str) -> dict[str, 
 
 
 def test_stor_killed_under_compute_volumes_and_images(tmp_path: Path) -> None:
-    topology = tmp_path / "topology.toml"
-    topology.write_text(TOPOLOGY)
-    data = tmp_path / "data"
-    proc = start(data, topology)
-    try:
-        proxy = Proxy(wait_for_clouds(data / "clouds.yaml", proc))
+    with running(tmp_path, TOPOLOGY) as up:
+        data, proxy = up.data, Proxy(up.clouds)
         mine = proxy.boot("harvard", proxy.upload("harvard"))
         theirs = proxy.boot("stor", proxy.upload("stor"))
         made = proxy.call("POST", proxy.volume + "/volumes",
@@ -144,6 +140,3 @@ def test_stor_killed_under_compute_volumes_and_images(tmp_path: Path) -> None:
         assert attached.status_code == 200, attached.text
         shown = proxy.call("GET", f"{proxy.volume}/volumes/{volume}").json()["volume"]
         assert shown["status"] == "in-use" and len(shown["attachments"]) == 1, shown
-    finally:
-        if proc.poll() is None:
-            stop(proc)

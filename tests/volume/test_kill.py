@@ -12,7 +12,7 @@ from pathlib import Path
 from keystoneauth1 import session as ks_session
 
 from ocx.supervisor import pid_of
-from tests.test_ocx_up import answers, session, start, stop, wait_for_clouds, wait_until
+from tests.ocx_up import answers, running, session, wait_until
 from tests.volume.nbdtools import nbdcopy, nbdinfo, uri
 
 TOPOLOGY = """
@@ -53,12 +53,8 @@ def export_pids(exports: Path) -> list[int]:
 
 
 def test_stor_killed_during_a_clone_comes_back_whole(tmp_path: Path) -> None:
-    topology = tmp_path / "topology.toml"
-    topology.write_text(TOPOLOGY)
-    data = tmp_path / "data"
-    proc = start(data, topology)
-    try:
-        clouds = wait_for_clouds(data / "clouds.yaml", proc)
+    with running(tmp_path, TOPOLOGY) as up:
+        data, clouds = up.data, up.clouds
         sess, harvard = session(clouds["stor"]), session(clouds["harvard"])
         source = call(sess, "POST", "/volumes", {"volume": {"size": 1, "name": "source"}})
         source = source["volume"]
@@ -79,7 +75,7 @@ def test_stor_killed_during_a_clone_comes_back_whole(tmp_path: Path) -> None:
         # The export was the killed process's child: it goes with it (--exit-with-parent).
         wait_until(lambda: not alive(export_pid), "the export outlived its landlord", 30)
         # The rest of the exchange never stopped.
-        assert proc.poll() is None and harvard.get_token()
+        assert up.proc.poll() is None and harvard.get_token()
         wait_until(lambda: pid_of(data, "stor") != stor_pid, "stor not restarted")
         versions = sess.get_endpoint(service_type="block-storage", interface="public") + "/"
         wait_until(lambda: answers(sess, versions), "stor's block storage not back")
@@ -107,8 +103,6 @@ def test_stor_killed_during_a_clone_comes_back_whole(tmp_path: Path) -> None:
         with open(back, "rb") as handle:
             assert handle.read(128 * MIB) == payload.read_bytes()
         call(sess, "DELETE", f"/volumes/{clone['id']}")
-    finally:
-        err = stop(proc)
-    assert "stor stopped unexpectedly (killed by SIGKILL); restarting" in err
+    assert "stor stopped unexpectedly (killed by SIGKILL); restarting" in up.log
     leftovers = subprocess.run(["pgrep", "-f", str(exports)], capture_output=True, text=True)
     assert leftovers.stdout.strip() == ""
