@@ -24,7 +24,6 @@ import argparse
 import asyncio
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -37,6 +36,8 @@ REPO = Path(__file__).resolve().parents[1]
 if __package__ in (None, ""):
     sys.path[:0] = [str(REPO), str(REPO / "src")]
 
+from bench import harness  # noqa: E402
+
 GOAL_SECONDS = 10.0
 VERSION = {"OpenStack-API-Version": "compute 2.100"}
 
@@ -46,20 +47,13 @@ def serve(root: Path) -> None:
     import logging
 
     logging.disable(logging.INFO)
-    from ocx import topology
     from ocx.common.serving import bind
     from ocx.compute.service import ComputeService
     from ocx.compute.settings import ComputeSettings, HostConfig
     from ocx.image.part import ImagePart
     from ocx.runner import BackgroundExchange, Running, _until_healthy
 
-    topo = topology.Topology.model_validate(
-        {
-            "exchange": {"base_port": 0, "password_hash": {"time_cost": 1, "memory_kib": 1024,
-                                                             "parallelism": 1}},
-            "landlords": [{"name": "bench", "parts": ["identity"]}],
-        }
-    )  # fmt: skip
+    topo = harness.topology({"bench": {"parts": ["identity"]}})
     bg = BackgroundExchange(topo, root)
     with bg as exchange:
         landlord = exchange.landlords["bench"]
@@ -98,9 +92,8 @@ def serve(root: Path) -> None:
         image_url = bg.call(add("image", image))
         compute_url = bg.call(add("compute", compute))
         token, project = _token(landlord.auth_url, landlord.admin_password)
-        print(json.dumps({"image": image_url, "compute": compute_url, "token": token,
-                          "project": project, "pid": os.getpid()}), flush=True)  # fmt: skip
-        sys.stdin.read()
+        harness.ready({"image": image_url, "compute": compute_url, "token": token,
+                       "project": project})  # fmt: skip
 
 
 def _token(auth_url: str, password: str) -> tuple[str, str]:
@@ -122,17 +115,7 @@ def _token(auth_url: str, password: str) -> tuple[str, str]:
 
 async def prepare(env: dict[str, str], client: httpx.AsyncClient, count: int) -> str:
     headers = {"X-Auth-Token": env["token"]}
-    made = await client.post(
-        env["image"] + "/v2/images",
-        headers=headers,
-        json={"name": "bench", "disk_format": "raw", "container_format": "bare"},
-    )
-    image_id = str(made.json()["id"])
-    await client.put(
-        f"{env['image']}/v2/images/{image_id}/file",
-        headers={**headers, "Content-Type": "application/octet-stream"},
-        content=b"\0" * 4096,
-    )
+    image_id = await harness.upload_image(client, env["image"], headers, "bench")
     quota = {"quota_set": {"instances": 4 * count, "cores": 4 * count, "ram": 1024 * 4 * count}}
     resp = await client.put(
         f"{env['compute']}/v2.1/os-quota-sets/{env['project']}",
@@ -148,35 +131,14 @@ def _server(name: str, image_id: str, count: int = 1) -> dict[str, Any]:
                        "min_count": count, "max_count": count}}  # fmt: skip
 
 
-async def count(env: dict[str, str], client: httpx.AsyncClient, prefix: str | None, status: str,
-                limit: int | None = None) -> int:  # fmt: skip
-    params: dict[str, Any] = {"status": status}
-    if prefix is not None:
-        params["name"] = f"^{prefix}-"
-    if limit is not None:
-        params["limit"] = limit
-    resp = await client.get(
-        f"{env['compute']}/v2.1/servers",
-        params=params,
-        headers={"X-Auth-Token": env["token"], **VERSION},
-    )
-    resp.raise_for_status()
-    return len(resp.json()["servers"])
-
-
 async def until_active(
     env: dict[str, str], client: httpx.AsyncClient, prefix: str, wanted: int, start: float
 ) -> float:
     """Seconds from ``start`` until none of the servers is building (then all must be ACTIVE)."""
-    while await count(env, client, None, "BUILD", limit=1):  # the phases do not overlap
-        await asyncio.sleep(0.05)
-        if time.perf_counter() - start > 300:
-            raise RuntimeError(f"{prefix}: not all {wanted} servers became ACTIVE in 300 s")
-    done = time.perf_counter() - start
-    active = await count(env, client, prefix, "ACTIVE")
-    if active != wanted:
-        raise RuntimeError(f"{prefix}: {active} of {wanted} servers are ACTIVE")
-    return done
+    headers = {"X-Auth-Token": env["token"], **VERSION}
+    servers = harness.Servers(client, env["compute"] + "/v2.1/servers", headers)
+    # The phases do not overlap: any server of the project building is one of this phase's.
+    return await servers.until_active(prefix, wanted, start, building=None)
 
 
 def cpu_seconds(pid: str) -> float:
@@ -304,22 +266,11 @@ def main() -> None:
     if args.serve:
         serve(Path(args.serve))
         return
-    with tempfile.TemporaryDirectory(prefix="ocx-bench-compute-") as root:
-        child = subprocess.Popen(
-            [sys.executable, __file__, "--serve", root],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-            env={**os.environ, "PYTHONPATH": f"{REPO}:{REPO / 'src'}"},
-        )
-        try:
-            assert child.stdout is not None
-            env = json.loads(child.stdout.readline())
-            result = asyncio.run(measure(env, args.count, args.concurrency))
-        finally:
-            if child.stdin is not None:
-                child.stdin.close()
-            child.wait(timeout=60)
+    with (
+        tempfile.TemporaryDirectory(prefix="ocx-bench-compute-") as root,
+        harness.serving(__file__, root) as env,
+    ):
+        result = asyncio.run(measure(env, args.count, args.concurrency))
     if args.json:
         print(json.dumps(result, indent=2))
     else:

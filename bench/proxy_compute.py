@@ -24,7 +24,6 @@ import argparse
 import asyncio
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -36,6 +35,8 @@ import httpx
 REPO = Path(__file__).resolve().parents[1]
 if __package__ in (None, ""):
     sys.path[:0] = [str(REPO), str(REPO / "src")]
+
+from bench import harness  # noqa: E402
 
 GOAL_SECONDS = 10.0
 VERSION = {"OpenStack-API-Version": "compute 2.100"}
@@ -50,18 +51,11 @@ def serve(root: Path) -> None:
     import logging
 
     logging.disable(logging.INFO)
-    from ocx import clouds, topology
+    from ocx import clouds
     from ocx.runner import BackgroundExchange
 
-    doc = {
-        "exchange": {"base_port": 0,
-                     "password_hash": {"time_cost": 1, "memory_kib": 1024, "parallelism": 1}},
-        "landlords": [{"name": name, **spec} for name, spec in LANDLORDS.items()],
-    }  # fmt: skip
-    with BackgroundExchange(topology.Topology.model_validate(doc), root) as exchange:
-        path = clouds.write(exchange, root / "clouds.yaml")
-        print(json.dumps({"clouds": str(path), "pid": os.getpid()}), flush=True)
-        sys.stdin.read()
+    with BackgroundExchange(harness.topology(LANDLORDS), root) as exchange:
+        harness.ready({"clouds": str(clouds.write(exchange, root / "clouds.yaml"))})
 
 
 class Client:
@@ -91,19 +85,9 @@ class Client:
 
 async def prepare(c: Client, http: httpx.AsyncClient) -> str:
     """The same small image at both landlords (made through the proxy); harvard's id."""
-    found = ""
-    for landlord in ("harvard", "mit"):
-        body = {"name": f"bench@{landlord}", "disk_format": "raw", "container_format": "bare"}
-        made = await http.post(c.images + "/v2/images", headers=c.headers(), json=body)
-        made.raise_for_status()
-        image = str(made.json()["id"])
-        headers = {**c.headers(), "Content-Type": "application/octet-stream"}
-        sent = await http.put(
-            f"{c.images}/v2/images/{image}/file", content=b"\0" * 4096, headers=headers
-        )
-        sent.raise_for_status()
-        found = found or image
-    return found
+    made = [await harness.upload_image(http, c.images, c.headers(), f"bench@{landlord}")
+            for landlord in ("harvard", "mit")]  # fmt: skip
+    return made[0]
 
 
 async def quota(c: Client, http: httpx.AsyncClient, landlord: str, instances: int) -> None:
@@ -112,22 +96,6 @@ async def quota(c: Client, http: httpx.AsyncClient, landlord: str, instances: in
     resp = await http.put(f"{url}/os-quota-sets/{c.projects[landlord]}", json=body,
                           headers={"X-Auth-Token": token, **VERSION})  # fmt: skip
     resp.raise_for_status()
-
-
-async def count(c: Client, http: httpx.AsyncClient, url: str, prefix: str, status: str,
-                limit: int | None = None) -> int:  # fmt: skip
-    params: dict[str, Any] = {"status": status, "name": f"^{prefix}-"}
-    if limit is not None:
-        params["limit"] = limit
-    seen, next_url = 0, f"{url}/servers"
-    while next_url:
-        resp = await http.get(next_url, params=params, headers=c.headers())
-        resp.raise_for_status()
-        doc = resp.json()
-        seen += len(doc["servers"])
-        links = [link["href"] for link in doc.get("servers_links", []) if link["rel"] == "next"]
-        next_url, params = (links[0], {}) if links and limit is None else ("", {})
-    return seen
 
 
 async def round_(c: Client, http: httpx.AsyncClient, url: str | None, name: str, image: str,
@@ -142,14 +110,8 @@ async def round_(c: Client, http: httpx.AsyncClient, url: str | None, name: str,
     request = time.perf_counter() - start
     if resp.status_code != 202:
         raise RuntimeError(f"{name}: {resp.status_code} {resp.text}")
-    while await count(c, http, url, name, "BUILD", limit=1):
-        await asyncio.sleep(0.05)
-        if time.perf_counter() - start > 300:
-            raise RuntimeError(f"{name}: not all ACTIVE in 300 s")
-    done = time.perf_counter() - start
-    active = await count(c, http, url, name, "ACTIVE")
-    if active != n:
-        raise RuntimeError(f"{name}: {active} of {n} ACTIVE")
+    servers = harness.Servers(http, url + "/servers", c.headers())
+    done = await servers.until_active(name, n, start, building=name)
     return {"request_s": request, "all_active_s": done,
             "placement": resp.headers.get("X-OCX-Placement", "")}  # fmt: skip
 
@@ -194,17 +156,8 @@ def main() -> None:
     if args.serve:
         serve(Path(args.serve))
         return
-    with tempfile.TemporaryDirectory() as tmp:
-        command = [sys.executable, __file__, "--serve", tmp]
-        child = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-        try:
-            assert child.stdout is not None
-            env = json.loads(child.stdout.readline())
-            result = asyncio.run(measure(Client(env["clouds"]), args.count))
-        finally:
-            assert child.stdin is not None
-            child.stdin.close()
-            child.wait(timeout=60)
+    with tempfile.TemporaryDirectory() as tmp, harness.serving(__file__, tmp) as env:
+        result = asyncio.run(measure(Client(env["clouds"]), args.count))
     print(json.dumps(result, indent=2)) if args.json else report(result)
 
 
