@@ -4,6 +4,7 @@ entries, landlords' agents enrolled at the market, customers' market clients."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -12,9 +13,11 @@ import httpx
 import openstack
 
 from ocx import clouds
+from ocx.common import serving
 from ocx.common.market import Gate
 from ocx.exchange.client import LandlordAgent, MarketClient, password_token
-from ocx.runner import Exchange
+from ocx.landlord import build
+from ocx.runner import Exchange, Running, wait_ready
 
 T = TypeVar("T")
 
@@ -90,3 +93,26 @@ class World:
 
     def call(self, coro: Any) -> Any:
         return self.exchange.background.call(coro)  # type: ignore[attr-defined]
+
+    def restart(self, landlord: str, part: str) -> None:
+        """Stop ``part`` of ``landlord`` as its process does at SIGTERM (the server first,
+        then the part), and start a new one on the same port, as the supervisor would."""
+        self.call(self._restart(landlord, part))
+
+    async def _restart(self, landlord: str, part: str) -> None:
+        ex = self.exchange
+        runs = ex.running
+        index = next(i for i, r in enumerate(runs) if (r.landlord, r.part) == (landlord, part))
+        old = runs[index]
+        host, port = old.sock.getsockname()[:2]
+        old.server.should_exit = True
+        await ex._serving[index]
+        await old.service.stop()
+        old.sock.close()
+        service = build(ex.landlords[landlord], part)
+        await service.start()
+        sock = serving.bind(host, port)
+        server = ex._server(service.app)
+        runs[index] = Running(landlord, part, old.url, service, server, sock)
+        ex._serving[index] = asyncio.create_task(server.serve(sockets=[sock]))
+        await wait_ready([old.url])

@@ -15,7 +15,9 @@ from urllib.parse import urlsplit
 import openstack
 import pytest
 from openstack import exceptions
+from openstack.connection import Connection
 
+from ocx.exchange.client import MarketClient
 from tests.conftest import ExchangeFactory
 from tests.exchange.live import World, until
 
@@ -123,26 +125,34 @@ def _too_large() -> str:
     return "<html><h1>Request Entity Too Large</h1><p>Upload exceeds quota.</p></html>"
 
 
-def test_requests_and_bytes_out_are_metered_to_the_invoice(world: World) -> None:
-    lord = world.exchange.landlords["stor"]
-    stor = world.agent("stor")
-    offering = stor.publish(
+def _subscribed(world: World, prices: list[dict[str, str]]) -> tuple[MarketClient, Connection]:
+    """stor sells object storage at ``prices``; carol subscribes and is admitted: her market
+    client, and her openstacksdk connection at stor."""
+    offering = world.agent("stor").publish(
         1,
         name="objects",
         service_type="object-store",
-        endpoint=lord.base_urls["object"] + "/v1",
+        endpoint=world.exchange.landlords["stor"].base_urls["object"] + "/v1",
         plans={"default": {"quotas": {"gigabytes": 1}}},
-        prices=[
-            {"metric": "object.gib_hours", "unit": "GiB-hour", "price": "0.0001"},
-            {"metric": "requests", "unit": "request", "price": "0.001"},
-            {"metric": "gib_out", "unit": "GiB", "price": "2.00"},
-        ],
+        prices=prices,
     )
     carol = world.customer("carol-market-k2k")
     carol.post("/v1/subscriptions", {"offering_id": offering["id"]})
     conn = world.connect("carol-stor-k2k")
-    endpoint, token = conn.object_store.get_endpoint(), conn.auth_token
     _admitted(conn)
+    return carol, conn
+
+
+TRAFFIC = [
+    {"metric": "requests", "unit": "request", "price": "0.001"},
+    {"metric": "gib_out", "unit": "GiB", "price": "2.00"},
+]
+
+
+def test_requests_and_bytes_out_are_metered_to_the_invoice(world: World) -> None:
+    held = {"metric": "object.gib_hours", "unit": "GiB-hour", "price": "0.0001"}
+    carol, conn = _subscribed(world, [held, *TRAFFIC])
+    endpoint, token = conn.object_store.get_endpoint(), conn.auth_token
     mib = 1024**2
     conn.object_store.upload_object("docs", "blob", data=b"x" * mib)
     where = urlsplit(endpoint)
@@ -167,3 +177,40 @@ def test_requests_and_bytes_out_are_metered_to_the_invoice(world: World) -> None
     # The container, the upload and the four downloads at least; the SDK adds a few of its own.
     assert 6 <= Decimal(requests["quantity"]) < 40
     assert requests["unit_price"].startswith("0.001") and out["landlord"] == "stor"
+
+
+def test_a_restart_bills_the_traffic_of_the_open_interval(
+    exchange_factory: ExchangeFactory,
+) -> None:
+    # An hour between samples: within the test only the part's stop samples its traffic.
+    slow = {**TOPOLOGY["stor"], "market": {**TOPOLOGY["stor"]["market"], "meter_interval": 3600}}
+    world = World(exchange_factory({**TOPOLOGY, "stor": slow}))
+    carol, conn = _subscribed(world, TRAFFIC)
+    mib = 1024**2
+    conn.object_store.upload_object("docs", "blob", data=b"x" * mib)
+    for _ in range(3):
+        assert len(conn.object_store.download_object("blob", container="docs")) == mib
+    period = time.strftime("%Y-%m", time.gmtime())
+
+    def billed() -> dict[str, Any]:
+        lines = carol.get(f"/v1/invoices/{period}")["invoice"]["lines"]
+        return {ln["metric"]: Decimal(ln["quantity"]) for ln in lines}
+
+    assert billed() == {}  # no sample yet
+    world.restart("stor", "object")
+
+    # The stop sent the open interval: the three downloads' bytes, and every request.
+    found = billed()
+    assert Decimal(3 * mib) / GIB <= found["gib_out"] < Decimal(3 * mib + 65536) / GIB
+    assert 5 <= found["requests"] < 40
+    # The new part serves the same data (once its gate has read the grant feed), and starts
+    # counting afresh: nothing is billed twice.
+
+    def served() -> bool:
+        try:
+            return len(conn.object_store.download_object("blob", container="docs")) == mib
+        except exceptions.ForbiddenException:
+            return False
+
+    until(served)
+    assert billed() == found

@@ -207,6 +207,8 @@ class Gate:
         self._applied: dict[str, tuple[str, ...]] = {}
         self._task: asyncio.Task[None] | None = None
         self.ticks: list[Callable[[], Awaitable[None]]] = []
+        # Run once at stop, after the last round (the meters send their open interval).
+        self.closers: list[Callable[[], Awaitable[None]]] = []
         self.refused: list[str] = []
         self._settling = asyncio.Lock()
 
@@ -324,6 +326,11 @@ class Gate:
         if self._task is not None:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
+            for close in self.closers:
+                try:
+                    await close()
+                except Exception:
+                    log.exception("market stop of %s", self.link.landlord)
         await self.http.aclose()
 
     async def _run(self) -> None:

@@ -19,10 +19,17 @@ is backed by samples at most :data:`MAX_GAP` meter intervals (and at least
 longer gap (the process was stopped, suspended or stalled) is dropped, kept in
 :attr:`Meter.unbilled`, and a new interval starts at the next sample. The sampling clock
 lives in memory, so a restart likewise starts a new interval.
+
+A part that stops (SIGTERM, Ctrl-C, a restart for an upgrade) samples and sends the open
+interval first (:meth:`Meter.close`), so what was held and used since the last sample — a
+part's request and byte counts live in memory — is billed, not lost. A process killed
+outright (SIGKILL, a crash) cannot: its open interval, at most ``meter_interval``, and any
+batch the exchange had not yet taken are lost (under-billing, never double billing).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -42,6 +49,8 @@ NANO = Decimal("0.000000001")
 # A gap between two samples longer than this many meter intervals is time the part was down.
 MAX_GAP = 3.0
 MIN_GAP_SECONDS = 120.0
+# How long a stopping part waits for the exchange to take its last usage.
+CLOSE_TIMEOUT = 5.0
 
 
 @dataclass(frozen=True)
@@ -91,10 +100,29 @@ class Meter:
             self._last = now
             await self.flush()
             return
+        await self._sample(now)
+        await self.flush()
+
+    async def close(self) -> None:
+        """The part stops: sample the open interval now and send it, so that a restart (or
+        an upgrade) loses none of it; what the exchange does not take within
+        :data:`CLOSE_TIMEOUT` is lost (under-billing, never double)."""
+        now = time.time()
+        interval = self.gate.link.meter_interval
+        if now - self._last > max(MAX_GAP * interval, MIN_GAP_SECONDS):
+            return  # not backed by samples: not billed (see the module docstring)
+        await self._sample(now)
+        try:
+            await asyncio.wait_for(self.flush(), CLOSE_TIMEOUT)
+        except (TimeoutError, httpx.HTTPError) as exc:
+            log.warning(
+                "%d usage records of %s not sent at stop: %s", len(self.pending), self.part, exc
+            )
+
+    async def _sample(self, now: float) -> None:
         self.pending.extend(self.records(await self.holdings(), self._last, now))
         self.pending = self.pending[-MAX_PENDING:]
         self._last = now
-        await self.flush()
 
     def records(self, holdings: list[Holding], start: float, end: float) -> list[dict[str, Any]]:
         found = []
@@ -153,4 +181,5 @@ def attach(gate: Gate, part: str, holdings: Holdings) -> Meter:
     """A meter that runs on ``gate``'s rounds."""
     meter = Meter(gate, part, holdings, gate.http)
     gate.ticks.append(meter.tick)
+    gate.closers.append(meter.close)
     return meter

@@ -8,8 +8,10 @@ is then refused by the gate anyway, and what is stored stays). Each account repo
 ``object.gib_hours`` (the bytes of its containers, in GiB, per hour), and what it used since
 the last sample: ``requests`` (every request to the account) and ``gib_out`` (the response
 bytes sent, in GiB), counted by :class:`Traffic` in front of the object API. The counts live
-in memory: those of a sample whose customer has no live grant pricing them are dropped, and a
-restart loses the interval's counts (under-billing, never double billing).
+in memory: those of a sample whose customer has no live grant pricing them are dropped; a
+part that stops samples and sends them first (:meth:`ocx.common.metering.Meter.close`), and
+only a process killed outright loses its open interval's counts (under-billing, never double
+billing).
 """
 
 from __future__ import annotations
