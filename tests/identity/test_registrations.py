@@ -74,3 +74,18 @@ def test_endpoint_url_must_work(admin: Admin) -> None:
     assert status == 400
     kept = admin.call("GET", f"/endpoints/{made['id']}", ok=200)["endpoint"]
     assert kept["url"] == "http://thing.example/v1/AUTH_$(project_id)s"
+
+
+def test_identity_providers_are_listed_by_enabled(admin: Admin) -> None:
+    admin.call("PUT", f"{FED}/identity_providers/on", {"identity_provider": {}}, ok=201)
+    off = {"identity_provider": {"enabled": False}}
+    admin.call("PUT", f"{FED}/identity_providers/off", off, ok=201)
+
+    def listed(query: str) -> list[str]:
+        found = admin.call("GET", f"{FED}/identity_providers{query}", ok=200)
+        return [idp["id"] for idp in found["identity_providers"]]
+
+    assert listed("") == ["off", "on"]
+    assert (listed("?enabled=false"), listed("?enabled=true")) == (["off"], ["on"])
+    status, text = message(admin, "GET", f"{FED}/identity_providers?enabled=maybe", {})
+    assert (status, text) == (400, "Expected a boolean, not 'maybe'.")

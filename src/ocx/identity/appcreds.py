@@ -131,7 +131,7 @@ async def create(svc: IdentityService, who: Principal, user_id: str, a: AppCredI
 
 
 async def listing(
-    svc: IdentityService, who: Principal, user_id: str, name: str | None
+    svc: IdentityService, who: Principal, user_id: str, name: str | None = None
 ) -> list[tuple[ApplicationCredential, list[Role]]]:
     async with svc.db.session() as session:
         await _owner(svc, session, who, user_id, "list_application_credentials", write=False)

@@ -197,9 +197,9 @@ class Guarded(Generic[T]):
     The module's functions are called as ``fn(svc, who, **ids)``: ``ids`` are the route's
     path parameters by name (``/v3/users/{user_id}/OS-OAUTH1/access_tokens/{access_token_id}``
     gives ``user_id=`` and ``access_token_id=``), so the route's names are the function's.
-    A listing also gets the ``query`` parameters named here (None when absent); an update
-    also gets ``patch=``, the body's ``member``. ``view(base_url, found)`` renders what the
-    get and each item of the listing return.
+    A listing also gets those of the ``query`` parameters named here that the request gives
+    (``enabled`` as a boolean); an update also gets ``patch=``, the body's ``member``.
+    ``view(base_url, found)`` renders what the get and each item of the listing return.
     """
 
     member: str
@@ -214,7 +214,7 @@ class Guarded(Generic[T]):
         async def list_handler(
             request: Request, svc: IdentityService = SVC, who: Principal = WHO
         ) -> dict[str, Any]:
-            asked = {name: request.query_params.get(name) for name in self.query}
+            asked = filters(request, *self.query)
             found = await listing(svc, who, **request.path_params, **asked)
             base = base_url(request)
             return collection(request, self.members, [self.view(base, item) for item in found])

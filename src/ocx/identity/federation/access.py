@@ -143,10 +143,11 @@ async def create_idp(svc: IdentityService, who: Principal, idp_id: str, data: Id
     return row, list(data.remote_ids or [])
 
 
-async def list_idps(svc: IdentityService, who: Principal, filters: dict[str, Any]) -> list[Idp]:
+async def list_idps(svc: IdentityService, who: Principal, enabled: bool | None = None) -> list[Idp]:
     svc.policy.require_reader(who, "identity:list_identity_providers")
+    wanted = {} if enabled is None else {"enabled": enabled}
     async with svc.db.session() as session:
-        query = select(IdentityProvider).order_by(IdentityProvider.id).filter_by(**filters)
+        query = select(IdentityProvider).order_by(IdentityProvider.id).filter_by(**wanted)
         rows = list(await session.scalars(query))
         return [(r, await _remote_ids(session, r.id)) for r in rows]
 
@@ -158,16 +159,16 @@ async def get_idp(svc: IdentityService, who: Principal, idp_id: str) -> Idp:
         return row, await _remote_ids(session, idp_id)
 
 
-async def update_idp(svc: IdentityService, who: Principal, idp_id: str, data: IdpIn) -> Idp:
+async def update_idp(svc: IdentityService, who: Principal, idp_id: str, patch: IdpIn) -> Idp:
     svc.policy.require_admin(who, "identity:update_identity_provider")
-    _checked_idp(data)
-    if data.domain_id is not None:
+    _checked_idp(patch)
+    if patch.domain_id is not None:
         raise errors.ValidationError("An identity provider's domain cannot be changed.")
     async with svc.db.session() as session:
         row = await store.get(session, IdentityProvider, idp_id, "identity_provider")
-        changed = _apply(row, data.model_dump(exclude_none=True, exclude={"remote_ids"}))
-        if data.remote_ids is not None:
-            await _set_remote_ids(session, idp_id, data.remote_ids)
+        changed = _apply(row, patch.model_dump(exclude_none=True, exclude={"remote_ids"}))
+        if patch.remote_ids is not None:
+            await _set_remote_ids(session, idp_id, patch.remote_ids)
         if "enabled" in changed and not row.enabled:
             await end_access_through(session, idp_id)
         found = row, await _remote_ids(session, idp_id)
@@ -225,10 +226,10 @@ async def get_mapping(svc: IdentityService, who: Principal, mapping_id: str) -> 
 
 
 async def update_mapping(
-    svc: IdentityService, who: Principal, mapping_id: str, data: MappingIn
+    svc: IdentityService, who: Principal, mapping_id: str, patch: MappingIn
 ) -> Mapping:
     svc.policy.require_admin(who, "identity:update_mapping")
-    rules, version = _checked_rules(data)
+    rules, version = _checked_rules(patch)
     async with svc.db.session() as session:
         row = await store.get(session, Mapping, mapping_id, "mapping")
         row.rules, row.schema_version = rules, version
@@ -300,14 +301,14 @@ async def get_protocol(
 
 
 async def update_protocol(
-    svc: IdentityService, who: Principal, idp_id: str, protocol_id: str, data: ProtocolIn
+    svc: IdentityService, who: Principal, idp_id: str, protocol_id: str, patch: ProtocolIn
 ) -> FederationProtocol:
     svc.policy.require_admin(who, "identity:update_protocol")
     async with svc.db.session() as session:
         row = await _protocol(session, idp_id, protocol_id)
-        if data.mapping_id:
-            await store.get(session, Mapping, data.mapping_id, "mapping")
-        if _apply(row, data.model_dump(exclude_none=True)):
+        if patch.mapping_id:
+            await store.get(session, Mapping, patch.mapping_id, "mapping")
+        if _apply(row, patch.model_dump(exclude_none=True)):
             await end_access_through(session, idp_id)
     svc.revoked_something()
     return row
@@ -370,13 +371,13 @@ async def get_sp(svc: IdentityService, who: Principal, sp_id: str) -> ServicePro
 
 
 async def update_sp(
-    svc: IdentityService, who: Principal, sp_id: str, data: SpIn
+    svc: IdentityService, who: Principal, sp_id: str, patch: SpIn
 ) -> ServiceProvider:
     svc.policy.require_admin(who, "identity:update_service_provider")
-    _checked_sp(data)
+    _checked_sp(patch)
     async with svc.db.session() as session:
         row = await store.get(session, ServiceProvider, sp_id, "service_provider")
-        _apply(row, data.model_dump(exclude_none=True))
+        _apply(row, patch.model_dump(exclude_none=True))
     return row
 
 

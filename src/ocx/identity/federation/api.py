@@ -12,7 +12,8 @@ from fastapi import Depends, Request, Response
 from pydantic import BaseModel, ConfigDict
 
 from ocx.common.auth import Principal
-from ocx.identity.api.deps import base_url, caller, collection, filters, service
+from ocx.identity.api.crud import Guarded
+from ocx.identity.api.deps import caller, service
 from ocx.identity.federation import access
 from ocx.identity.federation.access import IdpIn, MappingIn, ProtocolIn, SpIn
 from ocx.identity.federation.models import (
@@ -100,8 +101,14 @@ def sp_view(base: str, row: ServiceProvider) -> dict[str, Any]:
     }
 
 
-def _idp_doc(request: Request, found: access.Idp) -> dict[str, Any]:
-    return {"identity_provider": idp_view(base_url(request), *found)}
+def _idp(base: str, found: access.Idp) -> dict[str, Any]:
+    return idp_view(base, *found)
+
+
+idps = Guarded("identity_provider", "identity_providers", _idp, query=("enabled",))
+mappings = Guarded("mapping", "mappings", mapping_view)
+protocols = Guarded("protocol", "protocols", protocol_view)
+sps = Guarded("service_provider", "service_providers", sp_view)
 
 
 # --- identity providers ----------------------------------------------------------------------
@@ -117,39 +124,16 @@ async def create_idp(
 ) -> dict[str, Any]:
     found = await access.create_idp(svc, who, idp_id, body.identity_provider)
     response.status_code = 201
-    return _idp_doc(request, found)
+    return idps.one(request, found)
 
 
-async def list_idps(
-    request: Request, svc: IdentityService = SVC, who: Principal = WHO
-) -> dict[str, Any]:
-    found = await access.list_idps(svc, who, filters(request, "enabled"))
-    base = base_url(request)
-    return collection(request, "identity_providers", [idp_view(base, *f) for f in found])
-
-
-async def get_idp(
-    idp_id: str, request: Request, svc: IdentityService = SVC, who: Principal = WHO
-) -> dict[str, Any]:
-    return _idp_doc(request, await access.get_idp(svc, who, idp_id))
-
-
-async def update_idp(
-    idp_id: str, body: IdpBody, request: Request, svc: IdentityService = SVC, who: Principal = WHO
-) -> dict[str, Any]:
-    return _idp_doc(request, await access.update_idp(svc, who, idp_id, body.identity_provider))
-
-
-async def delete_idp(idp_id: str, svc: IdentityService = SVC, who: Principal = WHO) -> Response:
-    await access.delete_idp(svc, who, idp_id)
-    return Response(status_code=204)
+list_idps = idps.list(access.list_idps)
+get_idp = idps.get(access.get_idp)
+update_idp = idps.update(IdpBody, access.update_idp)
+delete_idp = idps.delete(access.delete_idp)
 
 
 # --- mappings ------------------------------------------------------------------------------
-
-
-def _mapping_doc(request: Request, row: Mapping) -> dict[str, Any]:
-    return {"mapping": mapping_view(base_url(request), row)}
 
 
 async def create_mapping(
@@ -162,45 +146,16 @@ async def create_mapping(
 ) -> dict[str, Any]:
     row = await access.create_mapping(svc, who, mapping_id, body.mapping)
     response.status_code = 201
-    return _mapping_doc(request, row)
+    return mappings.one(request, row)
 
 
-async def list_mappings(
-    request: Request, svc: IdentityService = SVC, who: Principal = WHO
-) -> dict[str, Any]:
-    rows = await access.list_mappings(svc, who)
-    base = base_url(request)
-    return collection(request, "mappings", [mapping_view(base, r) for r in rows])
-
-
-async def get_mapping(
-    mapping_id: str, request: Request, svc: IdentityService = SVC, who: Principal = WHO
-) -> dict[str, Any]:
-    return _mapping_doc(request, await access.get_mapping(svc, who, mapping_id))
-
-
-async def update_mapping(
-    mapping_id: str,
-    body: MappingBody,
-    request: Request,
-    svc: IdentityService = SVC,
-    who: Principal = WHO,
-) -> dict[str, Any]:
-    return _mapping_doc(request, await access.update_mapping(svc, who, mapping_id, body.mapping))
-
-
-async def delete_mapping(
-    mapping_id: str, svc: IdentityService = SVC, who: Principal = WHO
-) -> Response:
-    await access.delete_mapping(svc, who, mapping_id)
-    return Response(status_code=204)
+list_mappings = mappings.list(access.list_mappings)
+get_mapping = mappings.get(access.get_mapping)
+update_mapping = mappings.update(MappingBody, access.update_mapping)
+delete_mapping = mappings.delete(access.delete_mapping)
 
 
 # --- protocols -----------------------------------------------------------------------------
-
-
-def _protocol_doc(request: Request, row: FederationProtocol) -> dict[str, Any]:
-    return {"protocol": protocol_view(base_url(request), row)}
 
 
 async def create_protocol(
@@ -214,51 +169,16 @@ async def create_protocol(
 ) -> dict[str, Any]:
     row = await access.create_protocol(svc, who, idp_id, protocol_id, body.protocol)
     response.status_code = 201
-    return _protocol_doc(request, row)
+    return protocols.one(request, row)
 
 
-async def list_protocols(
-    idp_id: str, request: Request, svc: IdentityService = SVC, who: Principal = WHO
-) -> dict[str, Any]:
-    rows = await access.list_protocols(svc, who, idp_id)
-    base = base_url(request)
-    return collection(request, "protocols", [protocol_view(base, r) for r in rows])
-
-
-async def get_protocol(
-    idp_id: str,
-    protocol_id: str,
-    request: Request,
-    svc: IdentityService = SVC,
-    who: Principal = WHO,
-) -> dict[str, Any]:
-    return _protocol_doc(request, await access.get_protocol(svc, who, idp_id, protocol_id))
-
-
-async def update_protocol(
-    idp_id: str,
-    protocol_id: str,
-    body: ProtocolBody,
-    request: Request,
-    svc: IdentityService = SVC,
-    who: Principal = WHO,
-) -> dict[str, Any]:
-    row = await access.update_protocol(svc, who, idp_id, protocol_id, body.protocol)
-    return _protocol_doc(request, row)
-
-
-async def delete_protocol(
-    idp_id: str, protocol_id: str, svc: IdentityService = SVC, who: Principal = WHO
-) -> Response:
-    await access.delete_protocol(svc, who, idp_id, protocol_id)
-    return Response(status_code=204)
+list_protocols = protocols.list(access.list_protocols)
+get_protocol = protocols.get(access.get_protocol)
+update_protocol = protocols.update(ProtocolBody, access.update_protocol)
+delete_protocol = protocols.delete(access.delete_protocol)
 
 
 # --- service providers ---------------------------------------------------------------------
-
-
-def _sp_doc(request: Request, row: ServiceProvider) -> dict[str, Any]:
-    return {"service_provider": sp_view(base_url(request), row)}
 
 
 async def create_sp(
@@ -271,29 +191,10 @@ async def create_sp(
 ) -> dict[str, Any]:
     row = await access.create_sp(svc, who, sp_id, body.service_provider)
     response.status_code = 201
-    return _sp_doc(request, row)
+    return sps.one(request, row)
 
 
-async def list_sps(
-    request: Request, svc: IdentityService = SVC, who: Principal = WHO
-) -> dict[str, Any]:
-    rows = await access.list_sps(svc, who)
-    base = base_url(request)
-    return collection(request, "service_providers", [sp_view(base, r) for r in rows])
-
-
-async def get_sp(
-    sp_id: str, request: Request, svc: IdentityService = SVC, who: Principal = WHO
-) -> dict[str, Any]:
-    return _sp_doc(request, await access.get_sp(svc, who, sp_id))
-
-
-async def update_sp(
-    sp_id: str, body: SpBody, request: Request, svc: IdentityService = SVC, who: Principal = WHO
-) -> dict[str, Any]:
-    return _sp_doc(request, await access.update_sp(svc, who, sp_id, body.service_provider))
-
-
-async def delete_sp(sp_id: str, svc: IdentityService = SVC, who: Principal = WHO) -> Response:
-    await access.delete_sp(svc, who, sp_id)
-    return Response(status_code=204)
+list_sps = sps.list(access.list_sps)
+get_sp = sps.get(access.get_sp)
+update_sp = sps.update(SpBody, access.update_sp)
+delete_sp = sps.delete(access.delete_sp)
