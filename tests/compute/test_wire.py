@@ -106,6 +106,23 @@ def test_bulk_create_names_quota_and_pagination(cloud: Cloud, alice: User, image
     )
 
 
+def test_a_deleted_server_stays_a_valid_marker(
+    cloud: Cloud, alice: User, bob: User, image_id: str
+) -> None:
+    """As in Nova: a client (or the proxy) paging past a server deleted meanwhile goes on."""
+    nova = Nova(cloud, alice)
+    nova.boot("page", image_id, min_count=3, max_count=3)
+    first = nova.call("GET", "/servers?limit=1").json()["servers"][0]
+    assert first["name"] == "page-3"
+    assert nova.call("DELETE", f"/servers/{first['id']}").status_code == 204
+    rest = nova.call("GET", f"/servers?marker={first['id']}").json()["servers"]
+    assert [s["name"] for s in rest] == ["page-2", "page-1"]
+    other = Nova(cloud, bob)  # another project's deleted server is no marker of bob's
+    assert f"marker [{first['id']}] not found" in fault(
+        other.call("GET", f"/servers?marker={first['id']}"), "badRequest", 400
+    )
+
+
 def test_lifecycle_conflicts_lock_and_console(cloud: Cloud, alice: User, image_id: str) -> None:
     nova = Nova(cloud, alice)
     user_data = base64.b64encode(b"echo hello from the guest\nsize vdb\n").decode()
