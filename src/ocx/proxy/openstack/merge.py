@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-import functools
+import heapq
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -137,40 +137,63 @@ def merge_page(
 ) -> Page:
     """The first ``asked`` items of the landlords' pages (each asked for ``asked`` items).
 
+    A heap of the landlords' heads: O(asked log L) comparisons for L landlords, where picking
+    the least head anew for every item cost asked x L (2,000 per page of 20 over 100).
     A landlord is done when it answered fewer than asked and all of it was taken; the next
     position is each landlord's last item taken (or where it stood before).
     """
     compare = comparator(keys)
-    heads = {landlord: 0 for landlord, items in pages.items() if items}
+    heap = [
+        _Head(compare, item_list[0], landlord, 0, (ranks.get(landlord, 0), order))
+        for order, (landlord, item_list) in enumerate(pages.items())
+        if item_list
+    ]
+    heapq.heapify(heap)
     taken: list[tuple[str, Item]] = []
-    while heads and len(taken) < asked:
-        landlord = min(heads, key=functools.cmp_to_key(_by_head(pages, heads, compare, ranks)))
-        taken.append((landlord, pages[landlord][heads[landlord]]))
-        heads[landlord] += 1
-        if heads[landlord] == len(pages[landlord]):
-            del heads[landlord]
+    while heap and len(taken) < asked:
+        head = heap[0]
+        taken.append((head.landlord, head.item))
+        following = pages[head.landlord]
+        if head.index + 1 < len(following):
+            heapq.heapreplace(heap, head.next(following[head.index + 1]))
+        else:
+            heapq.heappop(heap)
+    left = {head.landlord for head in heap}
     after = dict(before.after)
     for landlord, item in taken:
         after[landlord] = str(item.get("id"))
     done = set(before.done)
     for landlord, items in pages.items():
-        if len(items) < asked and landlord not in heads:
+        if len(items) < asked and landlord not in left:
             done.add(landlord)
-    more = bool(heads) or any(landlord not in done for landlord in ranks)
+    more = bool(left) or any(landlord not in done for landlord in ranks)
     return Page(taken, Position(after, frozenset(done)) if more else None)
 
 
-def _by_head(
-    pages: Mapping[str, Sequence[Item]],
-    heads: Mapping[str, int],
-    compare: Callable[[Item, Item], int],
-    ranks: Mapping[str, int],
-) -> Callable[[str, str], int]:
-    def order(a: str, b: str) -> int:
-        found = compare(pages[a][heads[a]], pages[b][heads[b]])
-        return found or (ranks.get(a, 0) > ranks.get(b, 0)) - (ranks.get(a, 0) < ranks.get(b, 0))
+class _Head:
+    """A landlord's next item in the merge: ordered by the sort keys, then by the landlord's
+    rank (then its place in the answers), as one landlord's listing is."""
 
-    return order
+    __slots__ = ("compare", "index", "item", "landlord", "tie")
+
+    def __init__(
+        self,
+        compare: Callable[[Item, Item], int],
+        item: Item,
+        landlord: str,
+        index: int,
+        tie: tuple[int, int],
+    ):
+        self.compare, self.item, self.landlord, self.index, self.tie = (
+            compare, item, landlord, index, tie
+        )  # fmt: skip
+
+    def next(self, item: Item) -> _Head:
+        return _Head(self.compare, item, self.landlord, self.index + 1, self.tie)
+
+    def __lt__(self, other: _Head) -> bool:
+        found = self.compare(self.item, other.item)
+        return found < 0 if found else self.tie < other.tie
 
 
 def qualified(name: str, landlord: str) -> str:
