@@ -19,7 +19,7 @@ import os
 import signal
 import socket
 import sys
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
@@ -81,10 +81,21 @@ def start_lock(data_dir: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+Started = tuple[Spec, str, Part]  # whose, which part, the running part
+
+
 async def serve(spec: Spec) -> None:
-    landlord = spec.to_landlord()
-    limits = spec.topology.exchange.serving
-    started: list[Part] = []
+    await serve_all([spec])
+
+
+async def serve_all(
+    specs: Sequence[Spec], ready: Callable[[list[Started]], Awaitable[None]] | None = None
+) -> None:
+    """The parts of one landlord (``ocx up``, ``ocx serve``), or of several on this one event
+    loop (landlords share a process only where a benchmark says so: ``bench/scale.py``);
+    ``ready`` is called once every part serves."""
+    limits = specs[0].topology.exchange.serving
+    started: list[Started] = []
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     main = asyncio.current_task()
@@ -100,28 +111,32 @@ async def serve(spec: Spec) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, on_signal)
     try:
-        with start_lock(landlord.data_dir):
-            for part in spec.sockets:
-                service = build(landlord, part)
-                await service.start()
-                started.append(service)
+        for spec in specs:
+            landlord = spec.to_landlord()
+            with start_lock(landlord.data_dir):
+                for part in spec.sockets:
+                    service = build(landlord, part)
+                    await service.start()
+                    started.append((spec, part, service))
         starting = False
         servers = []
         tasks = []
-        for (part, fd), service in zip(spec.sockets.items(), started, strict=True):
-            sock = socket.socket(fileno=fd)
+        for spec, part, service in started:
+            sock = socket.socket(fileno=spec.sockets[part])
             sock.setblocking(False)
             server = serving.server(service.app, limits)
             servers.append(server)
             tasks.append(asyncio.create_task(server.serve(sockets=[sock])))
-            log.info("%s ready at %s", part, landlord.url(part))
+            log.info("%s ready at %s", part, spec.base_urls[part])
+        if ready is not None:
+            await ready(started)
         done = asyncio.ensure_future(stop.wait())
         await asyncio.wait([done, *tasks], return_when=asyncio.FIRST_COMPLETED)
         for server in servers:
             server.should_exit = True
         await asyncio.gather(*tasks, return_exceptions=True)
     finally:
-        for service in reversed(started):
+        for _, _, service in reversed(started):
             with contextlib.suppress(Exception):
                 await service.stop()
 
