@@ -212,3 +212,37 @@ async def test_a_busy_landlord_is_waited_for_and_a_silent_one_is_not() -> None:
     assert await reading == b"x" * 15
     await pool.aclose()
     server.close()
+
+
+async def test_idle_connections_hold_no_buffer_and_large_answers_are_read_large() -> None:
+    """Fanning out to 100 landlords keeps thousands of connections: each held a 1 MiB read
+    buffer for life (gigabytes). Now an idle one holds none; a small answer is read with a
+    small buffer, a large one grows it to READ_SIZE."""
+    from ocx.proxy import wire
+
+    big = b"x" * (3 * wire.READ_SIZE)
+
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while True:
+            try:
+                path = (await reader.readuntil(b"\r\n\r\n")).split(b" ")[1]
+            except asyncio.IncompleteReadError:
+                return
+            body = big if path.endswith(b"/big") else b"small"
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
+            await writer.drain()
+
+    server, url = await serving(answer)
+    pool = Pool(1.0, 2.0)
+    sizes: list[int] = []
+    small = await pool.request("GET", parse_url(url), [])
+    assert await small.aread() == b"small"
+    (conn,) = pool.open
+    assert conn.buffered == 0  # released to the pool: no buffer
+    large = await pool.request("GET", parse_url(url + "/big"), [])
+    async for chunk in large.aiter_raw():
+        sizes.append(len(chunk))
+    assert sum(sizes) == len(big) and max(sizes) > wire.FIRST_READ
+    assert pool.open == {conn} and conn.buffered == 0
+    await pool.aclose()
+    server.close()

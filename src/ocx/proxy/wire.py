@@ -31,6 +31,10 @@ from ocx.proxy.framing import Framer, Head, parse_head
 # Bytes queued before reading from the landlord pauses (at most 4x that held in buffers).
 HIGH_WATER = 4 * 1024 * 1024
 READ_SIZE = 1024 * 1024  # one socket read: fewer, larger reads cost the proxy less per byte
+# A connection's first reads: most answers (API documents) are small. A read that fills it
+# grows it to READ_SIZE for that answer; an idle connection keeps no buffer. (Each connection
+# held 1 MiB for life: fanning out to 100 landlords, thousands of connections, gigabytes.)
+FIRST_READ = 64 * 1024
 Body = AsyncIterable[bytes] | bytes | None
 
 
@@ -147,6 +151,7 @@ class Connection(asyncio.BufferedProtocol):
         self.timeout = 60.0
         self._head_request = False
         self._scratch: memoryview | None = None
+        self._read_size = FIRST_READ
         self._cut_short = False  # the request body was not sent whole: never reuse
 
     # --- asyncio.Protocol ----------------------------------------------------------------
@@ -159,16 +164,28 @@ class Connection(asyncio.BufferedProtocol):
 
     def get_buffer(self, sizehint: int) -> memoryview:
         if self._scratch is None:
-            self._scratch = memoryview(bytearray(READ_SIZE))
+            self._scratch = memoryview(bytearray(self._read_size))
         return self._scratch
 
     def buffer_updated(self, nbytes: int) -> None:
         assert self._scratch is not None
-        if nbytes < READ_SIZE // 4:  # a small read is copied out; the buffer is kept
+        if nbytes == len(self._scratch) < READ_SIZE:  # a large answer: read it in large pieces
+            self._read_size = READ_SIZE
+        elif nbytes < READ_SIZE // 4:  # a small read is copied out; the buffer is kept
             self.data_received(bytes(self._scratch[:nbytes]))
             return
         data, self._scratch = self._scratch[:nbytes], None  # a large one is handed on as it is
         self.data_received(data)  # type: ignore[arg-type]
+
+    @property
+    def buffered(self) -> int:
+        """Bytes of read buffer this connection holds."""
+        return len(self._scratch) if self._scratch is not None else 0
+
+    def rest(self) -> None:
+        """Back in the pool: no buffer kept, the next answer's reads start small again."""
+        self._scratch = None
+        self._read_size = FIRST_READ
 
     def data_received(self, data: bytes) -> None:
         if self.pool is not None:
@@ -467,6 +484,7 @@ class Pool:
     def release(self, conn: Connection) -> None:
         idle = self._idle.setdefault(conn.origin, [])
         if conn.reusable and len(idle) < self.max_idle:
+            conn.rest()
             idle.append(conn)
         else:
             conn.close()
