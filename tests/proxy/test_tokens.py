@@ -119,6 +119,30 @@ async def test_an_unreachable_provider_is_unreachable() -> None:
         await federation(down).token_at("home-token", SP)
 
 
+async def test_a_connection_closed_as_it_is_reused_is_tried_again_once() -> None:
+    """An identity's kept-alive connection closed just as it is reused (ReadError) costs one
+    more try, not the landlord (it was then refused as unreachable for unreachable_ttl)."""
+    fake = landlords()
+    broken: list[str] = []
+
+    def flaky(request: httpx.Request) -> httpx.Response:
+        url = str(request.url)
+        if url not in broken and url in (SP.sp_url, HOME + "/v3/auth/OS-FEDERATION/saml2/ecp"):
+            broken.append(url)
+            raise httpx.ReadError("closed", request=request)
+        return fake(request)
+
+    # the first try of the first step fails, then the first try of the second
+    remote = await federation(flaky).token_at("home-token", SP)
+    assert remote.token == "scoped-at-stor" and len(broken) == 2
+
+    def always(request: httpx.Request) -> httpx.Response:
+        raise httpx.RemoteProtocolError("closed", request=request)
+
+    with pytest.raises(Unreachable, match="federation failed: RemoteProtocolError"):
+        await federation(always).token_at("home-token", SP)
+
+
 def test_helpers() -> None:
     assert identity_base(SP.auth_url) == "http://stor"
     assert identity_base("http://x/v3") == "http://x"

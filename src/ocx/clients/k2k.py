@@ -148,12 +148,20 @@ class Federation:
         headers = dict(kwargs.pop("headers", {}))
         if token is not None:
             headers["X-Auth-Token"] = token
-        try:
-            resp = await self.client.request(method, url, headers=headers, **kwargs)
-        except (httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
-            raise Absent(sp.id, "its URL cannot be used") from exc
-        except httpx.HTTPError as exc:
-            raise Unreachable(sp.id, f"federation failed: {type(exc).__name__}") from exc
+        for attempt in range(2):
+            try:
+                resp = await self.client.request(method, url, headers=headers, **kwargs)
+                break
+            except (httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
+                raise Absent(sp.id, "its URL cannot be used") from exc
+            except (httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError) as exc:
+                # A kept-alive connection the identity closed as it was reused (its idle
+                # timeout and the pool's are both 5 s): over 100 landlords some federation hit
+                # it and was refused for unreachable_ttl. Every step may be sent again.
+                if attempt:
+                    raise Unreachable(sp.id, f"federation failed: {type(exc).__name__}") from exc
+            except httpx.HTTPError as exc:
+                raise Unreachable(sp.id, f"federation failed: {type(exc).__name__}") from exc
         if resp.status_code in REFUSED:
             raise Absent(sp.id, f"federation refused ({resp.status_code})")
         if resp.status_code >= 300:
