@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: up test test-sqlite test-postgres test-postgres-all test-e2e test-slow lint bench install clean interop interop-identity
+.PHONY: up test test-sqlite test-postgres test-postgres-all test-e2e test-slow test-scale lint bench bench-scale install clean interop interop-identity
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,11 @@ test: lint test-sqlite test-postgres
 test-slow: $(STAMP)
 	$(BIN)/pytest -q -m slow
 
+# Many landlords behind one proxy under concurrent calls, at a test's size (bench/scale.py
+# --quick: 6 landlords x 1,000 servers, 50 calls at once); `bench-scale` is the full size.
+test-scale: $(STAMP)
+	$(BIN)/pytest -q -n 0 -m slow tests/proxy/test_scale.py
+
 # OpenStack's Tempest (own venv, .venv-tempest) against a live default exchange: counts printed.
 # `interop` runs the identity tests, the object-storage tests at harvard's Swift and through
 # the proxy (region ocx), then keystonemiddleware's auth_token against OCX identity.
@@ -64,6 +69,10 @@ bench: $(STAMP)
 	$(BIN)/python bench/proxy.py
 	$(BIN)/python bench/vault.py
 	$(BIN)/python bench/volume.py
+
+# 100 landlords x 10,000 servers behind one proxy, 1,000 concurrent calls (ARGS to change it).
+bench-scale: $(STAMP)
+	$(BIN)/python bench/scale.py $(ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
