@@ -64,6 +64,7 @@ REPO = Path(__file__).resolve().parents[1]
 if __package__ in (None, ""):
     sys.path[:0] = [str(REPO), str(REPO / "src")]
 
+from bench import harness  # noqa: E402
 from bench.load import cpu_seconds, percentile  # noqa: E402
 
 HOME = "l000"
@@ -79,26 +80,22 @@ def names(count: int) -> list[str]:
     return [f"l{i:03d}" for i in range(count)]
 
 
-def topology_doc(count: int, servers: int, volumes: int) -> dict[str, Any]:
-    """The landlords as a topology (TOML's shape): room and quotas for each one's fleet."""
-    room = servers + 10_000  # the fleet, and what the load creates
+def topology(count: int, servers: int, volumes: int) -> Any:
+    """The landlords, with room and quotas for each one's fleet (and what the load makes)."""
+    room = servers + 10_000
     compute = {
         "hosts": [{"name": "big", "vcpus": room, "ram_mb": 512 * room, "disk_gb": room}],
         "quotas": {"instances": room, "cores": room, "ram": 512 * room},
     }
-    landlords: list[dict[str, Any]] = []
+    landlords: dict[str, dict[str, Any]] = {}
     for index, name in enumerate(names(count)):
-        parts = ["identity", "compute", "image"]
-        if 1 <= index <= volumes:
-            parts.append("volume")
-        entry: dict[str, Any] = {"name": name, "parts": parts, "options": {"compute": compute}}
+        parts = ["identity", "compute", "image"] + (["volume"] if 1 <= index <= volumes else [])
+        landlords[name] = {"parts": parts, "options": {"compute": compute}}
         if name == HOME:
-            entry.update(parts=[*parts, "proxy"], demo_users=["alice"])
+            landlords[name].update(parts=[*parts, "proxy"], demo_users=["alice"])
         else:
-            entry["trusts"] = [HOME]
-        landlords.append(entry)
-    cheap = {"time_cost": 1, "memory_kib": 1024, "parallelism": 1}
-    return {"exchange": {"base_port": 0, "password_hash": cheap}, "landlords": landlords}
+            landlords[name]["trusts"] = [HOME]
+    return harness.topology(landlords)
 
 
 # --- the landlords' processes -----------------------------------------------------------------
@@ -177,12 +174,11 @@ class Fleet:
     """Every landlord's sockets bound here; their processes started step by step."""
 
     def __init__(self, root: Path, count: int, servers: int, volumes: int, per_process: int):
-        from ocx import runner, topology
+        from ocx import runner
 
         self.root = root
         self.per_process = per_process
-        doc = topology_doc(count, servers, volumes)
-        self.topology = topology.Topology.model_validate(doc)
+        self.topology = topology(count, servers, volumes)
         self.landlords = runner.landlords(self.topology, root, None)
         self.sockets = runner.bind_all(self.topology, self.landlords)
         self.hosts: list[Host] = []
