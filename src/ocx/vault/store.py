@@ -11,11 +11,12 @@ What the vault keeps in its container at each provider (``ocx-vault`` by default
 from __future__ import annotations
 
 import contextlib
+import json
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import httpx
 from keystoneauth1 import exceptions as ks_exceptions
@@ -74,6 +75,7 @@ class Store:
         self._access: Access | None = None
         self._client = httpx.Client(timeout=timeout)
         self._bulk = Connections()  # share data: see ranged.py
+        self._small = Connections()  # manifests, trees, listings: GETs over http.client too
         self.requests = 0  # HTTP requests sent (for the benchmark's accounting)
         self._counting = threading.Lock()
 
@@ -84,6 +86,7 @@ class Store:
     def close(self) -> None:
         self._client.close()
         self._bulk.close()
+        self._small.close()
 
     def access(self, renew: bool = False) -> Access:
         """The storage URL and a token; asked of the auth each time, which keeps a token
@@ -126,38 +129,20 @@ class Store:
         self._check(self._request("PUT", name, content=content), f"put {name}")
 
     def get(self, name: str, limit: int = MAX_SMALL) -> bytes:
-        with self.stream(name) as chunks:
-            data = bytearray()
-            for chunk in chunks:
-                data += chunk
-                if len(data) > limit:
-                    raise StoreError(self.landlord, "corrupt", f"{name} is too large")
-        return bytes(data)
-
-    @contextlib.contextmanager
-    def stream(
-        self, name: str, start: int = 0, length: int | None = None
-    ) -> Iterator[Iterator[bytes]]:
-        """The object's bytes from ``start`` (``length`` of them, or to its end)."""
-        headers = {}
-        if start or length is not None:
-            end = "" if length is None else str(start + length - 1)
-            headers["Range"] = f"bytes={start}-{end}"
-        request = self._client.build_request(
-            "GET", self.url(name), headers={**headers, "X-Auth-Token": self.access().token}
-        )
-        self._sent()
+        """A whole small object (a manifest copy, a tree): at most ``limit`` bytes."""
+        reply = self._fetch(self._small, name)
         try:
-            resp = self._client.send(request, stream=True)
-        except httpx.HTTPError as exc:
-            raise StoreError(self.landlord, "unreachable", type(exc).__name__) from exc
-        try:
-            if resp.status_code == 416:
-                raise StoreError(self.landlord, "truncated", f"{name} is shorter than expected")
-            self._check(resp, f"get {name}")
-            yield self._chunks(resp)
+            status = reply.response.status
+            if status == 404:
+                raise StoreError(self.landlord, "missing", f"get {name}: not there")
+            if status >= 300:
+                raise StoreError(self.landlord, "unreachable", f"get {name}: {status}")
+            data = self._read(reply, limit + 1)
         finally:
-            resp.close()
+            self._small.release(reply)
+        if len(data) > limit:
+            raise StoreError(self.landlord, "corrupt", f"{name} is too large")
+        return data
 
     @contextlib.contextmanager
     def ranged(self, name: str, start: int, length: int) -> Iterator[Callable[[int], bytes]]:
@@ -177,16 +162,23 @@ class Store:
             self._bulk.release(reply)
 
     def _ranged_reply(self, name: str, span: str) -> Reply:
+        return self._fetch(self._bulk, name, {"Range": span})
+
+    def _fetch(
+        self, pool: Connections, name: str, headers: dict[str, str] | None = None, query: str = ""
+    ) -> Reply:
+        """A GET over one of ``pool``'s kept-alive connections (with a new token once,
+        when the server refuses the one held): its reply, to be given back to ``pool``."""
         for renew in (False, True):
-            headers = {"Range": span, "X-Auth-Token": self.access(renew).token}
+            sent = {**(headers or {}), "X-Auth-Token": self.access(renew).token}
             self._sent()
             try:
-                reply = self._bulk.get(self.url(name), headers)
+                reply = pool.get(self.url(name) + query, sent)
             except FAILURES as exc:
                 raise StoreError(self.landlord, "unreachable", type(exc).__name__) from exc
             if reply.response.status != 401 or renew:
                 return reply
-            self._bulk.release(reply)
+            pool.release(reply)
         raise AssertionError("unreachable")
 
     def _read(self, reply: Reply, size: int) -> bytes:
@@ -198,22 +190,26 @@ class Store:
             raise StoreError(self.landlord, "unreachable", "the connection was cut")
         return data
 
-    def _chunks(self, resp: httpx.Response) -> Iterator[bytes]:
-        try:
-            yield from resp.iter_raw()
-        except httpx.HTTPError as exc:
-            raise StoreError(self.landlord, "unreachable", type(exc).__name__) from exc
-
     def list(self, prefix: str) -> list[str]:
         names: list[str] = []
         marker = ""
         while True:
-            params = {"format": "json", "prefix": prefix, "marker": marker, "limit": LIST_PAGE}
-            resp = self._request("GET", "", params=params)
-            if resp.status_code == 404:
-                return names
-            page = self._check(resp, "list").json() if resp.status_code == 200 else []
-            names += [str(entry["name"]) for entry in page]
+            query = {"format": "json", "prefix": prefix, "marker": marker, "limit": LIST_PAGE}
+            reply = self._fetch(self._small, "", query=f"?{urlencode(query)}")
+            try:
+                status = reply.response.status
+                if status == 404:
+                    return names
+                if status >= 300:
+                    raise StoreError(self.landlord, "unreachable", f"list: {status}")
+                body = self._read(reply, MAX_SMALL + 1)
+            finally:
+                self._small.release(reply)
+            try:
+                page = json.loads(body) if status == 200 else []
+                names += [str(entry["name"]) for entry in page]
+            except (ValueError, TypeError, KeyError) as exc:
+                raise StoreError(self.landlord, "unreachable", f"list: {exc!r}") from None
             if len(page) < LIST_PAGE:
                 return names
             marker = names[-1]
