@@ -146,7 +146,7 @@ class Vault:
         resolved = self.resolve(name)
         if resolved.manifest.deleted:
             raise VaultDeleted(name, resolved.manifest.version, _unique(resolved.problems))
-        key = data_key(resolved, self.wrap_key)
+        key = self.io.submit(data_key, resolved, self.wrap_key)
         reader = Reader(resolved, self.stores, key, self.codec, self.pool)
         reader.prefetch(self.io)
         count = reader.read(out, start, end)
