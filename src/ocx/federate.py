@@ -8,6 +8,9 @@ For a landlord S that trusts an identity provider I:
   mappings for the ``saml2`` and ``openid`` protocols.
 S's default mappings give every user of I a project of their own at S, named
 ``<idp>-<user>``, with the ``member`` role, whatever roles the user holds at home: S decides.
+A landlord that runs the exchange also admits I's administrators (a role on I's ``admin``
+project, as I asserts it) to the project ``landlord-<idp>`` with the ``reader`` role: the
+exchange reads I's own pages (its settlement) for them (``ocx.exchange.api.deps``).
 """
 
 from __future__ import annotations
@@ -32,6 +35,31 @@ def default_rules(idp: str, name_attr: str, id_attr: str) -> list[dict[str, Any]
             "remote": [{"type": name_attr}, {"type": id_attr}],
         }
     ]
+
+
+def landlord_admin_rules(idp: str, protocol: str) -> list[dict[str, Any]]:
+    """The exchange operator's rule for ``idp``'s administrators: the landlord's read-only
+    project at the exchange. K2K (SAML) says the project and roles the user signed in with at
+    home; OpenID Connect says every project the user holds a role on."""
+    remote: list[dict[str, Any]]
+    if protocol == "saml2":
+        remote = [
+            {"type": "openstack_user"},
+            {"type": "openstack_user_id"},
+            {"type": "openstack_project", "any_one_of": ["admin"]},
+            {"type": "openstack_roles", "any_one_of": ["admin"]},
+        ]
+    else:
+        remote = [
+            {"type": "preferred_username"},
+            {"type": "sub"},
+            {"type": "projects", "any_one_of": ["admin"]},
+        ]
+    local = {
+        "user": {"name": "{0}", "id": "{1}", "type": "ephemeral"},
+        "projects": [{"name": f"landlord-{idp}", "roles": [{"name": "reader"}]}],
+    }
+    return [{"local": [local], "remote": remote}]
 
 
 class Admin:
@@ -77,8 +105,11 @@ class Admin:
             raise RuntimeError(f"{self.base}{path}: {resp.status_code} {resp.text}")
 
 
-async def trust(sp: Admin, sp_name: str, idp: Admin, idp_name: str) -> None:
-    """Make ``sp`` admit the users of ``idp`` (and register ``sp`` at ``idp`` for K2K)."""
+async def trust(
+    sp: Admin, sp_name: str, idp: Admin, idp_name: str, *, exchange: bool = False
+) -> None:
+    """Make ``sp`` admit the users of ``idp`` (and register ``sp`` at ``idp`` for K2K); when
+    ``sp`` runs the exchange, ``idp``'s administrators too (``landlord_admin_rules``)."""
     fed = f"/v3/OS-FEDERATION/identity_providers/{idp_name}"
     await idp.put_or_patch(
         f"/v3/OS-FEDERATION/service_providers/{sp_name}",
@@ -112,6 +143,8 @@ async def trust(sp: Admin, sp_name: str, idp: Admin, idp_name: str) -> None:
     ):
         mapping_id = f"{idp_name}-{protocol}"
         rules = default_rules(idp_name, name_attr, id_attr)
+        if exchange:
+            rules += landlord_admin_rules(idp_name, protocol)
         await sp.put_or_patch(
             f"/v3/OS-FEDERATION/mappings/{mapping_id}", "mapping", {"rules": rules}
         )

@@ -202,7 +202,10 @@ async def wire(landlords: dict[str, Landlord]) -> dict[tuple[str, str], dict[str
             for user, password in landlord.demo_passwords.items():
                 await federate.demo_user(admins[name], user, password)
             for idp in landlord.config.trusts:
-                await federate.trust(admins[name], name, admins[idp], idp)
+                await federate.trust(
+                    admins[name], name, admins[idp], idp,
+                    exchange="exchange" in landlord.config.parts,
+                )  # fmt: skip
                 oidc_clients[(idp, name)] = await federate.oidc_client(admins[idp], name)
                 if "dashboard" in landlord.config.parts:
                     await federate.websso_client(admins[idp], admins[name], name)

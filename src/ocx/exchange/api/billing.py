@@ -10,7 +10,14 @@ from sqlalchemy import func, select
 
 from ocx.common import errors
 from ocx.exchange import budgets, invoices, money
-from ocx.exchange.api.deps import Caller, Operator, Paying, Service, is_operator
+from ocx.exchange.api.deps import (
+    Caller,
+    Operator,
+    Paying,
+    Service,
+    is_landlord_admin,
+    is_operator,
+)
 from ocx.exchange.api.schemas import BudgetIn, IssueIn, Statement
 from ocx.exchange.models import UsageRecord
 
@@ -137,7 +144,7 @@ async def settlement(
 ) -> dict[str, Any]:
     if x_auth_token is not None:
         who = await svc.verifier.verify(x_auth_token)
-        if not is_operator(who):
+        if not (is_operator(who) or is_landlord_admin(who, landlord)):
             raise errors.Forbidden("Only the exchange's operator or the landlord reads this.")
     else:
         await svc.landlord_request(authorization, landlord)

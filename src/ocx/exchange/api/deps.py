@@ -33,6 +33,22 @@ def is_operator(who: Principal) -> bool:
     return who.has_role("admin") and (who.system or admin_project)
 
 
+def is_landlord_admin(who: Principal, landlord: str) -> bool:
+    """An administrator of ``landlord``, for the landlord's read-only pages (its settlement):
+    signed in here through federation from the landlord's own identity (the identity provider
+    the topology names after it), scoped to ``landlord-<landlord>``, the project this
+    identity's mapping gives only that provider's administrators (``ocx.federate``)."""
+    federation = who.claims.get("OS-FEDERATION")
+    idp = (
+        federation.get("identity_provider", {}).get("id") if isinstance(federation, dict) else None
+    )
+    return (
+        idp == landlord
+        and who.project_name == f"landlord-{landlord}"
+        and who.has_role("reader", "member", "admin")
+    )
+
+
 def operator(who: Caller) -> Principal:
     if not is_operator(who):
         raise errors.Forbidden("Only the exchange's operator may do that.")
