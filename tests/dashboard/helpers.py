@@ -59,8 +59,10 @@ def market_of(exchange: Exchange, background: BackgroundExchange) -> Market:
     return Market(exchange, background, service, run.url)
 
 
-def publish_block_storage(market: Market) -> LandlordAgent:
-    """stor enrols and sells two kinds of block storage, SSD the dearer per GiB-hour."""
+def publish_block_storage(market: Market, ssd_metric: str = "volume.gib_hours") -> LandlordAgent:
+    """stor enrols and sells two kinds of block storage, SSD the dearer per GiB-hour (the SSD
+    offerings priced by ``ssd_metric``: ``volume.gib_hours:ssd`` is what stor's meter sends
+    for its ``ssd`` volume type)."""
     agent = market.enrol("stor", owner="Stor Ltd")
     endpoint = market.landlords.landlords["stor"].base_urls["volume"] + "/v3"
     common = {
@@ -82,7 +84,13 @@ def publish_block_storage(market: Market) -> LandlordAgent:
             name=name,
             sla={"availability": sla},
             capabilities=caps,
-            prices=[{"metric": "volume.gib_hours", "unit": "GiB-hour", "price": price}],
+            prices=[
+                {
+                    "metric": ssd_metric if caps else "volume.gib_hours",
+                    "unit": "GiB-hour",
+                    "price": price,
+                }
+            ],
             **common,
         )
     return agent
@@ -107,13 +115,39 @@ class Browser:
         self.page.click("#loginBtn")
         self.page.wait_for_selector("#navbar-collapse")
 
+    def websso(self, idp: str, user: str, password: str, shot: str | None = None) -> None:
+        """ "Sign in with <idp>": the browser goes through the exchange's identity to the
+        IdP's own sign-in page (``shot`` names its screenshot), and comes back signed in."""
+        self.go("/auth/login/")
+        self.page.select_option("#id_auth_type", value=f"{idp}_openid")
+        self.page.click("#loginBtn")
+        self.page.wait_for_selector("input[name=username]")
+        if shot:
+            self.shot(shot)
+        self.page.fill("input[name=username]", user)
+        self.page.fill("input[name=password]", password)
+        self.page.click("button[type=submit]")
+        self.page.wait_for_selector("#navbar-collapse")
+
     def shot(self, name: str) -> None:
-        """Saved with the test's files, and in docs/dashboard when OCX_DASHBOARD_SHOTS=1."""
+        """Saved with the test's files (``OCX_TEST_ARTIFACTS``/<test> when set, else the
+        test's own tmp_path), and in docs/dashboard when OCX_DASHBOARD_SHOTS=1."""
         path = self.shots / f"{name}.png"
         self.page.screenshot(path=str(path), full_page=True)
         if os.environ.get("OCX_DASHBOARD_SHOTS") == "1":
             DOCS.mkdir(parents=True, exist_ok=True)
             shutil.copy(path, DOCS / path.name)
+
+
+def artifacts(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
+    """Where a test's screenshots go: ``$OCX_TEST_ARTIFACTS/<test name>`` (CI collects that
+    directory), else the test's tmp_path (pytest keeps the last three runs' tmp dirs)."""
+    root = os.environ.get("OCX_TEST_ARTIFACTS")
+    if not root:
+        return tmp_path
+    found = Path(root) / request.node.name
+    found.mkdir(parents=True, exist_ok=True)
+    return found
 
 
 @contextmanager
@@ -129,10 +163,14 @@ def chromium() -> Iterator[Any]:
 
 
 @contextmanager
-def browsing(browser: Any, base: str, shots: Path) -> Iterator[Browser]:
-    context = browser.new_context(viewport={"width": 1400, "height": 900})
+def browsing(browser: Any, base: str, shots: Path, width: int = 1400) -> Iterator[Browser]:
+    context = browser.new_context(viewport={"width": width, "height": 900})
     context.set_default_timeout(90_000)
+    web = Browser(context.new_page(), base, shots)
     try:
-        yield Browser(context.new_page(), base, shots)
+        yield web
+    except BaseException:
+        web.page.screenshot(path=str(shots / "failed.png"), full_page=True)  # what it showed
+        raise
     finally:
         context.close()

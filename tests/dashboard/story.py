@@ -82,6 +82,10 @@ def upload_object(web: Browser, container: str, path: str) -> None:
     web.page.click("button:has-text('Container')")
     web.page.wait_for_selector(".modal-dialog input[type=text]")
     web.page.fill(".modal-dialog input[type=text]", container)
+    # The name is checked against the existing containers by an asynchronous validator;
+    # until it answers, Angular holds the model undefined, and a click then creates a
+    # container named "undefined" (seen under load).
+    web.page.wait_for_selector(".modal-dialog input[type=text].ng-valid:not(.ng-pending)")
     # The form takes its default policy from a list read when the page loads; a modal opened
     # before that list arrived has none chosen, so choose it, as a person would.
     web.page.locator(".modal-dialog select option", has_text="Policy-0").wait_for(state="attached")

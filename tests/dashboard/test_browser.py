@@ -15,7 +15,6 @@ import httpx
 import pytest
 
 from ocx.runner import BackgroundExchange
-from tests.dashboard import story
 from tests.dashboard.helpers import browsing, market_of, publish_block_storage
 from tests.exchange.helpers import Market
 
@@ -350,16 +349,6 @@ def test_usage_moves_the_chart_the_invoice_and_the_operators_settlement(
         web.shot("settlements")
 
 
-def alice_in_region_ocx(live: BackgroundExchange) -> Any:
-    """openstacksdk as alice at harvard, in the proxy's region (what the API says happened)."""
-    import openstack
-
-    from ocx import clouds
-
-    entry = clouds.entries(live.exchange)["clouds"]["harvard-alice"]
-    return openstack.connect(auth_type=entry["auth_type"], auth=entry["auth"], region_name="ocx")
-
-
 def test_a_session_starts_in_the_proxys_region(
     live: BackgroundExchange, market: Market, browser: Any, tmp_path: Path
 ) -> None:
@@ -370,44 +359,6 @@ def test_a_session_starts_in_the_proxys_region(
     with browsing(browser, dashboard_url(live), tmp_path) as web:
         web.login("alice", alice, region="harvard")
         assert web.page.inner_text(".context-region").strip() == "ocx"
-
-
-@pytest.mark.slow
-def test_a_customer_builds_across_landlords_through_region_ocx(
-    live: BackgroundExchange, market: Market, browser: Any, tmp_path: Path
-) -> None:
-    """The issue's story in Horizon's own panels, region ocx: a volume at stor, a server at
-    harvard, the one attached to the other, an object uploaded; the API confirms each."""
-    conn = alice_in_region_ocx(live)
-    image = conn.image.create_image(
-        name="debian", data=b"\x01" * 8192, disk_format="raw", container_format="bare"
-    )
-    note = tmp_path / "note.txt"
-    note.write_bytes(b"written in the browser\n")
-    alice = live.exchange.landlords["harvard"].demo_passwords["alice"]
-    with browsing(browser, dashboard_url(live), tmp_path) as web:
-        web.login("alice", alice, region="harvard")
-        assert web.page.inner_text(".context-region").strip() == "ocx"
-        story.create_volume(web, "data", "__DEFAULT__@stor", "stor")
-        web.shot("horizon-ocx-volume")
-        story.launch_server(web, "vm1", "harvard", "debian", "m1.tiny")
-        web.shot("horizon-ocx-instance")
-        story.attach_volume(web, "vm1", "data")
-        web.go("/project/volumes/")
-        row = web.page.locator("#volumes tbody tr:has(a:text-is('data'))")
-        story.until(lambda: "In-use" in row.inner_text(), "volume data in use", web)
-        assert "vm1" in row.inner_text() and "stor" in row.inner_text()
-        web.shot("horizon-ocx-attached")
-        story.upload_object(web, "notes", str(note))
-        web.page.wait_for_selector("text=note.txt")
-        web.shot("horizon-ocx-object")
-    volume = next(conn.block_storage.volumes(name="data"))
-    server = next(conn.compute.servers(name="vm1"))
-    assert volume.availability_zone == "stor" and volume.status == "in-use"
-    assert server.availability_zone == "harvard" and server.status == "ACTIVE"
-    assert server.image["id"] == image.id
-    assert [a["server_id"] for a in volume.attachments] == [server.id]
-    assert conn.object_store.download_object("note.txt", container="notes") == note.read_bytes()
 
 
 def test_budget_cap_warning_and_refusal_toggle(

@@ -12,7 +12,7 @@ class Customer(horizon.PanelGroup):
 
 class Landlord(horizon.PanelGroup):
     slug = "landlord"
-    name = _("Exchange operator")
+    name = _("Landlord")
     panels = ("settlements",)
 
 

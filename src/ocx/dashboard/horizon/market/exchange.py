@@ -15,6 +15,7 @@ from django.conf import settings
 from openstack_dashboard.api import base
 
 TIMEOUT = 30.0
+LANDLORD_PREFIX = "landlord-"
 
 
 class ExchangeError(Exception):
@@ -27,6 +28,25 @@ class ExchangeError(Exception):
 def signed_in_at_exchange(request: Any) -> bool:
     """Whether the session's token is the exchange's own (one it accepts)."""
     return bool(base.is_service_enabled(request, "exchange"))
+
+
+def is_operator(request: Any) -> bool:
+    """Admin on the exchange operator's own admin project (the exchange decides the same)."""
+    user = request.user
+    return bool(
+        signed_in_at_exchange(request)
+        and user.project_name == "admin"
+        and "admin" in {role["name"] for role in user.roles}
+    )
+
+
+def landlord_of(request: Any) -> str | None:
+    """The landlord a federated administrator signed in for: the exchange's identity gives a
+    landlord's administrators (as their own identity says) the project ``landlord-<name>``."""
+    project = request.user.project_name or ""
+    if not signed_in_at_exchange(request) or not project.startswith(LANDLORD_PREFIX):
+        return None
+    return str(project.removeprefix(LANDLORD_PREFIX))
 
 
 def url(request: Any) -> str:

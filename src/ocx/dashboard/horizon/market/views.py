@@ -265,8 +265,12 @@ class SettlementsView(MarketView):
     page_title = "Settlements"
 
     def load(self, request: Any) -> dict[str, Any]:
+        """Every landlord's, for the operator; a landlord administrator's own, for them."""
         period = _period(request)
         landlords = exchange.get(request, "/v1/landlords")["landlords"]
+        own = exchange.landlord_of(request)
+        if own is not None and not exchange.is_operator(request):
+            landlords = [landlord for landlord in landlords if landlord["name"] == own]
         found = []
         for landlord in landlords:
             doc = exchange.get(request, f"/v1/landlords/{landlord['name']}/settlements/{period}")
