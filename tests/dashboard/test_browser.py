@@ -6,7 +6,9 @@ the module; each test uses its own browser context (its own cookies).
 
 from __future__ import annotations
 
+import os
 import re
+import statistics
 import time
 from pathlib import Path
 from typing import Any
@@ -263,6 +265,10 @@ def market_of_token(auth_url: str, password: str) -> dict[str, str]:
     }
 
 
+PAGES = ("/market/usage/", "/market/invoices/", "/market/", "/market/budget/")
+VISITS = 5
+
+
 @pytest.mark.slow
 def test_usage_and_invoice_with_a_thousand_records_answer_within_a_second(
     live: BackgroundExchange, market: Market, browser: Any, tmp_path: Path
@@ -287,24 +293,32 @@ def test_usage_and_invoice_with_a_thousand_records_answer_within_a_second(
         for i in range(1000)
     ]
     market.agent("stor").send_usage(records)
-    timings = {}
+    timings: dict[str, list[float]] = {}
     with browsing(browser, dashboard_url(live), tmp_path) as web:
         web.login("kim", password_of(market, "kim"))
-        for path in ("/market/usage/", "/market/invoices/", "/market/"):
-            web.go(path)  # this worker's first visit compiles the page
-            web.go(path)
-            timings[path] = answer_seconds(web.page)
+        # Every visit counts, the first included: gunicorn's workers fork from a master that
+        # warmed Horizon (ocx/dashboard/horizon/wsgi.py); before, a worker's first page took
+        # 2-5 s, and a second visit landing on the other worker took 1.05-1.17 s at load 20.
+        for path in PAGES:
+            timings[path] = []
+            for _ in range(VISITS):
+                web.go(path)
+                timings[path].append(answer_seconds(web.page))
         web.go("/market/usage/")
         assert "1000 usage records." in web.page.inner_text("#main_content")
         assert web.page.locator("#usage-chart rect.ocx-bar").count() >= 1
         web.shot("usage")
         web.go("/market/invoices/")
         assert "block-hdd" in web.page.inner_text("#invoice-lines")
+        assert len(web.page.locator("#invoice-lines tbody tr").all()) == 1, "one line, summed"
         web.shot("invoices")
-    print("page answer times with 1,000 usage records:", timings)
+    print(f"page answer times (s) with 1,000 usage records, load {os.getloadavg()[0]:.1f}:")
+    for path, took in timings.items():
+        print(f"  {path}: median {statistics.median(took):.3f} max {max(took):.3f} {took}")
     # The usage page reads the month summed at the exchange (GET /v1/usage/summary), not the
     # records one by one: it took 1.5 s with the 1,000 records shipped to Horizon.
-    assert all(took < 1.0 for took in timings.values()), timings
+    slow = {path: max(took) for path, took in timings.items() if max(took) >= 1.0}
+    assert not slow, timings
 
 
 def test_usage_moves_the_chart_the_invoice_and_the_operators_settlement(

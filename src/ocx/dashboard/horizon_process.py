@@ -85,6 +85,7 @@ class HorizonProcess:
                 "--timeout",
                 "120",
                 "--no-control-socket",
+                "--preload",  # the workers fork from a warmed master (horizon/wsgi.py)
                 "--access-logfile",
                 "-",
                 "ocx.dashboard.horizon.wsgi:application",
