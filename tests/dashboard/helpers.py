@@ -103,6 +103,7 @@ class Browser:
     page: Any
     base: str
     shots: Path
+    to_docs: bool = False  # the story's and Horizon's panels' shots are docs/dashboard.md's
 
     def go(self, path: str) -> Any:
         return self.page.goto(self.base + path)
@@ -131,10 +132,11 @@ class Browser:
 
     def shot(self, name: str) -> None:
         """Saved with the test's files (``OCX_TEST_ARTIFACTS``/<test> when set, else the
-        test's own tmp_path), and in docs/dashboard when OCX_DASHBOARD_SHOTS=1."""
+        test's own tmp_path), and in docs/dashboard (the tests that show a page there) when
+        OCX_DASHBOARD_SHOTS=1."""
         path = self.shots / f"{name}.png"
         self.page.screenshot(path=str(path), full_page=True)
-        if os.environ.get("OCX_DASHBOARD_SHOTS") == "1":
+        if self.to_docs and os.environ.get("OCX_DASHBOARD_SHOTS") == "1":
             DOCS.mkdir(parents=True, exist_ok=True)
             shutil.copy(path, DOCS / path.name)
 
@@ -163,10 +165,12 @@ def chromium() -> Iterator[Any]:
 
 
 @contextmanager
-def browsing(browser: Any, base: str, shots: Path, width: int = 1400) -> Iterator[Browser]:
+def browsing(
+    browser: Any, base: str, shots: Path, width: int = 1400, to_docs: bool = False
+) -> Iterator[Browser]:
     context = browser.new_context(viewport={"width": width, "height": 900})
     context.set_default_timeout(90_000)
-    web = Browser(context.new_page(), base, shots)
+    web = Browser(context.new_page(), base, shots, to_docs)
     try:
         yield web
     except BaseException:

@@ -232,7 +232,7 @@ def test_horizons_own_panels_render_a_landlords_resources(
     httpx.put(
         f"{object_url}/v1/AUTH_{project}/alices-notes", headers={"X-Auth-Token": token["id"]}
     ).raise_for_status()
-    with browsing(browser, dashboard_url(live), tmp_path) as web:
+    with browsing(browser, dashboard_url(live), tmp_path, 1024, to_docs=True) as web:
         web.login("alice", alice, region="harvard")
         for path, title in HORIZON_PANELS.items():
             answer = web.go(path)

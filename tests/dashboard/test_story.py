@@ -87,7 +87,7 @@ def test_the_issue_story_from_websso_to_the_landlords_settlement(
     )
     note = tmp_path / "note.txt"
     note.write_bytes(b"written in the browser\n")
-    with browsing(browser, base, shots, width=SHOT_WIDTH) as web:
+    with browsing(browser, base, shots, width=SHOT_WIDTH, to_docs=True) as web:
         # 1. WebSSO: the exchange's dashboard sends alice to harvard's own sign-in page.
         web.go("/auth/login/")
         assert "Sign in with harvard" in web.page.inner_text("#id_auth_type")
@@ -121,7 +121,7 @@ def test_the_issue_story_from_websso_to_the_landlords_settlement(
         assert "No usage this month." in web.page.inner_text("#usage-totals")
         web.shot("story-05-usage-before")
 
-    with browsing(browser, base, shots, width=SHOT_WIDTH) as web:
+    with browsing(browser, base, shots, width=SHOT_WIDTH, to_docs=True) as web:
         # 4. At home (harvard, whose catalog has the proxy's region ocx): a volume at stor,
         # a server at harvard, the one attached to the other, an object uploaded.
         web.login("alice", alice, region="harvard")
@@ -151,7 +151,7 @@ def test_the_issue_story_from_websso_to_the_landlords_settlement(
     assert [a["server_id"] for a in volume.attachments] == [server.id]
     assert conn.object_store.download_object("note.txt", container="notes") == note.read_bytes()
 
-    with browsing(browser, base, shots, width=SHOT_WIDTH) as web:
+    with browsing(browser, base, shots, width=SHOT_WIDTH, to_docs=True) as web:
         # 5. Back at the exchange: stor's meter moves the usage chart, the invoice line appears.
         web.websso("harvard", "alice", alice)
         web.go("/market/usage/")
@@ -170,7 +170,7 @@ def test_the_issue_story_from_websso_to_the_landlords_settlement(
         web.shot("story-11-invoice")
         customer = subscribed_project(web)
 
-    with browsing(browser, base, shots, width=SHOT_WIDTH) as web:
+    with browsing(browser, base, shots, width=SHOT_WIDTH, to_docs=True) as web:
         # 6. stor's administrator, signed in through stor's own identity, sees stor's
         # settlement (alice's line in it) and no other landlord's.
         web.websso("stor", "admin", stor.admin_password, shot="story-12-stor-sign-in")
