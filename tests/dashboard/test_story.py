@@ -137,7 +137,10 @@ def test_the_issue_story_from_websso_to_the_landlords_settlement(
         assert "vm1" in row.inner_text() and "stor" in row.inner_text()
         web.shot("story-08-attached")
         story.upload_object(web, "notes", str(note))
-        web.page.wait_for_selector("text=note.txt")
+        # In the container's object table (not only in the "uploaded" message).
+        listed = web.page.locator("tbody tr:has-text('note.txt')")
+        story.until(lambda: listed.count() > 0, "note.txt listed in notes", web)
+        assert "23 bytes" in listed.first.inner_text()
         web.shot("story-09-object")
     volume = next(conn.block_storage.volumes(name="data"))
     server = next(conn.compute.servers(name="vm1"))
