@@ -134,14 +134,12 @@ async def create_consumer(
 
 async def list_consumers(svc: IdentityService, who: Principal) -> list[OAuthConsumer]:
     svc.policy.require_reader(who, "identity:list_consumers")
-    async with svc.db.session() as session:
-        return list(await session.scalars(select(OAuthConsumer).order_by(OAuthConsumer.id)))
+    return await store.every(svc.db, OAuthConsumer, OAuthConsumer.id)
 
 
 async def get_consumer(svc: IdentityService, who: Principal, consumer_id: str) -> OAuthConsumer:
     svc.policy.require_reader(who, "identity:get_consumer")
-    async with svc.db.session() as session:
-        return await store.get(session, OAuthConsumer, consumer_id, "consumer")
+    return await store.fetch(svc.db, OAuthConsumer, consumer_id, "consumer")
 
 
 async def update_consumer(

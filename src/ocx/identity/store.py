@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ocx.common import errors
+from ocx.common.db import Database
 
 T = TypeVar("T")
 
@@ -47,3 +48,16 @@ async def flush_unique(session: AsyncSession, what: str) -> None:
         await session.flush()
     except IntegrityError as exc:
         raise errors.Conflict(f"Conflict occurred attempting to store {what}.") from exc
+
+
+async def every(db: Database, model: type[T], order: Any) -> list[T]:
+    """Every row of ``model`` by ``order``, in a session of its own (the few rows an admin
+    makes: consumers, mappings, service providers, OIDC clients)."""
+    async with db.session() as session:
+        return list(await session.scalars(select(model).order_by(order)))
+
+
+async def fetch(db: Database, model: type[T], ident: str, kind: str) -> T:
+    """One row by id in a session of its own, or the 404 of :func:`get`."""
+    async with db.session() as session:
+        return await get(session, model, ident, kind)

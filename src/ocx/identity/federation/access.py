@@ -215,14 +215,12 @@ async def create_mapping(
 
 async def list_mappings(svc: IdentityService, who: Principal) -> list[Mapping]:
     svc.policy.require_reader(who, "identity:list_mappings")
-    async with svc.db.session() as session:
-        return list(await session.scalars(select(Mapping).order_by(Mapping.id)))
+    return await store.every(svc.db, Mapping, Mapping.id)
 
 
 async def get_mapping(svc: IdentityService, who: Principal, mapping_id: str) -> Mapping:
     svc.policy.require_reader(who, "identity:get_mapping")
-    async with svc.db.session() as session:
-        return await store.get(session, Mapping, mapping_id, "mapping")
+    return await store.fetch(svc.db, Mapping, mapping_id, "mapping")
 
 
 async def update_mapping(
@@ -360,14 +358,12 @@ async def create_sp(
 
 async def list_sps(svc: IdentityService, who: Principal) -> list[ServiceProvider]:
     svc.policy.require_reader(who, "identity:list_service_providers")
-    async with svc.db.session() as session:
-        return list(await session.scalars(select(ServiceProvider).order_by(ServiceProvider.id)))
+    return await store.every(svc.db, ServiceProvider, ServiceProvider.id)
 
 
 async def get_sp(svc: IdentityService, who: Principal, sp_id: str) -> ServiceProvider:
     svc.policy.require_reader(who, "identity:get_service_provider")
-    async with svc.db.session() as session:
-        return await store.get(session, ServiceProvider, sp_id, "service_provider")
+    return await store.fetch(svc.db, ServiceProvider, sp_id, "service_provider")
 
 
 async def update_sp(

@@ -17,7 +17,6 @@ import uuid
 from dataclasses import dataclass
 from urllib.parse import unquote_plus, urlsplit
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ocx.common import errors
@@ -117,14 +116,12 @@ async def register(
 
 async def listed(svc: IdentityService, who: Principal) -> list[OidcClient]:
     svc.policy.require_admin(who, "identity:list_oidc_clients")
-    async with svc.db.session() as session:
-        return list(await session.scalars(select(OidcClient).order_by(OidcClient.client_id)))
+    return await store.every(svc.db, OidcClient, OidcClient.client_id)
 
 
 async def get(svc: IdentityService, who: Principal, client_id: str) -> OidcClient:
     svc.policy.require_admin(who, "identity:get_oidc_client")
-    async with svc.db.session() as session:
-        return await store.get(session, OidcClient, client_id, "OIDC client")
+    return await store.fetch(svc.db, OidcClient, client_id, "OIDC client")
 
 
 async def delete(svc: IdentityService, who: Principal, client_id: str) -> None:
