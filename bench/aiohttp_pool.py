@@ -71,6 +71,10 @@ class Response:
     def json(self) -> Any:
         return json.loads(self.content)
 
+    def detach(self) -> None:
+        """aiohttp reads the socket itself: its bodies are relayed through Python."""
+        return None
+
     async def aclose(self) -> None:
         self._resp.release()
 

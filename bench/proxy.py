@@ -155,10 +155,8 @@ def serve_landlords(root: Path) -> None:
 
 
 def serve_proxy(landlords: dict[str, Any], stubs: list[str], client: str) -> None:
-    import uvicorn
-
-    from ocx.common.serving import bind
-    from ocx.common.settings import VerifierSettings
+    from ocx.common.serving import bind, server
+    from ocx.common.settings import ServingLimits, VerifierSettings
     from ocx.proxy.part import build
     from ocx.proxy.service import ProxyService
     from ocx.proxy.settings import ProxySettings
@@ -183,18 +181,15 @@ def serve_proxy(landlords: dict[str, Any], stubs: list[str], client: str) -> Non
             settings.connect_timeout, settings.read_timeout, settings.max_idle_connections
         )
         service.data, service.upstream = pool, Upstream(pool)  # type: ignore[assignment,arg-type]
-    config = uvicorn.Config(
-        build(service), lifespan="off", log_config=None, access_log=False, loop="asyncio"
-    )
-    server = uvicorn.Server(config)
+    served = server(build(service), ServingLimits())  # as `ocx up` and `ocx serve` serve it
 
     async def run() -> None:
-        task = asyncio.create_task(server.serve(sockets=[sock]))
-        while not server.started:
+        task = asyncio.create_task(served.serve(sockets=[sock]))
+        while not served.started:
             await asyncio.sleep(0.01)
         print(json.dumps({"url": url}), flush=True)
         await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
-        server.should_exit = True
+        served.should_exit = True
         await task
         await service.stop()
 

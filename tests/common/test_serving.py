@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import os
+import socket
 from asyncio import selector_events
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -13,10 +16,12 @@ import pytest
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
-from ocx.common import errors, serving
+from ocx.common import errors, serving, splice
 from ocx.common.app import create_app
 from ocx.common.settings import ServingLimits
+from tests.common.test_splice import tcp_pair
 
 
 @dataclass
@@ -169,3 +174,73 @@ async def test_the_connection_cap_refuses_clearly_while_others_are_served(live: 
     finally:
         for client in clients:
             await client.aclose()
+
+
+class Spliced:
+    """An app whose answer is ``<``, ``size`` bytes relayed from a socket of its own with the
+    ``ocx.splice`` extension, then ``>``; the source stops after ``cut`` bytes if given."""
+
+    def __init__(self, size: int, cut: int | None = None):
+        self.size = size
+        self.cut = cut
+        self.payload = os.urandom(size)
+        self.errors: list[BaseException] = []
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        assert serving.SPLICE in scope["extensions"]
+        loop = asyncio.get_running_loop()
+        source, relay_end = tcp_pair()
+        try:
+            feeding = asyncio.ensure_future(self._feed(loop, source))
+            length = str(self.size + 2).encode()
+            start = {"type": "http.response.start", "status": 200}
+            await send({**start, "headers": [(b"content-length", length)]})
+            await send({"type": "http.response.body", "body": b"<", "more_body": True})
+            try:
+                message = {"type": serving.SPLICE, "fd": relay_end.fileno(), "count": self.size}
+                await send({**message, "idle_timeout": 5.0})
+            except splice.SourceEnded as exc:
+                self.errors.append(exc)
+                raise
+            await send({"type": "http.response.body", "body": b">", "more_body": False})
+            await feeding
+        finally:
+            source.close()
+            relay_end.close()
+
+    async def _feed(self, loop: asyncio.AbstractEventLoop, source: socket.socket) -> None:
+        await loop.sock_sendall(source, self.payload[: self.cut])
+        if self.cut is not None:
+            source.close()
+
+
+@contextlib.asynccontextmanager
+async def serving_app(app: ASGIApp) -> AsyncIterator[str]:
+    sock = serving.bind("127.0.0.1", 0)
+    server = serving.server(app, ServingLimits())
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    while not server.started:
+        await asyncio.sleep(0.01)
+    yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    server.should_exit = True
+    await task
+    sock.close()
+
+
+@pytest.mark.skipif(not splice.AVAILABLE, reason="splice(2) is Linux only")
+async def test_a_body_relayed_with_splice_arrives_whole_between_written_pieces() -> None:
+    app = Spliced(3 * 1024 * 1024 + 7)
+    async with serving_app(app) as url, httpx.AsyncClient() as client:
+        for _ in range(2):  # and the connection is kept alive for the next request
+            got = await client.get(url)
+            assert got.status_code == 200
+            assert got.content == b"<" + app.payload + b">"
+
+
+@pytest.mark.skipif(not splice.AVAILABLE, reason="splice(2) is Linux only")
+async def test_a_source_ending_mid_splice_drops_the_client_short_of_its_length() -> None:
+    app = Spliced(3 * 1024 * 1024, cut=1024 * 1024)
+    async with serving_app(app) as url, httpx.AsyncClient() as client:
+        with pytest.raises(httpx.RemoteProtocolError):
+            await client.get(url)
+        assert [type(e) for e in app.errors] == [splice.SourceEnded]

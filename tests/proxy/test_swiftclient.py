@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import os
 import time
 from typing import Any
 from urllib.parse import urlsplit
@@ -14,7 +15,11 @@ from swiftclient import client as swift
 from swiftclient.exceptions import ClientException
 from swiftclient.utils import generate_temp_url
 
+from ocx.common import splice
+from ocx.proxy.wire import READ_SIZE
 from tests.proxy.conftest import Mixed, placed
+
+MIB = 1024 * 1024
 
 
 def names_at(conn: swift.Connection) -> dict[str, list[str]]:
@@ -54,6 +59,29 @@ def test_upload_list_download_delete_across_three_landlords(
         alice.delete_container(container)
     assert alice.get_account()[1] == []
     assert all(names_at(mixed.direct(landlord)) == {} for landlord in ("harvard", "mit", "stor"))
+
+
+@pytest.mark.skipif(not splice.AVAILABLE, reason="splice(2) is Linux only")
+def test_big_downloads_are_spliced_whole_and_the_landlord_connection_kept(
+    mixed: Mixed, alice: swift.Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spliced: list[int] = []
+    relay = splice.relay
+
+    async def counted(source: int, sink: int, count: int, idle: float | None) -> None:
+        await relay(source, sink, count, idle)
+        spliced.append(count)
+
+    monkeypatch.setattr(splice, "relay", counted)
+    placed(alice, "m", "mit")
+    body = os.urandom(3 * MIB + 5)
+    alice.put_object("m", "big", body)
+    assert alice.get_object("m", "big")[1] == body
+    opened = set(mixed.proxy.data.open)
+    assert alice.get_object("m", "big")[1] == body
+    assert set(mixed.proxy.data.open) == opened  # the landlord's connection, kept alive
+    assert sum(spliced) >= 2 * (len(body) - READ_SIZE)  # all but the first read, per GET
+    assert alice.get_object("m", "big", headers={"Range": "bytes=5-"})[1] == body[5:]
 
 
 def test_listings_page_and_filter_like_swift(alice: swift.Connection) -> None:

@@ -11,7 +11,16 @@ uvicorn (httptools) with the limits a server that strangers reach needs and uvic
   in the part's own fault format and closed, so the connections already open go on;
 - **one send per small answer**: uvicorn writes a response's head and its body apart; the
   small writes of one loop iteration go out together (:class:`Coalescing`), since on a small
-  answer the second send, and the client's second wake-up, cost about as much as the rest.
+  answer the second send, and the client's second wake-up, cost about as much as the rest;
+- **zero-copy relay** (the ``ocx.splice`` extension, on Linux, for a connection without TLS):
+  an app relaying a body from a socket of its own (the proxy, a landlord's answer) sends
+  ``{"type": "ocx.splice", "fd": <socket>, "count": <bytes>, "idle_timeout": <seconds>}``
+  within a ``Content-Length`` body, and the server moves those bytes from that socket to the
+  client's with ``splice(2)`` (:mod:`ocx.common.splice`), never through Python. The message
+  raises :class:`~ocx.common.splice.SourceEnded` or :class:`TimeoutError` for the source,
+  :class:`~ocx.common.splice.SinkGone` when the client has gone (the request then counts as
+  disconnected); after any of these the answer cannot be completed. The scope lists the
+  extension in ``scope["extensions"]`` when the connection supports it.
 
 The checks cost nothing per request beyond a few attribute writes: one sweep over the open
 connections runs on uvicorn's own tick (every 0.1 s), rather than a timer per request.
@@ -28,15 +37,16 @@ from collections.abc import Iterator
 from typing import Any, cast
 
 import uvicorn
-from starlette.types import ASGIApp
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
 
-from ocx.common import errors
+from ocx.common import errors, splice
 from ocx.common.settings import ServingLimits
 
 log = logging.getLogger("ocx.serving")
 
 TICKS_PER_SWEEP = 2  # uvicorn ticks every 0.1 s
+SPLICE = "ocx.splice"
 
 
 class Config(uvicorn.Config):
@@ -118,6 +128,9 @@ class GuardedProtocol(HttpToolsProtocol):
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         self.out = Coalescing(transport, self.loop)
+        sock = transport.get_extra_info("socket")
+        plain = sock is not None and transport.get_extra_info("sslcontext") is None
+        self.sock_fd = sock.fileno() if plain and splice.AVAILABLE else None
         self.head_began = self.last_read = self.loop.time()
         if len(self.connections) > self.limits.max_connections:
             log.warning("connection refused: %d open", len(self.connections) - 1)
@@ -157,6 +170,49 @@ class GuardedProtocol(HttpToolsProtocol):
         if self.cycle is not None and self.cycle.transport is self.transport:
             self.cycle.transport = cast(asyncio.Transport, self.out)
 
+    def _start_asgi_task(self, cycle: RequestResponseCycle, app: Any) -> None:
+        if self.sock_fd is not None:
+            cycle.scope.setdefault("extensions", {})[SPLICE] = {}
+            app = _Splicing(self, cycle, app)
+        super()._start_asgi_task(cycle, app)
+
+    async def splice(self, cycle: RequestResponseCycle, message: Message) -> None:
+        """Relay ``message["count"]`` bytes of the body from ``message["fd"]``."""
+        count = message["count"]
+        if (
+            not cycle.response_started
+            or cycle.response_complete
+            or cycle.chunked_encoding is not False
+            or cycle.scope["method"] == "HEAD"
+            or not 0 <= count <= cycle.expected_content_length
+        ):
+            raise RuntimeError("ocx.splice is for bytes within a response's Content-Length")
+        try:
+            await self._flushed(cycle)
+            assert self.sock_fd is not None
+            await splice.relay(message["fd"], self.sock_fd, count, message.get("idle_timeout"))
+        except splice.SinkGone:
+            self._gone(cycle)
+            raise
+        cycle.expected_content_length -= count
+
+    async def _flushed(self, cycle: RequestResponseCycle) -> None:
+        """Until every byte written so far has gone (the relay writes past the transport)."""
+        self.out.flush()
+        while True:
+            if cycle.disconnected or self.transport.is_closing():
+                self._gone(cycle)
+                raise splice.SinkGone("the client has gone")
+            if not self.transport.get_write_buffer_size():
+                return
+            assert self.sock_fd is not None
+            await splice.writable(self.sock_fd)  # the transport's own writer sends meanwhile
+
+    def _gone(self, cycle: RequestResponseCycle) -> None:
+        cycle.disconnected = True  # as uvicorn marks it: later sends are dropped quietly
+        cycle.message_event.set()
+        self.transport.close()
+
     def on_response_complete(self) -> None:
         self.out.flush()  # the answer is whole: out now, before the rest of the app's step
         super().on_response_complete()
@@ -191,6 +247,24 @@ class GuardedProtocol(HttpToolsProtocol):
             + body
         )
         self.transport.close()
+
+
+class _Splicing:
+    """The app of one request, with ``ocx.splice`` messages carried out by the server."""
+
+    def __init__(self, protocol: GuardedProtocol, cycle: RequestResponseCycle, app: Any):
+        self.protocol = protocol
+        self.cycle = cycle
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async def send_or_splice(message: Message) -> None:
+            if message["type"] == SPLICE:
+                await self.protocol.splice(self.cycle, message)
+            else:
+                await send(message)
+
+        await self.app(scope, receive, send_or_splice)
 
 
 class Server(uvicorn.Server):

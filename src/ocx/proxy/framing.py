@@ -90,6 +90,14 @@ class Framer:
         self.done = self.remaining == 0
         return [data] if data else []
 
+    def feed_past(self, count: int) -> None:
+        """``count`` bytes of a ``Content-Length`` body went by without being fed (relayed
+        straight from the socket)."""
+        if self.chunked or self.until_close or count > self.remaining:
+            raise ValueError("only within a Content-Length body")
+        self.remaining -= count
+        self.done = self.remaining == 0
+
     def _dechunk(self, data: bytes) -> list[bytes]:
         self._buffer += data
         out: list[bytes] = []

@@ -123,10 +123,34 @@ class Response:
     async def aclose(self) -> None:
         self._release()
 
+    def detach(self) -> Detached | None:
+        """The rest of the body for a relay straight from the landlord's socket (zero-copy),
+        or None if it cannot be had so (TLS, chunked or until-close framing, nothing left).
+        The connection stops reading until the relay is over."""
+        return self._conn.detach()
+
     def _release(self) -> None:
         conn, self._conn = self._conn, _DONE
         if conn is not _DONE:
             self._pool.release(conn)
+
+
+@dataclass
+class Detached:
+    """A body's remainder: ``pieces`` already read, then ``left`` bytes still to come on the
+    socket ``fd``, which the caller reads itself, telling :meth:`moved` what it took. Once
+    everything has been moved the connection reads again (and can be kept alive); if the
+    caller gives up before, the response's close drops the connection."""
+
+    pieces: list[bytes]
+    fd: int
+    left: int
+    idle: float  # the connection's read timeout: the most the landlord may stay silent
+    conn: Connection
+
+    def moved(self, count: int) -> None:
+        self.left -= count
+        self.conn.moved_past(count)
 
 
 class Connection(asyncio.BufferedProtocol):
@@ -295,6 +319,40 @@ class Connection(asyncio.BufferedProtocol):
             self._paused = False
             self.transport.resume_reading()
         return chunk
+
+    def detach(self) -> Detached | None:
+        framer, transport = self._framer, self.transport
+        if (
+            transport is None
+            or self.closed
+            or self._error is not None
+            or framer is None
+            or framer.done
+            or framer.chunked
+            or framer.until_close
+            or transport.get_extra_info("sslcontext") is not None
+        ):
+            return None
+        sock = transport.get_extra_info("socket")
+        if sock is None:
+            return None
+        transport.pause_reading()
+        self._paused = True  # and no high-water mark resumes it: see moved_past
+        pieces = list(self._chunks)
+        self._chunks.clear()
+        self._queued = 0
+        return Detached(pieces, sock.fileno(), framer.remaining, self.timeout, self)
+
+    def moved_past(self, count: int) -> None:
+        """``count`` bytes of the body were taken from the socket by a :class:`Detached`."""
+        framer = self._framer
+        assert framer is not None and count <= framer.remaining
+        framer.feed_past(count)
+        if self.pool is not None:
+            self.pool.heard[self.origin] = time.monotonic()
+        if framer.done and self.transport is not None:
+            self._paused = False
+            self.transport.resume_reading()
 
     @property
     def reusable(self) -> bool:

@@ -4,6 +4,12 @@ Bytes are passed on as they arrive, both ways: no object is held whole in the pr
 that breaks off mid-response cannot be reported with a status (it has been sent), so the
 proxy breaks off too: the client's connection is dropped short of the promised length (or
 without the last chunk), which every client reports as an error, never as a whole object.
+
+A response body with a ``Content-Length`` past :data:`SPLICE_ABOVE`, from a plain (not TLS)
+landlord connection to a plain client connection, is relayed by the server with
+``splice(2)`` (the ``ocx.splice`` extension of :mod:`ocx.common.serving`): the bytes go from
+the landlord's socket to the client's without passing through Python, a few system calls per
+megabyte instead of two copies. Everything else is read and written as above.
 """
 
 from __future__ import annotations
@@ -17,16 +23,20 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from ocx.common import errors
+from ocx.common import errors, splice
+from ocx.common.serving import SPLICE
 from ocx.proxy import headers as h
+from ocx.proxy.wire import Detached, WireError
 from ocx.proxy.wire import Response as Answer
-from ocx.proxy.wire import WireError
 from ocx.swift.faults import fault
 
 log = logging.getLogger("ocx.proxy")
 
 # Past this many bytes a response also watches for the client going away, to stop reading.
 WATCH_ABOVE = 1024 * 1024
+# Past this many bytes a body is spliced, when it can be (below, the set-up costs more).
+SPLICE_ABOVE = 64 * 1024
+SPLICE_STEP = 8 * 1024 * 1024  # bytes per splice message: the landlord is heard from between
 
 
 class BrokenUpstream(Exception):
@@ -54,15 +64,17 @@ class Relay(Response):
             start = {"type": "http.response.start", "status": self.status_code}
             await send({**start, "headers": self.raw_headers})
             if not self.head:
-                await self._body(receive, send)
+                await self._body(SPLICE in scope.get("extensions", {}), receive, send)
             await send({"type": "http.response.body", "body": b"", "more_body": False})
         finally:
             await self.upstream.aclose()
 
-    async def _body(self, receive: Receive, send: Send) -> None:
+    async def _body(self, can_splice: bool, receive: Receive, send: Send) -> None:
         length = self.upstream.headers.get("content-length") or ""
-        if length.isdigit() and int(length) <= WATCH_ABOVE:
-            await self._pump(send)
+        size = int(length) if length.isdigit() else None
+        rest = self.upstream.detach() if can_splice and (size or 0) > SPLICE_ABOVE else None
+        if size is not None and size <= WATCH_ABOVE:
+            await self._pump(send, rest)
             return
         async with anyio.create_task_group() as group:
 
@@ -72,20 +84,38 @@ class Relay(Response):
                 group.cancel_scope.cancel()
 
             group.start_soon(watch)
-            await self._pump(send)
+            await self._pump(send, rest)
             group.cancel_scope.cancel()
 
-    async def _pump(self, send: Send) -> None:
+    async def _pump(self, send: Send, rest: Detached | None) -> None:
         try:
-            async for chunk in self.upstream.aiter_raw():
-                await send({"type": "http.response.body", "body": chunk, "more_body": True})
-        except WireError as exc:
+            if rest is None:
+                async for chunk in self.upstream.aiter_raw():
+                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            else:
+                await self._splice(send, rest)
+        except splice.SinkGone:
+            return  # the client has gone: the server drops its connection, and ours is closed
+        except (WireError, splice.SourceEnded, TimeoutError) as exc:
+            reason = exc.reason if isinstance(exc, WireError) else _reason(exc)
             log.warning(
                 "landlord %s broke off a response mid-body (%s); dropping the client's connection",
                 self.landlord,
-                exc.reason,
+                reason,
             )
             raise BrokenUpstream(self.landlord) from exc
+
+    async def _splice(self, send: Send, rest: Detached) -> None:
+        for piece in rest.pieces:
+            await send({"type": "http.response.body", "body": piece, "more_body": True})
+        while rest.left:
+            count = min(rest.left, SPLICE_STEP)
+            await send({"type": SPLICE, "fd": rest.fd, "count": count, "idle_timeout": rest.idle})
+            rest.moved(count)
+
+
+def _reason(exc: BaseException) -> str:
+    return "timed out" if isinstance(exc, TimeoutError) else "connection lost"
 
 
 class Upload:
