@@ -17,7 +17,11 @@ Figures (best of three rounds, direct and both proxies taking turns on every fig
 - the merged account listing over ten landlords against the slowest of them alone: the stubs
   answer a Swift JSON listing after a fixed delay each (2 to 20 ms, standing for the
   landlord's own work and its network), so what differs is the proxy's fan-out and merge;
-  goal: <= 1.2x the slowest landlord.
+  goal: <= 1.2x the slowest landlord;
+- CPU seconds per GiB of each process on the 64 MiB GET, beside the floor of bare loopback
+  TCP (bench/hop.py: the same bytes moved by C-speed loops, directly and through a relay),
+  and the bound that floor puts on the proxied/direct ratio when the machine's cores are
+  all busy (each process then gets its turn, so throughput goes as 1 / total CPU per GiB).
 """
 
 from __future__ import annotations
@@ -42,6 +46,8 @@ from urllib.parse import urlsplit
 REPO = Path(__file__).resolve().parents[1]
 if __package__ in (None, ""):  # run as a script: make `bench` (and `ocx`) importable
     sys.path[:0] = [str(REPO), str(REPO / "src")]
+
+from bench import hop  # noqa: E402 (importable once the path is set)
 
 KIB, MIB = 1024, 1024 * 1024
 STUBS = 10
@@ -366,6 +372,7 @@ def report(
     listing: dict[str, float],
     containers: int,
     cpu: dict[str, dict[str, float]],
+    floors: dict[str, dict[str, float]],
 ) -> None:
     print("proxied: the proxy with its own client (wire.py); aiohttp: the same proxy over")
     print("aiohttp's client (C parser), in a process of its own; measured in this one run\n")
@@ -400,6 +407,18 @@ def report(
             f"  {name:8} client {used['client']:5.2f}  landlord {used['landlords']:5.2f}"
             f"  proxy {proxy:5.2f}  total {used['client'] + used['landlords'] + proxy:5.2f}"
         )
+    print()
+    hop.report(floors)
+    relayed = floors.get("splice") or floors["copy"]
+    extra = sum(relayed[k] for k in ("sender", "relay", "receiver")) - sum(
+        floors["direct"][k] for k in ("sender", "receiver")
+    )
+    direct = cpu["direct"]["client"] + cpu["direct"]["landlords"]
+    print(
+        f"A hop costs at least {extra:.2f} s/GiB more than none; with the direct path's"
+        f" {direct:.2f}, a proxy on busy cores reaches at most {direct / (direct + extra):.2f}x"
+        " direct"
+    )
 
 
 def main() -> None:
@@ -458,7 +477,8 @@ def run(quick: bool, containers: int) -> None:
             listing = listing_figure(
                 stubs["urls"], proxy10["url"], token, project, 50 if quick else 200
             )
-            report(best, listing, containers, cpu)
+            floors = hop.floor(1.0 if quick else 2.0)
+            report(best, listing, containers, cpu, floors)
     finally:
         for proc in children:
             assert proc.stdin is not None
