@@ -8,7 +8,9 @@ object storage, user alice; mit: identity and object storage, admitting harvard'
 through K2K), the proxy alone (twice: over its own client, wire.py, and over aiohttp's client
 with its C parser, bench/aiohttp_pool.py), a third proxy over ten stub landlords, and the stubs;
 the client is this process (Python's http.client on keep-alive connections, reading into a
-reused buffer). Objects live at mit, so the proxied path is the federated one: the customer's
+reused buffer). The proxy over wire.py relays big downloads with splice(2) (as served by
+`ocx up`); a fourth proxy process, "no splice", is the same with that hidden from it, for
+the downloads only. Objects live at mit, so the proxied path is the federated one: the customer's
 harvard token in, the proxy's K2K token at mit out.
 
 Figures (best of three rounds, direct and both proxies taking turns on every figure):
@@ -187,7 +189,8 @@ def serve_proxy(landlords: dict[str, Any], stubs: list[str], client: str) -> Non
             settings.connect_timeout, settings.read_timeout, settings.max_idle_connections
         )
         service.data, service.upstream = pool, Upstream(pool)  # type: ignore[assignment,arg-type]
-    served = server(build(service), ServingLimits())  # as `ocx up` and `ocx serve` serve it
+    app = build(service)
+    served = server(app if client != "copy" else without_splice(app), ServingLimits())
 
     async def run() -> None:
         task = asyncio.create_task(served.serve(sockets=[sock]))
@@ -200,6 +203,17 @@ def serve_proxy(landlords: dict[str, Any], stubs: list[str], client: str) -> Non
         await service.stop()
 
     asyncio.run(run())
+
+
+def without_splice(app: Any) -> Any:
+    """``app`` with the server's zero-copy relay hidden from it: the proxy then reads and
+    writes every body itself (its plain path), for the same-run comparison."""
+
+    async def plain(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        scope.get("extensions", {}).pop("ocx.splice", None)
+        await app(scope, receive, send)
+
+    return plain
 
 
 class StubLandlords:
@@ -325,6 +339,8 @@ def cpu_seconds(pid: int | None) -> float:
 
 
 CPU_FIGURE = "GET 64 MiB"
+# The proxy without splice: measured on the downloads only (uploads are not spliced).
+PLAIN_ONLY = {"no splice": ("GET 1 MiB", CPU_FIGURE)}
 
 
 def measure(
@@ -338,6 +354,8 @@ def measure(
     for _round in range(2 if quick else 3):
         for figure, run in figures(quick).items():
             for name, target in targets.items():
+                if name in PLAIN_ONLY and figure not in PLAIN_ONLY[name]:
+                    continue
                 before = {who: cpu_seconds(pid) for who, pid in pids.items()}
                 value = run(target)
                 if figure == CPU_FIGURE:
@@ -392,6 +410,13 @@ def report(
         print(
             f"{figure + ' (MiB/s)':30} {direct:9.1f} {wire:9.1f} {aio:9.1f} "
             f"{wire / direct:8.2f}x {aio / direct:7.2f}x {aio / wire:8.2f}x   >= 0.9x direct"
+        )
+    for figure in PLAIN_ONLY["no splice"]:
+        values = best[figure]
+        plain, direct, wire = values["no splice"], values["direct"], values["proxied"]
+        print(
+            f"{figure + ' (MiB/s), no splice':30} {direct:9.1f} {plain:9.1f} {'':9}"
+            f" {plain / direct:8.2f}x {'':8} {'':9}   (wire.py with splice: {wire / direct:.2f}x)"
         )
     label = f"listing, {STUBS} landlords x {containers} (ms p50)"
     slow, merged = listing["slowest"], listing["merged"]
@@ -456,6 +481,8 @@ def run(quick: bool, containers: int) -> None:
             children.append(proc)
             proc, via_aiohttp = child("--serve-proxy", json.dumps(landlords), "--client", "aiohttp")
             children.append(proc)
+            proc, copying = child("--serve-proxy", json.dumps(landlords), "--client", "copy")
+            children.append(proc)
             proc, proxy10 = child(
                 "--serve-proxy", json.dumps(landlords), "--stubs", json.dumps(stubs["urls"])
             )
@@ -465,6 +492,7 @@ def run(quick: bool, containers: int) -> None:
                 "direct": Target(f"{mit_url}/bench", mit_token),
                 "proxied": Target(f"{proxy['url']}/v1/AUTH_{project}/bench", token),
                 "aiohttp": Target(f"{via_aiohttp['url']}/v1/AUTH_{project}/bench", token),
+                "no splice": Target(f"{copying['url']}/v1/AUTH_{project}/bench", token),
             }
             prepare(targets["proxied"], targets["direct"])
             pids: dict[str, int | None] = {
@@ -472,6 +500,7 @@ def run(quick: bool, containers: int) -> None:
                 "landlords": children[0].pid,
                 "proxied": children[2].pid,
                 "aiohttp": children[3].pid,
+                "no splice": children[4].pid,
             }
             best, cpu = measure(targets, quick, pids)
             listing = listing_figure(
