@@ -307,6 +307,7 @@ class Connection(asyncio.BufferedProtocol):
                 raise self._error
             if self._framer is None or self._framer.done:
                 return None
+            self._read_more()
             self._wake.clear()
             try:
                 async with asyncio.timeout(self.timeout):
@@ -315,10 +316,15 @@ class Connection(asyncio.BufferedProtocol):
                 raise WireError("timed out") from None
         chunk = self._chunks.popleft()
         self._queued -= len(chunk)
+        self._read_more()
+        return chunk
+
+    def _read_more(self) -> None:
+        """Resume reading, paused after the head or past the high-water mark, once the
+        reader has taken enough of what was queued."""
         if self._paused and self._queued < HIGH_WATER // 2 and self.transport is not None:
             self._paused = False
             self.transport.resume_reading()
-        return chunk
 
     def detach(self) -> Detached | None:
         framer, transport = self._framer, self.transport
@@ -396,6 +402,11 @@ class Connection(asyncio.BufferedProtocol):
             self._head.set_result(head)
         if rest or self._framer.done:
             self._body(rest)
+        if not (self._framer.done or self._paused or self.closed) and self.transport is not None:
+            # The body waits in the socket until the answer's reader asks for it: it may
+            # rather take it from the socket itself (detach), uncopied.
+            self._paused = True
+            self.transport.pause_reading()
 
     def _body(self, data: bytes) -> None:
         assert self._framer is not None
