@@ -28,7 +28,7 @@ import httpx
 from starlette.types import ASGIApp
 
 from ocx import federate
-from ocx.common import serving
+from ocx.common import outbound, serving
 from ocx.landlord import Landlord, Part, build
 from ocx.topology import Topology
 
@@ -180,7 +180,7 @@ def topology_urls(topology: Topology, landlord: Landlord) -> None:
 
 async def wait_ready(urls: list[str], timeout: float = 60.0) -> None:
     """Until every base URL answers its health check (RuntimeError past ``timeout``)."""
-    async with httpx.AsyncClient(timeout=2.0) as client:
+    async with outbound.async_client(timeout=2.0) as client:
         await asyncio.gather(*(_until_healthy(client, url + "/healthz", timeout) for url in urls))
 
 
@@ -191,7 +191,7 @@ async def wire(landlords: dict[str, Landlord]) -> dict[tuple[str, str], dict[str
     by (idp, sp): client_id and client_secret (for clouds.yaml).
     """
     oidc_clients: dict[tuple[str, str], dict[str, str]] = {}
-    async with httpx.AsyncClient(timeout=30.0) as client:
+    async with outbound.async_client(timeout=30.0) as client:
         admins = {
             name: federate.Admin(client, landlord.identity_url, landlord.admin_password)
             for name, landlord in landlords.items()

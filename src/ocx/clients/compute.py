@@ -19,11 +19,13 @@ from typing import Any
 
 import httpx
 
+from ocx.common import outbound
+
 NOVA = {"OpenStack-API-Version": "compute 2.89"}
 
 
 def presenter_jwk(compute_url: str, client: httpx.Client | None = None) -> dict[str, Any]:
-    http = client or httpx.Client(timeout=30)
+    http = client or outbound.client(timeout=30)
     resp = http.get(compute_url.rstrip("/") + "/v2.1/os-ocx-presenter")
     resp.raise_for_status()
     jwk: dict[str, Any] = resp.json()["presenter"]["jwk"]
@@ -63,7 +65,7 @@ def _delegation(
     ttl: int,
     client: httpx.Client | None,
 ) -> dict[str, Any]:
-    http = client or httpx.Client(timeout=30)
+    http = client or outbound.client(timeout=30)
     body = {"delegation": {**what, "presenter_jwk": jwk, "ttl": ttl}}
     resp = http.post(
         identity_url.rstrip("/") + "/v3/OS-OCX/delegations",
@@ -93,7 +95,7 @@ def attach_remote(
     ttl: int = 300,
 ) -> dict[str, Any]:
     """Attach volume ``volume_id`` of ``landlord`` to the server; the attachment."""
-    with httpx.Client(timeout=60) as http:
+    with outbound.client(timeout=60) as http:
         jwk = presenter_jwk(compute_url, http)
         grant = delegate(identity_url, volume_token, volume_id, jwk, ttl, http)
         body = {

@@ -20,7 +20,7 @@ import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from fastapi import Request
 
-from ocx.common import errors, jws
+from ocx.common import errors, jws, outbound
 
 log = logging.getLogger("ocx.auth")
 
@@ -277,7 +277,7 @@ class TokenVerifier:
 
     async def _get_json(self, path: str) -> dict[str, Any]:
         if self._client is None:
-            self._client = httpx.AsyncClient(timeout=10.0)
+            self._client = outbound.async_client(timeout=10.0)
         try:
             response = await self._client.get(self.identity_url + path)
             response.raise_for_status()

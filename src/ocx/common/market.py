@@ -36,7 +36,7 @@ from typing import Any
 import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from ocx.common import errors, jws
+from ocx.common import errors, jws, outbound
 from ocx.common.auth import Principal
 
 log = logging.getLogger("ocx.market")
@@ -198,7 +198,7 @@ class Gate:
         self.book = GrantBook()
         self.cursor = 0
         self._apply_quotas: QuotaHook | None = None
-        self.http = client or httpx.AsyncClient(timeout=30.0)
+        self.http = client or outbound.async_client(timeout=30.0)
         self.signer = LandlordSigner(self.http, link)
         self._keys: dict[str, Ed25519PublicKey] = {}
         self._request: tuple[str, float] = ("", 0.0)

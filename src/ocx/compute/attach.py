@@ -22,7 +22,7 @@ import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import delete, select
 
-from ocx.common import errors
+from ocx.common import errors, outbound
 from ocx.common.auth import Principal
 from ocx.common.db import Database
 from ocx.compute.cinder import Cinder
@@ -71,7 +71,7 @@ class Attacher:
 
     def _http(self) -> httpx.AsyncClient:
         if self._client is None:
-            self._client = httpx.AsyncClient(timeout=30.0)
+            self._client = outbound.async_client(timeout=30.0)
         return self._client
 
     async def aclose(self) -> None:

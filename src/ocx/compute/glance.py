@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from ocx.common import errors
+from ocx.common import errors, outbound
 
 CACHE_SECONDS = 10.0
 
@@ -28,7 +28,7 @@ class Images:
         if cached is not None and cached[0] > time.monotonic():
             return cached[1]
         if self._client is None:
-            self._client = httpx.AsyncClient(timeout=10.0)
+            self._client = outbound.async_client(timeout=10.0)
         try:
             resp = await self._client.get(
                 f"{self.url}/v2/images/{image_id}", headers={"X-Auth-Token": token}

@@ -30,7 +30,7 @@ import anyio.to_thread
 import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from ocx.common import delegation, errors
+from ocx.common import delegation, errors, outbound
 
 CHUNK = 1 << 20
 _HTML_MESSAGE = re.compile(r"<p>(.*?)</p>", re.S)
@@ -112,7 +112,7 @@ class RemoteImages:
 
     def _http(self) -> httpx.AsyncClient:
         if self._client is None:
-            self._client = httpx.AsyncClient(timeout=httpx.Timeout(30.0, read=300.0))
+            self._client = outbound.async_client(timeout=httpx.Timeout(30.0, read=300.0))
         return self._client
 
     async def aclose(self) -> None:

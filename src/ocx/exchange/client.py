@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 
-from ocx.common import jws
+from ocx.common import jws, outbound
 from ocx.exchange import signing
 
 TIMEOUT = 30.0
@@ -57,7 +57,7 @@ def password_token(
             "scope": {"project": {"name": project, "domain": {"id": "default"}}},
         }
     }
-    http = client or httpx.Client(timeout=TIMEOUT)
+    http = client or outbound.client(timeout=TIMEOUT)
     response = http.post(auth_url.rstrip("/") + "/auth/tokens", json=body)
     if response.status_code != 201:
         raise MarketError(response.status_code, response.text[:300])
@@ -69,7 +69,7 @@ class MarketClient:
 
     def __init__(self, url: str, token: str | None = None, client: httpx.Client | None = None):
         self.url = url.rstrip("/")
-        self.http = client or httpx.Client(timeout=TIMEOUT)
+        self.http = client or outbound.client(timeout=TIMEOUT)
         self.token = token
 
     def _headers(self) -> dict[str, str]:

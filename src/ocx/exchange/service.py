@@ -12,10 +12,9 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import httpx
 from sqlalchemy import select
 
-from ocx.common import errors
+from ocx.common import errors, outbound
 from ocx.common.auth import TokenVerifier
 from ocx.common.db import Database, schema_name
 from ocx.exchange import (
@@ -51,7 +50,7 @@ class ExchangeService:
             audience=v.audience,
             revocation_interval=v.revocation_interval,
         )
-        self.http = httpx.AsyncClient(timeout=10.0)
+        self.http = outbound.async_client(timeout=10.0)
         self.landlord_keys = LandlordKeys(self.http)
         self.signer: MarketSigner | None = None
         self._tasks: list[asyncio.Task[None]] = []

@@ -21,6 +21,7 @@ from typing import Any, Protocol
 import httpx
 import yaml
 
+from ocx.common import outbound
 from ocx.exchange import broker
 from ocx.topology import Topology
 from ocx.vault.errors import VaultConfigError
@@ -112,7 +113,7 @@ class ExchangeOfferings:
         found: list[dict[str, Any]] = []
         offset: int | None = 0
         url = f"{self.url.rstrip('/')}/v1/offerings"
-        with httpx.Client(timeout=self.timeout) as client:
+        with outbound.client(timeout=self.timeout) as client:
             while offset is not None:
                 params: dict[str, str | int] = {
                     "service_type": "object-store",

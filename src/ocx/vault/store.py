@@ -22,6 +22,7 @@ import httpx
 from keystoneauth1 import exceptions as ks_exceptions
 from keystoneauth1 import session as ks_session
 
+from ocx.common import outbound
 from ocx.vault.ranged import FAILURES, Connections, Reply
 
 CONTAINER = "ocx-vault"
@@ -73,7 +74,7 @@ class Store:
         self.container = container
         self._auth = auth
         self._access: Access | None = None
-        self._client = httpx.Client(timeout=timeout)
+        self._client = outbound.client(timeout=timeout)
         self._bulk = Connections()  # share data: see ranged.py
         self._small = Connections()  # manifests, trees, listings: GETs over http.client too
         self.requests = 0  # HTTP requests sent (for the benchmark's accounting)

@@ -26,6 +26,8 @@ from typing import Any
 
 import httpx
 
+from ocx.common import outbound
+
 VERSION = "volume 3.67"
 
 Token = str | Callable[[], Awaitable[str]]
@@ -87,7 +89,7 @@ class VolumeClient:
     def __init__(self, endpoint: str, token: Token, *, client: httpx.AsyncClient | None = None):
         self.endpoint = endpoint.rstrip("/")
         self._token = token
-        self._client = client or httpx.AsyncClient(timeout=30.0)
+        self._client = client or outbound.async_client(timeout=30.0)
         self._own_client = client is None
 
     async def __aenter__(self) -> VolumeClient:

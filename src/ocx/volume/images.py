@@ -15,7 +15,7 @@ from typing import Any
 import anyio.to_thread
 import httpx
 
-from ocx.common import errors
+from ocx.common import errors, outbound
 from ocx.volume.storage import GiB
 
 CHUNK = 1024 * 1024
@@ -36,7 +36,7 @@ def _invalid(image_id: str) -> errors.BadRequest:
 
 async def inspect(image_url: str, token: str, image_id: str) -> dict[str, Any]:
     """The caller's image, if active; 400 in Cinder's words otherwise."""
-    async with httpx.AsyncClient(timeout=10.0) as client:
+    async with outbound.async_client(timeout=10.0) as client:
         try:
             resp = await client.get(
                 f"{image_url}/v2/images/{image_id}", headers={"X-Auth-Token": token}
@@ -61,7 +61,7 @@ async def download(source: ImageSource, target: Path, size_gb: int) -> None:
     fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
         async with (
-            httpx.AsyncClient(timeout=httpx.Timeout(30.0, read=120.0)) as client,
+            outbound.async_client(timeout=httpx.Timeout(30.0, read=120.0)) as client,
             client.stream(
                 "GET",
                 f"{source.url}/v2/images/{source.image_id}/file",

@@ -21,7 +21,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ocx.common import errors, jws
+from ocx.common import errors, jws, outbound
 from ocx.identity.federation import saml
 from ocx.identity.federation.login import Assertion, flatten
 from ocx.identity.federation.models import IdentityProvider, IdpRemoteId, SeenAssertion
@@ -56,7 +56,7 @@ class RemoteKeys:
 
     async def _fetch(self, uri: str) -> dict[str, Ed25519PublicKey]:
         if self._client is None:
-            self._client = httpx.AsyncClient(timeout=5.0)
+            self._client = outbound.async_client(timeout=5.0)
         try:
             response = await self._client.get(uri)
             response.raise_for_status()

@@ -28,7 +28,7 @@ import httpx
 from fastapi import Depends, Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from ocx.common import errors
+from ocx.common import errors, outbound
 from ocx.identity.api.deps import service
 from ocx.identity.federation import trust
 from ocx.identity.federation.login import login
@@ -156,7 +156,7 @@ async def callback(request: Request, svc: IdentityService = Depends(service)) ->
 
 async def _discovery(issuer: str) -> dict[str, Any]:
     try:
-        async with httpx.AsyncClient(timeout=10.0) as client:
+        async with outbound.async_client(timeout=10.0) as client:
             found = await client.get(issuer + "/.well-known/openid-configuration")
         doc: dict[str, Any] = found.json()
         if found.status_code == 200 and doc.get("issuer") == issuer:
@@ -175,7 +175,7 @@ async def _exchange_code(svc: IdentityService, flow: dict[str, str], code: str) 
         "code_verifier": flow["verifier"],
     }
     try:
-        async with httpx.AsyncClient(timeout=10.0) as client:
+        async with outbound.async_client(timeout=10.0) as client:
             answer = await client.post(flow["token_endpoint"], data=form)
     except httpx.HTTPError as exc:
         raise errors.ServiceUnavailable("The identity provider did not answer.") from exc
