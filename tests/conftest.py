@@ -118,6 +118,22 @@ E2E = (
     "tests/proxy/test_landlord_killed.py",
     "tests/proxy/test_openstack_killed.py",
     "tests/interop/",
+    # The live `openstack` CLI runs (a Python process per command, 1-3 s each) and the live
+    # markets with several landlords and their meters: the SDK and API tests of the same paths
+    # stay in the default run.
+    "tests/compute/test_openstack.py",
+    "tests/compute/test_remote_image.py",
+    "tests/compute/test_delegation.py",
+    "tests/compute/test_volumes.py::test_add_and_remove_volume_with_the_cli",
+    "tests/compute/test_volumes.py::test_boot_from_a_volume_with_the_cli",
+    "tests/proxy/test_openstack.py::test_the_cli_through_region_ocx",
+    "tests/volume/test_cli.py",
+    "tests/image/test_openstack.py",
+    "tests/object/test_openstack.py::test_openstack_cli",
+    "tests/identity/test_cli.py::test_openstack_cli_identity_workflow",
+    "tests/exchange/test_cli.py",
+    "tests/exchange/test_landlord_side.py",
+    "tests/exchange/test_landlord_admins.py",
 )
 
 # Test folders whose fixtures make their own database (not through ``database_url``).
