@@ -79,7 +79,25 @@ class ObjectService:
         *,
         exclusive: bool = False,
     ) -> None:
-        """Point the name at the new file; drop the new file if that fails, the old if not."""
+        """Point the name at the new file; drop the new file if that fails, the old if not.
+
+        Not cancellable: a write queued for the database commits even when its caller is
+        cancelled meanwhile, and which file stays depends on whether it did; so a cancelled
+        caller waits for the outcome (and then is cancelled)."""
+        done = asyncio.ensure_future(self._commit(container, written, row, exclusive))
+        try:
+            await asyncio.shield(done)
+        except asyncio.CancelledError:
+            while not done.done():
+                with contextlib.suppress(asyncio.CancelledError):
+                    await asyncio.wait([done])
+            if not done.cancelled():
+                done.exception()  # seen: the caller is gone, the cancellation is its answer
+            raise
+
+    async def _commit(
+        self, container: Container, written: Written, row: Mapping[str, Any], exclusive: bool
+    ) -> None:
         values = {**row, "file_id": written.file_id}
         try:
             replaced = await self.store.put_object(container, values, exclusive=exclusive)

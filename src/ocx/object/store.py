@@ -4,16 +4,23 @@ Writes that depend on what is there are single statements or start with their wr
 hold under SQLite's one writer and PostgreSQL's read-committed alike: a PUT deletes the old
 row (``RETURNING`` what it had) and inserts the new one in one transaction, and a concurrent
 insert of the same name makes it retry, so the last PUT to commit wins.
+
+On a SQLite file the writes of a PUT and a DELETE (most of what an object store writes) are
+the same statements in plain SQL, committed in groups by one thread
+(:class:`ocx.object.writes.GroupWriter`); every other write, and every write on PostgreSQL,
+goes through the async engine.
 """
 
 from __future__ import annotations
 
+import json
+import sqlite3
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, delete, func, insert, select, update
+from sqlalchemy import JSON, ColumnElement, and_, case, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,6 +28,7 @@ from ocx.common import errors
 from ocx.common.db import Database
 from ocx.object.loopreads import Busy, LoopReads, sqlite_file
 from ocx.object.models import Account, Container, Object
+from ocx.object.writes import GroupWriter
 from ocx.swift import listing
 from ocx.swift.faults import fault, not_found, precondition
 
@@ -52,10 +60,13 @@ class Store:
         # On SQLite the reads of a GET or HEAD run on the loop (see ocx.object.loopreads).
         path = sqlite_file(db.url)
         self.loop_reads = LoopReads(path) if path is not None else None
+        self.writer = GroupWriter(path) if path is not None else None
 
     def close(self) -> None:
         if self.loop_reads is not None:
             self.loop_reads.close()
+        if self.writer is not None:
+            self.writer.close()
 
     # accounts
 
@@ -232,6 +243,8 @@ class Store:
     async def _put_once(
         self, container: Container, row: Mapping[str, Any], exclusive: bool
     ) -> Replaced:
+        if self.writer is not None:
+            return await self.writer.run(lambda conn: _put_sqlite(conn, container, row, exclusive))
         async with self.db.session() as s:
             old = await _take(s, container.id, row["name"])
             if exclusive and old is not None and _alive(old.delete_at):
@@ -244,6 +257,8 @@ class Store:
 
     async def delete_object(self, container_id: int, name: str) -> Removed | None:
         """Delete the object of ``name``: what it had, or None if there was none."""
+        if self.writer is not None:
+            return await self.writer.run(lambda conn: _delete_sqlite(conn, container_id, name))
         async with self.db.session() as s:
             old = await _take(s, container_id, name)
             if old is not None:
@@ -322,6 +337,76 @@ async def _count(s: AsyncSession, container_id: int, objects: int, size: int) ->
     if row is None:
         raise not_found()
     return int(row[0]), int(row[1])
+
+
+# The same writes in plain SQL, for GroupWriter's connection (see the module docstring).
+
+OBJECT_TABLE = Object.__table__
+JSON_COLUMNS = frozenset(c.name for c in OBJECT_TABLE.columns if isinstance(c.type, JSON))
+TAKE = "DELETE FROM objects WHERE container_id = ? AND name = ? RETURNING file_id, size, delete_at"
+CONTAINER_THERE = "SELECT 1 FROM containers WHERE id = ?"
+COUNT = (
+    "UPDATE containers SET object_count = object_count + ?, bytes_used = bytes_used + ?"
+    " WHERE id = ? RETURNING object_count, bytes_used"
+)
+
+
+def _defaults() -> dict[str, Any]:
+    """The objects columns' Python-side defaults, as the engine's inserts apply them."""
+    out: dict[str, Any] = {}
+    for column in OBJECT_TABLE.columns:
+        default = column.default
+        if default is not None and default.is_scalar:
+            out[column.name] = default.arg
+        elif default is not None and default.is_callable:
+            out[column.name] = default.arg(None)
+    return out
+
+
+DEFAULTS = _defaults()  # the JSON ones are serialized, never changed
+
+
+def _put_sqlite(
+    conn: sqlite3.Connection, container: Container, row: Mapping[str, Any], exclusive: bool
+) -> Replaced:
+    old = _take_sqlite(conn, container.id, row["name"])
+    if exclusive and old is not None and _alive(old.delete_at):
+        raise precondition()
+    values = {**DEFAULTS, **row, "container_id": container.id}
+    for name in JSON_COLUMNS & values.keys():
+        values[name] = json.dumps(values[name])
+    columns = ", ".join(values)
+    marks = ", ".join("?" * len(values))
+    try:
+        conn.execute(f"INSERT INTO objects ({columns}) VALUES ({marks})", tuple(values.values()))
+    except sqlite3.IntegrityError:
+        if conn.execute(CONTAINER_THERE, (container.id,)).fetchone() is None:
+            raise not_found() from None  # deleted since the request found it
+        raise
+    added = (int(old is None), row["size"] - (old.size if old else 0))
+    _check_quota(container.meta, _count_sqlite(conn, container.id, *added), added)
+    return Replaced((old.file_id,) if old else ())
+
+
+def _delete_sqlite(conn: sqlite3.Connection, container_id: int, name: str) -> Removed | None:
+    old = _take_sqlite(conn, container_id, name)
+    if old is not None:
+        _count_sqlite(conn, container_id, -1, -old.size)
+    return old
+
+
+def _take_sqlite(conn: sqlite3.Connection, container_id: int, name: str) -> Removed | None:
+    rows = conn.execute(TAKE, (container_id, name)).fetchall()
+    return Removed(*rows[0]) if rows else None
+
+
+def _count_sqlite(
+    conn: sqlite3.Connection, container_id: int, objects: int, size: int
+) -> tuple[int, int]:
+    rows = conn.execute(COUNT, (objects, size, container_id)).fetchall()
+    if not rows:
+        raise not_found()
+    return int(rows[0][0]), int(rows[0][1])
 
 
 def _check_quota(meta: Mapping[str, str], totals: tuple[int, int], added: tuple[int, int]) -> None:
