@@ -81,6 +81,25 @@ async def test_the_same_rows_as_the_async_path(store: Store) -> None:
     assert await store.object(container.id, "gone") is None
 
 
+async def test_accounts_read_on_the_loop_are_the_async_paths(store: Store) -> None:
+    """A PUT reads its account (quotas) on the loop as well."""
+    assert store.loop_reads is not None
+    meta = {"quota-bytes": "10", "ünï": "cödé"}
+    await store.set_account_meta("AUTH_p", meta)
+    reads, store.loop_reads = store.loop_reads, None
+    try:
+        slow = await store.account("AUTH_p")
+    finally:
+        store.loop_reads = reads
+    fast = store.loop_reads.account("AUTH_p")
+    assert fields(fast) == fields(slow)
+    assert fast is not None and fast.meta == meta
+    assert store.loop_reads.account("AUTH_q") is None
+    await store.set_account_meta("AUTH_p", {})
+    found = await store.account("AUTH_p")
+    assert found is not None and found.meta == {}
+
+
 async def test_reads_see_every_commit_at_once(store: Store) -> None:
     """No cache: a change committed through the async engine (another worker's, as well) is
     seen by the very next read."""

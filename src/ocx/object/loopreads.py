@@ -1,4 +1,4 @@
-"""The reads of a GET or HEAD on SQLite, done on the event loop itself.
+"""The reads of a GET, HEAD or PUT on SQLite, done on the event loop itself.
 
 With SQLite, each query through the async driver is several hops to the driver's thread
 and back (cursor, execute, fetch, close, commit); under load every hop waits for the GIL and
@@ -32,7 +32,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import configure_mappers
 from sqlalchemy.orm.attributes import manager_of_class
 
-from ocx.object.models import Base, Container, Object
+from ocx.object.models import Account, Base, Container, Object
 
 
 class Busy(Exception):
@@ -62,6 +62,7 @@ class Columns:
         return row
 
 
+ACCOUNT = Columns(Account, "a")
 CONTAINER = Columns(Container, "c")
 OBJECT = Columns(Object, "o")
 LIVE = "(o.delete_at IS NULL OR o.delete_at > ?)"
@@ -70,6 +71,7 @@ LOCATE = (
     f" LEFT JOIN objects AS o ON o.container_id = c.id AND o.name = ? AND {LIVE}"
     " WHERE c.account = ? AND c.name = ? LIMIT 1"
 )
+ACCOUNT_BY_NAME = f"SELECT {ACCOUNT.sql} FROM accounts AS a WHERE a.name = ?"
 CONTAINER_BY_NAME = (
     f"SELECT {CONTAINER.sql} FROM containers AS c WHERE c.account = ? AND c.name = ?"
 )
@@ -128,6 +130,10 @@ class LoopReads:
         found = CONTAINER.build(row[:split])
         rest = row[split:]
         return found, (None if rest[0] is None else OBJECT.build(rest))
+
+    def account(self, name: str) -> Account | None:
+        row = self._one(ACCOUNT_BY_NAME, (name,))
+        return None if row is None else ACCOUNT.build(row)
 
     def container(self, account: str, name: str) -> Container | None:
         row = self._one(CONTAINER_BY_NAME, (account, name))

@@ -71,6 +71,11 @@ class Store:
     # accounts
 
     async def account(self, name: str) -> Account | None:
+        if self.loop_reads is not None:
+            try:
+                return self.loop_reads.account(name)
+            except Busy:
+                pass
         async with self.db.session() as s:
             return await s.get(Account, name)
 
