@@ -61,16 +61,24 @@ class TooLarge(Exception):
 
 
 class Draft:
-    """A file being written under ``tmp/``: hashed as it grows, published or discarded."""
+    """A file being written under ``tmp/``: hashed as it grows, published or discarded.
+
+    Its name is chosen at once; the file itself is made by the first :meth:`write` (in the
+    worker thread that writes, as every other system call of an upload is)."""
 
     def __init__(self, directory: Path):
         self.file_id = uuid.uuid4().hex
         self.path = directory / tmpfiles.name(self.file_id + ".tmp")
-        self.fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        self.fd = -1
         self.md5 = hashlib.md5(usedforsecurity=False)
         self.size = 0
 
+    def create(self) -> None:
+        if self.fd < 0:
+            self.fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+
     def write(self, data: bytes | bytearray) -> None:
+        self.create()
         self.md5.update(data)
         view = memoryview(data)
         while view:
@@ -79,6 +87,7 @@ class Draft:
         self.size += len(data)
 
     def seal(self) -> None:
+        self.create()  # an empty body: the file is made here
         os.fsync(self.fd)
         os.close(self.fd)
         self.fd = -1
@@ -129,7 +138,6 @@ class Storage:
         self._begin(draft.file_id)
         try:
             await self._fill(draft, body, max_size)
-            await anyio.to_thread.run_sync(self.seal_and_publish, draft)
         except BaseException:
             draft.discard()
             self.settle(draft.file_id)
@@ -138,7 +146,8 @@ class Storage:
 
     async def _fill(self, draft: Draft, body: AsyncIterable[bytes], max_size: int) -> None:
         # Writes go to a thread a megabyte at a time: few hops, and the loop never blocks
-        # on a slow disk.
+        # on a slow disk. The last (for a small object the only) hop also seals and
+        # publishes the file: one hop for all of a small PUT's system calls.
         pending = bytearray()
         received = 0
         async for chunk in body:
@@ -149,8 +158,12 @@ class Storage:
             if len(pending) >= self.chunk_size:
                 full, pending = pending, bytearray()
                 await anyio.to_thread.run_sync(draft.write, full)
-        if pending:
-            await anyio.to_thread.run_sync(draft.write, pending)
+        await anyio.to_thread.run_sync(self._finish, draft, pending)
+
+    def _finish(self, draft: Draft, rest: bytearray) -> None:
+        if rest:
+            draft.write(rest)
+        self.seal_and_publish(draft)
 
     def seal_and_publish(self, draft: Draft) -> None:
         draft.seal()
