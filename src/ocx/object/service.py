@@ -17,7 +17,7 @@ from ocx.common.market import Gate
 from ocx.object.bodies import Bodies
 from ocx.object.models import Container
 from ocx.object.settings import ObjectSettings
-from ocx.object.storage import Storage, Written
+from ocx.object.storage import Storage, Written, uncancelled
 from ocx.object.store import Removed, Store
 
 log = logging.getLogger("ocx.object")
@@ -69,6 +69,7 @@ class ObjectService:
                 await task
         await self.verifier.aclose()
         self.store.close()
+        self.storage.close()
         await self.db.dispose()
 
     async def commit(
@@ -84,16 +85,7 @@ class ObjectService:
         Not cancellable: a write queued for the database commits even when its caller is
         cancelled meanwhile, and which file stays depends on whether it did; so a cancelled
         caller waits for the outcome (and then is cancelled)."""
-        done = asyncio.ensure_future(self._commit(container, written, row, exclusive))
-        try:
-            await asyncio.shield(done)
-        except asyncio.CancelledError:
-            while not done.done():
-                with contextlib.suppress(asyncio.CancelledError):
-                    await asyncio.wait([done])
-            if not done.cancelled():
-                done.exception()  # seen: the caller is gone, the cancellation is its answer
-            raise
+        await uncancelled(asyncio.ensure_future(self._commit(container, written, row, exclusive)))
 
     async def _commit(
         self, container: Container, written: Written, row: Mapping[str, Any], exclusive: bool

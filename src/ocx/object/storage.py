@@ -24,8 +24,10 @@ import os
 import time
 import uuid
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
 
 import anyio.to_thread
 
@@ -38,6 +40,26 @@ log = logging.getLogger("ocx.object.storage")
 # in a worker thread a chunk at a time.
 SMALL_READ = 64 * 1024
 SHORT_FILE = "An object's data file is shorter than its record."
+# Threads for the system calls of writes (create, write, fsync, rename, unlink). Eight keep
+# the disk's journal busy (concurrent fsyncs share its commits) while few threads compete
+# with the event loop for the GIL.
+IO_THREADS = 8
+
+T = TypeVar("T")
+
+
+async def uncancelled(running: asyncio.Future[T]) -> T:
+    """``running``'s result; a caller cancelled meanwhile still waits for it to finish (and
+    then is cancelled), as what it does to files and rows must be known to whoever cleans up."""
+    try:
+        return await asyncio.shield(running)
+    except asyncio.CancelledError:
+        while not running.done():
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.wait([running])
+        if not running.cancelled():
+            running.exception()  # seen: the caller is gone, the cancellation is its answer
+        raise
 
 
 @dataclass(frozen=True)
@@ -72,6 +94,7 @@ class Draft:
         self.fd = -1
         self.md5 = hashlib.md5(usedforsecurity=False)
         self.size = 0
+        self.published: Path | None = None  # its final name, once renamed there
 
     def create(self) -> None:
         if self.fd < 0:
@@ -97,10 +120,12 @@ class Draft:
             os.close(self.fd)
             self.fd = -1
         self.path.unlink(missing_ok=True)
+        if self.published is not None:  # its write failed after the rename: no row has it
+            self.published.unlink(missing_ok=True)
 
 
 class Storage:
-    def __init__(self, root: Path, chunk_size: int = 1024 * 1024):
+    def __init__(self, root: Path, chunk_size: int = 1024 * 1024, io_threads: int = IO_THREADS):
         self.root = root
         self.tmp = root / "tmp"
         self.data = root / "data"
@@ -108,6 +133,14 @@ class Storage:
         self.chunk_size = chunk_size
         self.in_progress: set[str] = set()
         self.ended = 0
+        self._io = ThreadPoolExecutor(io_threads, thread_name_prefix="object-io")
+
+    async def run(self, func: Callable[..., T], *args: Any) -> T:
+        """``func(*args)`` on one of the storage's threads (see :func:`uncancelled`)."""
+        return await uncancelled(asyncio.get_running_loop().run_in_executor(self._io, func, *args))
+
+    def close(self) -> None:
+        self._io.shutdown(wait=True)
 
     def _begin(self, file_id: str) -> None:
         self.in_progress.add(file_id)
@@ -157,8 +190,8 @@ class Storage:
             pending += chunk
             if len(pending) >= self.chunk_size:
                 full, pending = pending, bytearray()
-                await anyio.to_thread.run_sync(draft.write, full)
-        await anyio.to_thread.run_sync(self._finish, draft, pending)
+                await self.run(draft.write, full)
+        await self.run(self._finish, draft, pending)
 
     def _finish(self, draft: Draft, rest: bytearray) -> None:
         if rest:
@@ -174,6 +207,7 @@ class Storage:
         final = self.path(draft.file_id)
         final.parent.mkdir(parents=True, exist_ok=True)
         os.replace(draft.path, final)
+        draft.published = final
         _fsync_dir(final.parent)
 
     async def write_bytes(self, data: bytes) -> Written:
@@ -194,7 +228,7 @@ class Storage:
             _fsync_dir(target.parent)
 
         try:
-            await anyio.to_thread.run_sync(make)
+            await self.run(make)
         except BaseException:
             self.settle(new_id)
             raise
@@ -211,7 +245,7 @@ class Storage:
 
         if file_ids:
             try:
-                await anyio.to_thread.run_sync(remove)
+                await self.run(remove)
             finally:
                 for file_id in file_ids:
                     self.settle(file_id)
