@@ -1,5 +1,5 @@
-"""The object app's direct route for object GET and HEAD: what it takes, and that its answers
-(errors included) come out as the framework's would."""
+"""The object app's direct route for object GET, HEAD and PUT: what it takes, and that its
+answers (errors included) come out as the framework's would."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from starlette.routing import Route
 from ocx.common import errors
 from ocx.common.app import create_app
 from ocx.object import app as object_app
-from ocx.swift.faults import not_found
+from ocx.swift.faults import not_found, precondition
 
 
 class Calls:
@@ -30,7 +30,10 @@ async def client(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[tuple[httpx.A
     calls = Calls()
 
     async def direct(request: Request) -> Response:
-        calls.direct.append(f"{request.method} {request.path_params}")
+        body = await request.body()
+        calls.direct.append(
+            f"{request.method} {request.path_params}" + (f" {body!r}" if body else "")
+        )
         if calls.fail is not None:
             raise calls.fail
         return Response(b"direct", headers={"Content-Type": "text/plain"})
@@ -40,7 +43,8 @@ async def client(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[tuple[httpx.A
         return Response(b"framework")
 
     monkeypatch.setattr(object_app.objects, "get", direct)
-    methods = ["GET", "HEAD", "POST", "PUT"]
+    monkeypatch.setattr(object_app.uploads, "put", direct)
+    methods = ["GET", "HEAD", "POST", "PUT", "DELETE"]
     routes = [
         Route("/v1/{account}/{container}/", framework, methods=methods),
         Route("/v1/{account}/{container}/{obj:path}", framework, methods=methods),
@@ -61,15 +65,19 @@ async def test_object_reads_go_direct_and_the_rest_to_the_framework(
     assert (answer.status_code, answer.text) == (200, "direct")
     assert answer.headers["x-trans-id"] == answer.headers["x-openstack-request-id"]
     assert (await http.head("/v1/AUTH_p/c/o")).status_code == 200
+    assert (await http.put("/v1/AUTH_p/c/o", content=b"data")).text == "direct"
     expected: list[Any] = [
         "GET {'account': 'AUTH_p', 'container': 'c', 'obj': 'a/b'}",
         "HEAD {'account': 'AUTH_p', 'container': 'c', 'obj': 'o'}",
+        "PUT {'account': 'AUTH_p', 'container': 'c', 'obj': 'o'} b'data'",
     ]
     assert calls.direct == expected
-    for method, path in [("GET", "/v1/AUTH_p/c/"), ("POST", "/v1/AUTH_p/c/o")]:
+    others = [("GET", "/v1/AUTH_p/c/"), ("PUT", "/v1/AUTH_p/c/"), ("POST", "/v1/AUTH_p/c/o")]
+    others.append(("DELETE", "/v1/AUTH_p/c/o"))
+    for method, path in others:
         assert (await http.request(method, path)).text == "framework"
-    assert calls.framework == ["GET /v1/AUTH_p/c/", "POST /v1/AUTH_p/c/o"]
-    assert len(calls.direct) == 2
+    assert calls.framework == [f"{method} {path}" for method, path in others]
+    assert len(calls.direct) == 3
 
 
 async def test_errors_render_as_the_framework_renders_them(
@@ -81,6 +89,9 @@ async def test_errors_render_as_the_framework_renders_them(
     assert missing.status_code == 404
     assert "could not be found" in missing.text
     assert missing.headers["x-trans-id"].startswith("tx")
+    calls.fail = precondition()
+    refused = await http.put("/v1/AUTH_p/c/o", content=b"x")
+    assert refused.status_code == 412
     calls.fail = RuntimeError("a bug")
     broken = await http.get("/v1/AUTH_p/c/o")
     assert broken.status_code == 500

@@ -1,10 +1,10 @@
 """The object-storage ASGI application of one landlord.
 
-Object GETs and HEADs are most of what an object store serves, and for a small object the
-framework's layers (its middleware, the route table tried entry by entry) cost about as much
-as the read itself. :class:`ObjectApp` sends them straight to their handler, through the same
-request context (request ids, access log) and the same error renderers as every other
-request; everything else goes through the FastAPI app as before.
+Object GETs, HEADs and PUTs are most of what an object store serves, and for a small object
+the framework's layers (its middleware, the route table tried entry by entry) cost about as
+much as the read or write itself. :class:`ObjectApp` sends them straight to their handler,
+through the same request context (request ids, access log) and the same error renderers as
+every other request; everything else goes through the FastAPI app as before.
 """
 
 from __future__ import annotations
@@ -22,16 +22,26 @@ from starlette.types import Message, Receive, Scope, Send
 from ocx.common.app import create_app
 from ocx.common.errors import Family
 from ocx.common.logs import RequestContext
-from ocx.object.api import objects
+from ocx.object.api import objects, uploads
 from ocx.object.routes import OBJECT, routes
 from ocx.object.service import ObjectService
 
 # The route table's own pattern for objects. The account and container routes come before it
 # in the table; of what it matches, they take only the paths with an empty object name.
 OBJECT_PATH = compile_path(OBJECT)[0]
-READS = frozenset({"GET", "HEAD"})
 
 ErrorHandler = Callable[[Request, Exception], Response | Awaitable[Response]]
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+def direct(method: str) -> Endpoint | None:
+    """The handler an object request of ``method`` goes straight to; None: the framework's
+    route table (the same handler there, for these)."""
+    if method in ("GET", "HEAD"):
+        return objects.get
+    if method == "PUT":
+        return uploads.put
+    return None
 
 
 def build(service: ObjectService) -> FastAPI:
@@ -45,25 +55,28 @@ def build(service: ObjectService) -> FastAPI:
 
 
 class ObjectApp:
-    """The part's app: object GET and HEAD straight to :func:`objects.get`, the rest to
-    ``app`` (the FastAPI app of :func:`build`)."""
+    """The part's app: object GET, HEAD and PUT straight to their handlers (:func:`direct`),
+    the rest to ``app`` (the FastAPI app of :func:`build`)."""
 
     def __init__(self, app: FastAPI, name: str):
         self.app = app
         self.state: State = app.state  # what servers read of an app (the fault family)
-        self._reads = RequestContext(self._read, service=name, swift=True)
+        self._direct = RequestContext(self._handle, service=name, swift=True)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["method"] in READS and not scope.get("root_path"):
+        endpoint = direct(scope["method"]) if scope["type"] == "http" else None
+        if endpoint is not None and not scope.get("root_path"):
             match = OBJECT_PATH.match(scope["path"])
             if match is not None and match["obj"]:
                 scope["app"] = self.app
+                scope["endpoint"] = endpoint
                 scope["path_params"] = match.groupdict()
-                await self._reads(scope, receive, send)
+                await self._direct(scope, receive, send)
                 return
         await self.app(scope, receive, send)
 
-    async def _read(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        endpoint: Endpoint = scope["endpoint"]
         request = Request(scope, receive)
         started = False
 
@@ -73,7 +86,7 @@ class ObjectApp:
             await send(message)
 
         try:
-            response = await objects.get(request)
+            response = await endpoint(request)
             await response(scope, receive, sender)
         except Exception as exc:
             handler = self._handler(exc)
