@@ -248,8 +248,9 @@ def test_a_slow_landlord_the_customer_reached_is_waited_for(
     status, _ = status_of(alice.head_container, "nowhere")  # found nowhere: 404, not 503
     assert status == 404
     # A listing, which can answer without mit, still gives it the fan-out deadline only.
+    # (On a loaded machine another landlord may miss the 1 s deadline too: mit must be named.)
     listed, _ = alice.get_account()
-    assert listed["x-ocx-missing-landlords"] == "mit (timed out after 1s)"
+    assert "mit (timed out after 1s)" in listed["x-ocx-missing-landlords"].split(", ")
     mixed.quick(fanout=1.0, read=30.0, answer=1.5)  # slower than the request's own deadline
     status, text = status_of(alice.put_container, "newer")
     assert status == 503 and "mit (timed out after 1.5s)" in text
