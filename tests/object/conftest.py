@@ -7,7 +7,7 @@ import html
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,6 +16,9 @@ import pytest
 import requests
 from swiftclient import client as swift
 
+from ocx.common.db import Database, sqlite_url
+from ocx.object.service import MIGRATIONS
+from ocx.object.store import Store
 from ocx.runner import Exchange
 from tests.conftest import ExchangeFactory, cloud_auth
 from tests.identity.conftest import Admin
@@ -135,3 +138,17 @@ def raw(method: str, url: str, token: str | None = None, **kwargs: Any) -> reque
 
 def swift_fault(title: str, message: str) -> str:
     return f"<html><h1>{title}</h1><p>{html.escape(message, quote=False)}</p></html>"
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[Store]:
+    """The object part's metadata store on a fresh SQLite file (tests below HTTP; the storage
+    tests of test_storage.py name their own ``store``, the data files)."""
+    db = Database(sqlite_url(tmp_path / "object.db"))
+    await db.migrate(MIGRATIONS, "alembic_version_object")
+    found = Store(db)
+    try:
+        yield found
+    finally:
+        found.close()
+        await db.dispose()

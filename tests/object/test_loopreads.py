@@ -6,29 +6,15 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from ocx.common.db import Database, sqlite_url
+from ocx.common.db import sqlite_url
 from ocx.object.loopreads import Busy, sqlite_file
 from ocx.object.models import Container, Object
-from ocx.object.service import MIGRATIONS
 from ocx.object.store import Store
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    db = Database(sqlite_url(tmp_path / "object.db"))
-    await db.migrate(MIGRATIONS, "alembic_version_object")
-    found = Store(db)
-    try:
-        yield found
-    finally:
-        found.close()
-        await db.dispose()
 
 
 def fields(row: Container | Object | None) -> dict[str, Any] | None:

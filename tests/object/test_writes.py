@@ -8,7 +8,6 @@ import asyncio
 import sqlite3
 import threading
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -23,18 +22,6 @@ from ocx.object.settings import ObjectSettings
 from ocx.object.store import Store
 from ocx.object.writes import GroupWriter
 from tests.object.test_loopreads import fields, put
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    db = Database(sqlite_url(tmp_path / "object.db"))
-    await db.migrate(MIGRATIONS, "alembic_version_object")
-    found = Store(db)
-    try:
-        yield found
-    finally:
-        found.close()
-        await db.dispose()
 
 
 async def made(store: Store, name: str = "c", **values: Any) -> Container:
