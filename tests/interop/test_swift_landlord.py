@@ -206,7 +206,7 @@ def test_keystonemiddleware_takes_valid_and_refuses_expired_and_revoked(rack: Ra
     revoked = _status(account, token)
 
     # Forged, and another landlord's: harvard's admin token means nothing at rack.
-    forged = _status(account, token[:-4] + "AAAA")
+    forged = _status(account, token[:-4] + ("BBBB" if token.endswith("AAAA") else "AAAA"))
     harvard = _admin(rack.exchange.landlords["harvard"])
     foreign = _status(account, str(harvard.get_token()))
     anonymous = _status(account, None)
