@@ -39,8 +39,11 @@ test-postgres-all: $(STAMP)
 
 # End to end (CI runs it after `make test`): the seed scenarios' walk-throughs, whole `ocx up`
 # and `ocx serve` processes, landlords killed under load, real Keystone and Swift as peers.
+# Coverage is added to the SQLite run's (`make test` then `make test-e2e`, as CI does: the
+# total printed last is the whole suite's).
 test-e2e: $(STAMP)
-	$(BIN)/pytest -q -n 2 -m e2e
+	$(BIN)/pytest -q -n 2 -m e2e --cov --cov-append --cov-report=
+	$(BIN)/coverage report | tail -n 1
 
 test: lint test-sqlite test-postgres
 
