@@ -130,6 +130,18 @@ class Browser:
         self.page.click("button[type=submit]")
         self.page.wait_for_selector("#navbar-collapse")
 
+    def subscribe(self, row: Any, offering: str, shot: str) -> None:
+        """Subscribe from a marketplace row; the subscriptions page then lists ``offering``
+        first, active (its screenshot named ``shot``)."""
+        with self.page.expect_navigation():
+            row.locator(".ocx-subscribe").click()
+        assert f"Subscribed to {offering}" in self.page.inner_text(".messages")
+        self.go("/market/subscriptions/")
+        listed = self.page.locator("#subscriptions tbody tr").first
+        assert listed.locator(".ocx-offering").inner_text() == offering
+        assert listed.locator(".ocx-status").inner_text() == "active"
+        self.shot(shot)
+
     def shot(self, name: str) -> None:
         """Saved with the test's files (``OCX_TEST_ARTIFACTS``/<test> when set, else the
         test's own tmp_path), and in docs/dashboard (the tests that show a page there) when

@@ -52,14 +52,7 @@ def test_login_find_cheapest_ssd_and_subscribe(
         assert rows.first.locator(".ocx-sla").inner_text() == "0.999"
         assert rows.first.locator(".ocx-capabilities").inner_text() == "ssd"
         web.shot("marketplace")
-        with web.page.expect_navigation():
-            rows.first.locator(".ocx-subscribe").click()
-        assert "Subscribed to block-ssd-lite" in web.page.inner_text(".messages")
-        web.go("/market/subscriptions/")
-        row = web.page.locator("#subscriptions tbody tr").first
-        assert row.locator(".ocx-offering").inner_text() == "block-ssd-lite"
-        assert row.locator(".ocx-status").inner_text() == "active"
-        web.shot("subscriptions")
+        web.subscribe(rows.first, "block-ssd-lite", "subscriptions")
 
 
 def test_a_customer_never_sees_another_customers_subscriptions(

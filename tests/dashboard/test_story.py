@@ -108,14 +108,7 @@ def test_the_issue_story_from_websso_to_the_landlords_settlement(
         web.shot("story-03-marketplace")
 
         # 3. Subscribe.
-        with web.page.expect_navigation():
-            cheapest.locator(".ocx-subscribe").click()
-        assert "Subscribed to block-ssd-lite" in web.page.inner_text(".messages")
-        web.go("/market/subscriptions/")
-        row = web.page.locator("#subscriptions tbody tr").first
-        assert row.locator(".ocx-offering").inner_text() == "block-ssd-lite"
-        assert row.locator(".ocx-status").inner_text() == "active"
-        web.shot("story-04-subscriptions")
+        web.subscribe(cheapest, "block-ssd-lite", "story-04-subscriptions")
         web.go("/market/usage/")
         assert (bars(web), records_shown(web)) == (0, 0)
         assert "No usage this month." in web.page.inner_text("#usage-totals")
