@@ -66,6 +66,9 @@ class Flights(Generic[K, V]):
     def __init__(self) -> None:
         self._running: dict[K, asyncio.Future[V]] = {}
 
+    def running(self, key: K) -> bool:
+        return key in self._running
+
     async def run(self, key: K, fetch: Callable[[], Awaitable[V]]) -> V:
         running = self._running.get(key)
         if running is None:

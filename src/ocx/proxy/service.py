@@ -13,6 +13,7 @@ from ocx.common import errors
 from ocx.common.auth import Principal, TokenVerifier
 from ocx.proxy.cache import Flights, TtlCache
 from ocx.proxy.landlords import Caller, LandlordSource, TokenLandlords, digest_of
+from ocx.proxy.pages import Pages
 from ocx.proxy.placement import NoPrices, Prices
 from ocx.proxy.routing import RoutingCache
 from ocx.proxy.settings import ProxySettings
@@ -65,6 +66,7 @@ class ProxyService:
         # clients that page by id), the landlords' version documents, and the endpoints of
         # each API seen lately (for version documents asked for without a token).
         self.markers: TtlCache[tuple[object, ...], str] = TtlCache(settings.route_cache_size)
+        self.pages = Pages(settings.page_ttl, settings.page_cache_size)
         self.version_docs: TtlCache[str, tuple[int, dict[str, Any]]] = TtlCache(1000)
         self.known_endpoints: dict[str, list[str]] = {}
 

@@ -55,6 +55,11 @@ class ProxySettings(BaseModel):
     # How long a landlord whose federation failed (identity down or silent) is not asked again.
     unreachable_ttl: float = Field(5.0, ge=0)
     route_ttl: float = Field(300.0, gt=0)
+    # How long a landlord's listing page is served from the proxy's memory to the same
+    # customer (ocx.proxy.pages: a write through the proxy drops it at once; 0: never kept),
+    # and how many such pages are kept.
+    page_ttl: float = Field(5.0, ge=0)
+    page_cache_size: int = Field(4096, ge=1)
     route_cache_size: int = Field(100_000, ge=1)
     token_cache_size: int = Field(10_000, ge=1)
     placement: Policy = Policy.HOME

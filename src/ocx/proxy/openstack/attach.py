@@ -22,7 +22,7 @@ from starlette.routing import BaseRoute, Route
 from ocx.common import errors
 from ocx.proxy.openstack import delegate, find
 from ocx.proxy.openstack.apis import COMPUTE, VOLUME
-from ocx.proxy.openstack.call import OsCall, reply, send_or_503, sent_headers
+from ocx.proxy.openstack.call import OsCall, changed, reply, send_or_503, sent_headers
 from ocx.proxy.tokens import Backend
 
 SERVERS = COMPUTE.collection("servers")
@@ -55,7 +55,10 @@ async def add(call: OsCall) -> Response:
         )
     path = find.member_path(call, _servers(), server.bare) + "/os-volume_attachments"
     body = json.dumps(doc).encode()
-    answer = await send_or_503(call, server.backend, "POST", path, body=body)
+    try:
+        answer = await send_or_503(call, server.backend, "POST", path, body=body)
+    finally:
+        changed(call, volume.landlord)  # the compute changed the volume there
     return reply(call, server.backend, answer)
 
 
@@ -68,7 +71,10 @@ async def remove(call: OsCall) -> Response:
         headers.append(("OCX-Delegation", grant))
     path = find.member_path(call, _servers(), server.bare)
     path += f"/os-volume_attachments/{params['volume_id']}"
-    answer = await send_or_503(call, server.backend, "DELETE", path, headers=headers)
+    try:
+        answer = await send_or_503(call, server.backend, "DELETE", path, headers=headers)
+    finally:
+        changed(call, volume.landlord)
     return reply(call, server.backend, answer)
 
 

@@ -32,6 +32,7 @@ from ocx.proxy.wire import parse_url
 JSON = "application/json"
 # Headers of the client's that do not describe the body the proxy sends on (it re-encodes it).
 NOT_SENT = frozenset({"content-length", "accept-encoding"})
+READS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 @dataclass
@@ -110,13 +111,34 @@ async def send(
     body: bytes | None = None,
     headers: Iterable[tuple[str, str]] | None = None,
 ) -> Answer:
-    """One whole (small) request at a landlord; raises Unreachable."""
+    """One whole (small) request at a landlord; raises Unreachable.
+
+    A write drops the customer's listing pages kept at that landlord, before it is sent and
+    once it is answered; a landlord that fails drops everyone's (:mod:`ocx.proxy.pages`)."""
     text = call.query if query is None else query
     url = parse_url(root_of(call.api, backend) + path + (f"?{text}" if text else ""))
     sent = list(sent_headers(call) if headers is None else headers)
     if body is not None:
         sent.append(("content-type", JSON))
-    return await call.svc.upstream.call(backend, method, url, sent, call.session.hops, body)
+    writes = method not in READS
+    if writes:
+        changed(call, backend.landlord)
+    try:
+        answer = await call.svc.upstream.call(backend, method, url, sent, call.session.hops, body)
+    except Unreachable:
+        call.svc.pages.unreachable(backend.landlord)
+        raise
+    finally:
+        if writes:
+            changed(call, backend.landlord)
+    if answer.status_code >= 500:
+        call.svc.pages.unreachable(backend.landlord)
+    return answer
+
+
+def changed(call: OsCall, landlord: str) -> None:
+    """The customer's resources at ``landlord`` change: their next listing asks it again."""
+    call.svc.pages.changed(call.session.account_key, landlord)
 
 
 async def send_or_503(call: OsCall, backend: Backend, method: str, path: str, **kw: Any) -> Answer:

@@ -15,7 +15,9 @@ from ocx.proxy.errors import Unreachable, described, unavailable
 from ocx.proxy.openstack import find
 from ocx.proxy.openstack.apis import Collection
 from ocx.proxy.openstack.call import (
+    READS,
     OsCall,
+    changed,
     composed,
     note_version,
     remember_root,
@@ -66,10 +68,15 @@ async def _streamed(call: OsCall, backend: Backend, path: str) -> Response:
     if upload is not None:
         sent += [(n, v) for n, v in call.request.headers.items() if n.lower() == "content-length"]
     body = None if upload is None else upload.chunks()
+    if call.request.method not in READS:
+        changed(call, backend.landlord)  # an image's data changes its status
     try:
         answer = await call.session.open(backend, call.request.method, url, sent, body)
     except Unreachable as exc:
+        call.svc.pages.unreachable(backend.landlord)
         raise unavailable(exc.landlord, exc.reason) from exc
+    if call.request.method not in READS:
+        changed(call, backend.landlord)
     return Relay(answer, backend.landlord, head=call.request.method == "HEAD")
 
 

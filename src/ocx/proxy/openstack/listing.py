@@ -23,12 +23,14 @@ from ocx.proxy.errors import Unreachable, described
 from ocx.proxy.openstack import find
 from ocx.proxy.openstack.apis import Collection
 from ocx.proxy.openstack.call import (
+    ECHOED,
     OsCall,
     composed,
     localize,
     note_version,
     remember_root,
     send,
+    sent_headers,
 )
 from ocx.proxy.openstack.merge import (
     Item,
@@ -44,7 +46,9 @@ from ocx.proxy.openstack.merge import (
     sort_keys,
     split_qualified,
 )
+from ocx.proxy.pages import Page
 from ocx.proxy.tokens import Backend
+from ocx.proxy.wire import Response as Answer
 
 PAGE = 1000  # a page without a limit, as Nova's max_limit
 PROXY_PARAMS = frozenset({"limit", "marker"})
@@ -136,7 +140,7 @@ async def listing(call: OsCall, collection: Collection, detail: bool) -> Respons
         query = [*filters, ("limit", str(max(asked, 1)))]
         if backend.landlord in position.after:
             query.append(("marker", position.after[backend.landlord]))
-        return await _items(call, backend, path, collection, urlencode(query))
+        return await _kept_items(call, backend, path, collection, urlencode(query))
 
     results = await _gather(call, page_at, collection)
     pages = {c.name: items for c, items in results.answers}
@@ -185,6 +189,33 @@ async def _items(
     call: OsCall, backend: Backend, path: str, collection: Collection, query: str
 ) -> list[Item]:
     answer = await send(call, backend, "GET", path, query=query)
+    items = _listed(backend, collection, answer)
+    remember_root(call, backend)
+    note_version(call, answer)
+    return items
+
+
+async def _kept_items(
+    call: OsCall, backend: Backend, path: str, collection: Collection, query: str
+) -> list[Item]:
+    """A landlord's page, from the proxy's memory when it may be (:mod:`ocx.proxy.pages`)."""
+    versions = sorted((n.lower(), v) for n, v in sent_headers(call) if "api-version" in n.lower())
+    request = json.dumps([path, query, versions])
+
+    async def fetch() -> Page:
+        answer = await send(call, backend, "GET", path, query=query)
+        items = _listed(backend, collection, answer)
+        return Page(items, {k: v for k in ECHOED if (v := answer.headers.get(k)) is not None})
+
+    pages = call.svc.pages
+    found = await pages.page(call.session.account_key, backend.landlord, request, fetch)
+    remember_root(call, backend)
+    state = call.request.scope.setdefault("state", {})
+    state.setdefault("ocx_echo", dict(found.echo))
+    return found.items
+
+
+def _listed(backend: Backend, collection: Collection, answer: Answer) -> list[Item]:
     if 400 <= answer.status_code < 500:
         raise LandlordRefused(backend, answer.status_code, answer.content)
     if answer.status_code != 200:
@@ -192,8 +223,6 @@ async def _items(
     found = answer.json().get(collection.key)
     if not isinstance(found, list):
         raise ValueError("not a listing")
-    remember_root(call, backend)
-    note_version(call, answer)
     return [i for i in found if isinstance(i, dict)]
 
 
