@@ -7,12 +7,15 @@ fan-out's patience with a landlord that is busy but answering."""
 from __future__ import annotations
 
 import asyncio
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from ocx.proxy.errors import Unreachable
+from ocx.proxy.fanout import fan_out
+from ocx.proxy.landlords import Candidate
 from ocx.proxy.pages import Page, Pages, settled
 from ocx.proxy.service import ProxyService
 from tests.conftest import ExchangeFactory
@@ -228,3 +231,37 @@ def test_a_landlord_that_fails_a_request_is_asked_again_by_the_next_listing(two:
     listed = two.raw("GET", SERVERS + "/detail", token)
     assert listed.status_code == 200 and listed.json()["servers"] == []
     assert "mit" in listed.headers["X-OCX-Missing-Landlords"]
+
+
+async def test_a_fan_out_waits_for_a_busy_landlord_not_for_a_silent_one() -> None:
+    busy, silent = Candidate("busy", 1, "federated"), Candidate("silent", 2, "federated")
+    last = {"busy": time.monotonic(), "silent": 0.0}
+    answered = asyncio.Event()
+
+    async def talking() -> None:  # busy answers other requests meanwhile, then this one
+        for _ in range(30):
+            last["busy"] = time.monotonic()
+            await asyncio.sleep(0.05)
+        answered.set()
+
+    async def work(candidate: Candidate) -> str:
+        await (answered if candidate.name == "busy" else asyncio.Event()).wait()
+        return candidate.name
+
+    chatter = asyncio.create_task(talking())
+    results = await fan_out([busy, silent], work, 0.5, "test",
+                            heard=lambda c: last[c.name], patience=60.0)  # fmt: skip
+    await chatter
+    assert [(c.name, found) for c, found in results.answers] == [("busy", "busy")]
+    assert [m.landlord for m in results.missing] == ["silent"]
+    assert "timed out after 0.5s" in results.missing_header["X-OCX-Missing-Landlords"]
+
+
+async def test_expired_pages_are_not_held() -> None:
+    clock, mit = Clock(), Landlord()
+    pages = Pages(5.0, 100, clock)
+    for query in ("a", "b"):
+        await pages.page(ALICE, "mit", query, mit.fetch)
+    clock.now += 5.0
+    await pages.page(ALICE, "mit", "c", mit.fetch)
+    assert len(pages) == 1

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
@@ -38,12 +39,18 @@ async def fan_out(
     work: Callable[[Candidate], Awaitable[T]],
     timeout: float | Callable[[Candidate], float],
     what: str,
+    *,
+    heard: Callable[[Candidate], float] | None = None,
+    patience: float = 0.0,
 ) -> Results[T]:
+    """``heard``: when each landlord last sent the proxy anything (``time.monotonic()``). A
+    landlord past its deadline that has been heard from within it is busy, not silent: it is
+    waited for until it has been silent for the deadline, up to ``patience`` in all."""
+
     async def one(candidate: Candidate) -> tuple[Candidate, T] | Unreachable | Absent:
         limit = timeout(candidate) if callable(timeout) else timeout
         try:
-            async with asyncio.timeout(limit):
-                return candidate, await work(candidate)
+            return candidate, await _within(work(candidate), limit, candidate, heard, patience)
         except TimeoutError:
             return Unreachable(candidate.name, f"timed out after {limit:g}s")
         except (Unreachable, Absent) as exc:
@@ -62,3 +69,31 @@ async def fan_out(
     if results.missing:
         log.warning("%s: landlords missing: %s", what, described(results.missing))
     return results
+
+
+async def _within(
+    work: Awaitable[T],
+    limit: float,
+    candidate: Candidate,
+    heard: Callable[[Candidate], float] | None,
+    patience: float,
+) -> T:
+    """``work`` within ``limit``, or longer while the landlord is heard from (see above)."""
+    task = asyncio.ensure_future(work)
+    began = time.monotonic()
+    wait = limit
+    try:
+        while True:
+            done, _ = await asyncio.wait({task}, timeout=wait)
+            if done:
+                return task.result()
+            now = time.monotonic()
+            last = heard(candidate) if heard is not None else 0.0
+            left = began + max(limit, patience) - now
+            if now - last >= limit or left <= 0:
+                raise TimeoutError
+            wait = min(left, last + limit - now)
+    finally:
+        if not task.done():
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)

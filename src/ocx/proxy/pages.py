@@ -127,7 +127,13 @@ class Pages:
     def _keep(self, key: tuple[Account, str, str], kept: _Kept) -> None:
         self._kept[key] = kept
         self._kept.move_to_end(key)
-        while len(self._kept) > self.max_entries:
+        now = self.clock()
+        # The least recently used first: past max_entries, and the expired among them (a
+        # page is never served past its ttl, so none is held for long).
+        while self._kept:
+            oldest = next(iter(self._kept.values()))
+            if len(self._kept) <= self.max_entries and oldest.until > now:
+                break
             self._kept.popitem(last=False)
 
     def __len__(self) -> int:

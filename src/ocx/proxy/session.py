@@ -16,7 +16,7 @@ from ocx.proxy.errors import Absent, Unreachable, unavailable
 from ocx.proxy.fanout import Results, fan_out
 from ocx.proxy.landlords import OBJECT_STORE, Caller, Candidate
 from ocx.proxy.tokens import Backend
-from ocx.proxy.wire import Body, Response, Url
+from ocx.proxy.wire import Body, Response, Url, parse_url
 
 if TYPE_CHECKING:
     from ocx.proxy.service import ProxyService
@@ -82,20 +82,33 @@ class Session:
         missing. One never reached (federation included) keeps ``fanout_timeout``.
         """
 
+        origins: dict[str, tuple[str, str, int]] = {}
+
         async def at(candidate: Candidate) -> T:
-            return await work(await self._backend(candidate))
+            backend = await self._backend(candidate)
+            url = backend.url(self.service)
+            if url is not None:
+                origins[candidate.name] = parse_url(url).origin
+            return await work(backend)
+
+        def heard(candidate: Candidate) -> float:
+            origin = origins.get(candidate.name)
+            return 0.0 if origin is None else self.svc.data.heard.get(origin, 0.0)
 
         settings = self.svc.settings
         candidates = await self.candidates()
+        patience = settings.read_timeout
         if not deciding:
-            return await fan_out(candidates, at, settings.fanout_timeout, what)
+            return await fan_out(
+                candidates, at, settings.fanout_timeout, what, heard=heard, patience=patience
+            )
         patient = max(settings.fanout_timeout, settings.answer_timeout)
         reached = {c.name for c in candidates if self.svc.translator.reached(self.caller, c)}
 
         def deadline(candidate: Candidate) -> float:
             return patient if candidate.name in reached else settings.fanout_timeout
 
-        return await fan_out(candidates, at, deadline, what)
+        return await fan_out(candidates, at, deadline, what, heard=heard, patience=patience)
 
     async def _backend(self, candidate: Candidate) -> Backend:
         found = await self.svc.translator.backend(self.caller, candidate)

@@ -59,7 +59,7 @@ class ProxySettings(BaseModel):
     # customer (ocx.proxy.pages: a write through the proxy drops it at once; 0: never kept),
     # and how many such pages are kept.
     page_ttl: float = Field(5.0, ge=0)
-    page_cache_size: int = Field(4096, ge=1)
+    page_cache_size: int = Field(2048, ge=1)
     route_cache_size: int = Field(100_000, ge=1)
     token_cache_size: int = Field(10_000, ge=1)
     placement: Policy = Policy.HOME
