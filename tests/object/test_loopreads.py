@@ -15,6 +15,7 @@ from ocx.common.db import sqlite_url
 from ocx.object.loopreads import Busy, sqlite_file
 from ocx.object.models import Container, Object
 from ocx.object.store import Store
+from ocx.swift.listing import Entry, Query
 
 
 def fields(row: Container | Object | None) -> dict[str, Any] | None:
@@ -86,6 +87,47 @@ async def test_accounts_read_on_the_loop_are_the_async_paths(store: Store) -> No
     assert found is not None and found.meta == {}
 
 
+async def test_listings_read_on_the_loop_are_the_async_paths(store: Store) -> None:
+    """Every window of a container listing (prefix, markers, end marker, reversed, paged,
+    folded into subdirs) lists the same objects on the loop as through the async engine,
+    and leaves out the expired ones and other containers' objects."""
+    assert store.loop_reads is not None
+    await store.create_container("AUTH_p", "c", {})
+    await store.create_container("AUTH_p", "d", {})
+    container, other = await store.container("AUTH_p", "c"), await store.container("AUTH_p", "d")
+    assert container is not None and other is not None
+    names = ["a", "a/1", "a/2", "b", "b/x", "bz", "c", "ü", "\U0001f600"]
+    for name in names:
+        await put(store, container, name)
+    await put(store, container, "b/gone", delete_at=time.time() - 1)
+    await put(store, other, "b/other")
+    queries = [
+        Query(),
+        Query(prefix="b"),
+        Query(prefix="b/", limit=1),
+        Query(marker="a/1", end_marker="c"),
+        Query(marker="c", reverse=True),
+        Query(prefix="a", reverse=True, end_marker="a/1"),
+        Query(delimiter="/"),
+        Query(delimiter="/", reverse=True),
+        Query(limit=2),
+        Query(prefix="\U0001f600"),
+        Query(prefix="zz"),
+    ]
+    reads = store.loop_reads
+    for query in queries:
+        fast = await store.list_objects(container.id, query)
+        store.loop_reads = None
+        try:
+            slow = await store.list_objects(container.id, query)
+        finally:
+            store.loop_reads = reads
+        assert fast == slow, query
+    everything = await store.list_objects(container.id, Query())
+    assert [item.name for item in everything] == sorted(names, key=str.encode)
+    assert isinstance(everything[0], Entry) and everything[0].fields["bytes"] == 3
+
+
 async def test_reads_see_every_commit_at_once(store: Store) -> None:
     """No cache: a change committed through the async engine (another worker's, as well) is
     seen by the very next read."""
@@ -111,7 +153,8 @@ async def test_a_locked_database_is_busy_at_once_and_the_store_falls_back(
     """A reader that would have to wait says so at once; the store then reads through the
     async engine, which waits for the lock off the loop."""
     await store.create_container("AUTH_p", "c", {})
-    assert store.loop_reads is not None
+    container = await store.container("AUTH_p", "c")
+    assert store.loop_reads is not None and container is not None
     # Only a connection alone on the file can take it whole.
     store.loop_reads.close()
     await store.db.engine.dispose()
@@ -123,14 +166,18 @@ async def test_a_locked_database_is_busy_at_once_and_the_store_falls_back(
         with pytest.raises(Busy):
             store.loop_reads.container("AUTH_p", "c")
         assert time.monotonic() - started < 1.0
+        with pytest.raises(Busy):
+            store.loop_reads.objects(container.id, time.time(), [], False, 10)
         read = asyncio.create_task(store.container("AUTH_p", "c"))
+        listed = asyncio.create_task(store.list_objects(container.id, Query()))
         await asyncio.sleep(0.3)
-        assert not read.done()  # waiting for the lock, in the driver's thread
+        assert not read.done() and not listed.done()  # waiting for the lock, in the driver's thread
     finally:
         holder.execute("COMMIT")
         holder.close()
     found = await asyncio.wait_for(read, 30)
     assert found is not None and found.name == "c"
+    assert await asyncio.wait_for(listed, 30) == []
 
 
 async def test_the_loop_path_is_only_for_a_sqlite_file(tmp_path: Path) -> None:

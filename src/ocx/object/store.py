@@ -13,7 +13,9 @@ goes through the async engine.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import operator
 import sqlite3
 import time
 from collections.abc import Mapping, Sequence
@@ -213,13 +215,20 @@ class Store:
 
     async def list_objects(self, container_id: int, query: listing.Query) -> list[listing.Item]:
         async def fetch(bound: listing.Bound | None, batch: int) -> list[listing.Entry]:
-            where = _window(Object.name, query, bound)
-            rows = await self._rows(
-                select(Object).where(Object.container_id == container_id, live(), *where),
-                Object.name,
-                query.reverse,
-                batch,
-            )
+            rows: Sequence[Object] | None = None
+            if self.loop_reads is not None:
+                with contextlib.suppress(Busy):
+                    rows = self.loop_reads.objects(
+                        container_id, time.time(), _bounds(query, bound), query.reverse, batch
+                    )
+            if rows is None:
+                where = _window(Object.name, query, bound)
+                rows = await self._rows(
+                    select(Object).where(Object.container_id == container_id, live(), *where),
+                    Object.name,
+                    query.reverse,
+                    batch,
+                )
             return [listing.Entry(o.name, object_fields(o)) for o in rows]
 
         return await listing.walk(fetch, query)
@@ -436,16 +445,31 @@ def _prefix(column: Any, prefix: str) -> list[ColumnElement[bool]]:
     return conditions
 
 
-def _window(column: Any, query: listing.Query, bound: listing.Bound | None) -> list[Any]:
-    """The SQL conditions of a listing batch: prefix, end marker, and where to resume."""
-    conditions: list[Any] = _prefix(column, query.prefix)
+COMPARE = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
+
+
+def _bounds(query: listing.Query, bound: listing.Bound | None) -> list[tuple[str, str]]:
+    """What the names of a listing batch satisfy, as (comparison, name) pairs: prefix, end
+    marker, and where to resume (both the ORM path and the loop's read build on these)."""
+    found: list[tuple[str, str]] = []
+    if query.prefix:
+        found.append((">=", query.prefix))
+        end = listing.prefix_end(query.prefix)
+        if end is not None:
+            found.append(("<", end))
     if query.end_marker:
-        conditions.append(column > query.end_marker if query.reverse else column < query.end_marker)
+        found.append((">" if query.reverse else "<", query.end_marker))
     if bound is not None:
         if query.reverse:
-            conditions.append(column <= bound.name if bound.inclusive else column < bound.name)
+            found.append(("<=" if bound.inclusive else "<", bound.name))
         else:
-            conditions.append(column >= bound.name if bound.inclusive else column > bound.name)
+            found.append((">=" if bound.inclusive else ">", bound.name))
+    return found
+
+
+def _window(column: Any, query: listing.Query, bound: listing.Bound | None) -> list[Any]:
+    """The SQL conditions of a listing batch: prefix, end marker, and where to resume."""
+    conditions = [COMPARE[comparison](column, name) for comparison, name in _bounds(query, bound)]
     return [and_(*conditions)] if conditions else []
 
 
