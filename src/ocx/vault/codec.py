@@ -42,17 +42,25 @@ class Codec:
         decode costs about three times as much). Every fragment was checked against its
         share's tree before, and AES-GCM checks the result after, so this path trusts
         nothing the slow one would have checked."""
+        pieces = self.pieces(fragments, size)
+        if pieces is not None:
+            return b"".join(pieces)
         slots = sorted(fragments)[: self.k]
-        if self.joins(fragments):
-            pieces, wanted = [], size
-            for slot in slots:
-                piece = memoryview(fragments[slot])[self.header : self.header + wanted]
-                pieces.append(piece)
-                wanted -= len(piece)
-            if not wanted:
-                return b"".join(pieces)
         data: bytes = self._driver.decode([fragments[s] for s in slots])
         return data
+
+    def pieces(self, fragments: dict[int, bytes], size: int) -> list[memoryview] | None:
+        """The ``size`` bytes encoded in k fragments as the k pieces the data fragments
+        carry (views: nothing copied), whose concatenation :meth:`decode` returns; None
+        when the fragments are not the k data fragments (or are too short for ``size``)."""
+        if not self.joins(fragments):
+            return None
+        pieces, wanted = [], size
+        for slot in range(self.k):
+            piece = memoryview(fragments[slot])[self.header : self.header + wanted]
+            pieces.append(piece)
+            wanted -= len(piece)
+        return None if wanted else pieces
 
     def joins(self, fragments: dict[int, bytes]) -> bool:
         """Whether :meth:`decode` of these fragments is a join (the k data shares)."""
