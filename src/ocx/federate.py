@@ -11,6 +11,15 @@ S's default mappings give every user of I a project of their own at S, named
 A landlord that runs the exchange also admits I's administrators (a role on I's ``admin``
 project, as I asserts it) to the project ``landlord-<idp>`` with the ``reader`` role: the
 exchange reads I's own pages (its settlement) for them (``ocx.exchange.api.deps``).
+
+When I is the exchange operator's identity (it runs the exchange), S admits I's users in a
+namespace of their own instead (``exchange_customer_rules``): a project ``<idp>-<user id>``
+per user, named by the user's id at I (unique there; a name is unique only within one of I's
+domains, and I holds users of many IdPs: harvard's and mit's ``alice``), with ``member``.
+The exchange's dashboard and proxy act for its customers at S so; the exchange asserts only
+its own users, never a user of another IdP as that IdP would (S's ``<other idp>-<user>``
+projects stay out of its reach), and a role at the exchange (its ``admin``, a landlord's
+``reader`` project) is never more than ``member`` of the user's own project at S.
 """
 
 from __future__ import annotations
@@ -30,6 +39,25 @@ def default_rules(idp: str, name_attr: str, id_attr: str) -> list[dict[str, Any]
                 {
                     "user": {"name": "{0}", "id": "{1}", "type": "ephemeral"},
                     "projects": [{"name": f"{idp}-{{0}}", "roles": [{"name": "member"}]}],
+                }
+            ],
+            "remote": [{"type": name_attr}, {"type": id_attr}],
+        }
+    ]
+
+
+def exchange_customer_rules(idp: str, protocol: str) -> list[dict[str, Any]]:
+    """S's rule for the users of the exchange operator's identity ``idp``: each user (by id at
+    ``idp``) a project ``<idp>-<user id>`` of their own with ``member``, nothing else."""
+    name_attr, id_attr = ("openstack_user", "openstack_user_id")
+    if protocol != "saml2":
+        name_attr, id_attr = ("preferred_username", "sub")
+    return [
+        {
+            "local": [
+                {
+                    "user": {"name": "{1}", "id": "{1}", "type": "ephemeral"},
+                    "projects": [{"name": f"{idp}-{{1}}", "roles": [{"name": "member"}]}],
                 }
             ],
             "remote": [{"type": name_attr}, {"type": id_attr}],
@@ -106,10 +134,17 @@ class Admin:
 
 
 async def trust(
-    sp: Admin, sp_name: str, idp: Admin, idp_name: str, *, exchange: bool = False
+    sp: Admin,
+    sp_name: str,
+    idp: Admin,
+    idp_name: str,
+    *,
+    exchange: bool = False,
+    idp_exchange: bool = False,
 ) -> None:
     """Make ``sp`` admit the users of ``idp`` (and register ``sp`` at ``idp`` for K2K); when
-    ``sp`` runs the exchange, ``idp``'s administrators too (``landlord_admin_rules``)."""
+    ``sp`` runs the exchange, ``idp``'s administrators too (``landlord_admin_rules``); when
+    ``idp`` runs it, its users each in a project of their own (``exchange_customer_rules``)."""
     fed = f"/v3/OS-FEDERATION/identity_providers/{idp_name}"
     await idp.put_or_patch(
         f"/v3/OS-FEDERATION/service_providers/{sp_name}",
@@ -142,7 +177,10 @@ async def trust(
         ("openid", "preferred_username", "sub"),
     ):
         mapping_id = f"{idp_name}-{protocol}"
-        rules = default_rules(idp_name, name_attr, id_attr)
+        if idp_exchange:
+            rules = exchange_customer_rules(idp_name, protocol)
+        else:
+            rules = default_rules(idp_name, name_attr, id_attr)
         if exchange:
             rules += landlord_admin_rules(idp_name, protocol)
         await sp.put_or_patch(

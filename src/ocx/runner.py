@@ -205,6 +205,7 @@ async def wire(landlords: dict[str, Landlord]) -> dict[tuple[str, str], dict[str
                 await federate.trust(
                     admins[name], name, admins[idp], idp,
                     exchange="exchange" in landlord.config.parts,
+                    idp_exchange="exchange" in landlords[idp].config.parts,
                 )  # fmt: skip
                 oidc_clients[(idp, name)] = await federate.oidc_client(admins[idp], name)
                 if "dashboard" in landlord.config.parts:

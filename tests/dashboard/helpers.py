@@ -31,15 +31,19 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 
+# As in the default topology: the exchange operator runs the proxy too (region ocx in its
+# catalog, the dashboard's default region), and the landlords trust its identity for its
+# customers; harvard's proxy serves harvard's own users signing in at harvard.
 TOPOLOGY: dict[str, Any] = {
     "harvard": {
         # harvard runs block storage as in the default topology: the proxy answers a version
         # document asked without a token (cinderclient asks so) from its home landlord's.
         "parts": ["identity", "object", "proxy", "image", "compute", "volume"],
         "demo_users": ["alice"],
+        "trusts": ["market"],
     },
-    "stor": {"parts": ["identity", "object", "volume"], "trusts": ["harvard"]},
-    "market": {"parts": ["identity", "exchange", "dashboard"], "trusts": ["harvard"]},
+    "stor": {"parts": ["identity", "object", "volume"], "trusts": ["harvard", "market"]},
+    "market": {"parts": ["identity", "exchange", "proxy", "dashboard"], "trusts": ["harvard"]},
 }
 
 

@@ -19,8 +19,8 @@ from openstack import exceptions
 
 from ocx import topology
 from ocx.common import errors, jws, metering
-from ocx.common.auth import Principal
-from ocx.common.market import TYP_GRANT, TYP_USAGE, Gate, Grant, MarketLink
+from ocx.common.auth import Principal, shadow_user_id
+from ocx.common.market import TYP_GRANT, TYP_USAGE, Gate, Grant, GrantBook, MarketLink
 from ocx.common.metering import Holding, Meter
 from tests.conftest import ExchangeFactory
 from tests.exchange.live import World, until
@@ -338,6 +338,19 @@ async def test_the_gate_answers_by_grant_without_a_network() -> None:
     gate.book.add({"kind": "budget", "customer": "c1", "status": "active"})
     await gate.admit(carol, "POST")
     await gate.stop()
+
+
+def test_a_grant_finds_its_customer_through_the_exchanges_identity_only() -> None:
+    """The exchange's customer, federated here from the exchange's own identity (its proxy
+    and dashboard), has the id derived from the exchange's name and the grant's user id: the
+    grant matches it, and no id derived from another identity provider."""
+    book = GrantBook("market")
+    book.add({"kind": "subscription", "id": "sub-1", "status": "active", "customer": "c1",
+              "user_id": "u1", "service_type": "volume", "quotas": {}})  # fmt: skip
+    assert [g.id for g in book.of_user("u1", "volume")] == ["sub-1"]
+    assert [g.id for g in book.of_user(shadow_user_id("market", "u1"), "volume")] == ["sub-1"]
+    assert book.of_user(shadow_user_id("mit", "u1"), "volume") == []
+    assert book.of_user(shadow_user_id("market", "u2"), "volume") == []
 
 
 def test_the_gate_checks_compute_capabilities_against_flavors(world: World) -> None:

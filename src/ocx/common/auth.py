@@ -9,6 +9,7 @@ that it polls from identity every few seconds.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -34,6 +35,12 @@ REVOCATION_FIELDS = (
     "domain_id",
     "app_cred_id",
 )
+
+
+def shadow_user_id(idp_id: str, unique_id: str) -> str:
+    """The id a landlord gives the user ``unique_id`` of its identity provider ``idp_id`` (as
+    Keystone's shadow users): the same at every landlord that names that provider alike."""
+    return hashlib.sha256(f"{idp_id}\0{unique_id}".encode()).hexdigest()[:32]
 
 
 @dataclass(frozen=True)

@@ -20,8 +20,12 @@ lowers the quota and stops (never deletes) what no longer fits. The landlord's o
 
 Grants match customers by user id: a federated user's id is derived from the identity
 provider's name and the user's id there, so it is the same at the exchange and at every
-landlord that names that provider alike. The quotas apply to the project the customer
-works in at this landlord.
+landlord that names that provider alike. A customer who comes through the exchange
+operator's own identity (its dashboard and proxy, K2K from the exchange's identity) has the id
+derived from the exchange's name and the grant's user id (their id at the exchange): the
+grant matches that id too. Only that identity provider's assertions give such an id, and the
+exchange, which signs the grants, already says whose they are. The quotas apply to the
+project the customer works in at this landlord.
 """
 
 from __future__ import annotations
@@ -37,7 +41,7 @@ import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from ocx.common import errors, jws, outbound
-from ocx.common.auth import Principal
+from ocx.common.auth import Principal, shadow_user_id
 
 log = logging.getLogger("ocx.market")
 
@@ -114,8 +118,13 @@ class Grant:
 
 @dataclass
 class GrantBook:
-    """The newest grant of every id, the customers suspended over budget, by user."""
+    """The newest grant of every id, the customers suspended over budget, by user.
 
+    ``exchange`` names the exchange operator's identity as this landlord's IdP: a grant is
+    found by the user's id at the exchange and by the id its users have here
+    (:func:`~ocx.common.auth.shadow_user_id` of the exchange and that id)."""
+
+    exchange: str = ""
     grants: dict[str, Grant] = field(default_factory=dict)
     suspended: set[str] = field(default_factory=set)
     _by_user: dict[str, set[str]] = field(default_factory=dict)
@@ -132,6 +141,9 @@ class GrantBook:
         grant = Grant.of(claims)
         self.grants[grant.id] = grant
         self._by_user.setdefault(grant.user_id, set()).add(grant.id)
+        if self.exchange and grant.user_id:
+            through = shadow_user_id(self.exchange, grant.user_id)
+            self._by_user.setdefault(through, set()).add(grant.id)
         return grant
 
     def of_user(self, user_id: str, service_type: str) -> list[Grant]:
@@ -195,7 +207,7 @@ class Gate:
     ):
         self.link = link
         self.service_type = service_type
-        self.book = GrantBook()
+        self.book = GrantBook(link.exchange)
         self.cursor = 0
         self._apply_quotas: QuotaHook | None = None
         self.http = client or outbound.async_client(timeout=30.0)

@@ -9,7 +9,6 @@ mapping allows; it cannot name a role or a group the mapping does not.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import time
 from collections.abc import Mapping as MappingType
@@ -21,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ocx.common import errors
+from ocx.common.auth import shadow_user_id
 from ocx.identity import assignments
 from ocx.identity.assignments import USER, Target
 from ocx.identity.federation import mapping as engine
@@ -98,10 +98,6 @@ async def login(
     )
 
 
-def shadow_id(idp_id: str, unique_id: str) -> str:
-    return hashlib.sha256(f"{idp_id}\0{unique_id}".encode()).hexdigest()[:32]
-
-
 async def _user(
     session: AsyncSession,
     idp: IdentityProvider,
@@ -114,7 +110,7 @@ async def _user(
     if not unique:
         raise errors.Unauthorized("The mapping gave the federated user no name or id.")
     name = (mapped.user_name or unique)[:255]
-    user_id = shadow_id(idp.id, unique)
+    user_id = shadow_user_id(idp.id, unique)
     user = await session.get(User, user_id)
     if user is None:
         user = User(
