@@ -43,7 +43,11 @@ TOPOLOGY: dict[str, Any] = {
         "trusts": ["market"],
     },
     "stor": {"parts": ["identity", "object", "volume"], "trusts": ["harvard", "market"]},
-    "market": {"parts": ["identity", "exchange", "proxy", "dashboard"], "trusts": ["harvard"]},
+    "market": {
+        "parts": ["identity", "exchange", "proxy", "dashboard"],
+        "trusts": ["harvard"],
+        "options": {"proxy": {"placement": "first"}},
+    },
 }
 
 

@@ -181,6 +181,11 @@ def test_federated_user_signs_in_through_websso_and_subscribes(
         web.page.click("button[type=submit]")
         web.page.wait_for_selector("#navbar-collapse")
         assert web.page.url.startswith(dashboard_url(live) + "/market/")
+        # Signed in at the exchange, the session is in the exchange's proxy's region: Horizon's
+        # own panels are the customer's resources at every landlord that trusts the exchange.
+        assert web.go("/project/instances/").status == 200
+        assert web.page.inner_text(".context-region").strip() == "ocx"
+        assert web.page.locator(".alert-danger:visible").count() == 0
         web.go("/market/?service_type=volume&capability=ssd&sort=price")
         cheapest = web.page.locator("#offerings tbody tr").first
         assert cheapest.locator(".ocx-name").inner_text() == "block-ssd-lite"

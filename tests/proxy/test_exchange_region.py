@@ -19,7 +19,7 @@ from keystoneauth1.identity import v3
 from ocx.runner import BackgroundExchange, Exchange
 from tests.conftest import make_topology
 
-ALL = ["identity", "compute", "image", "volume"]
+ALL = ["identity", "object", "compute", "image", "volume"]
 WORLD: dict[str, Any] = {
     "harvard": {"parts": ALL, "demo_users": ["alice", "bob"], "trusts": ["market"]},
     "stor": {"parts": ["identity", "object", "volume"], "trusts": ["harvard", "market"]},
@@ -96,6 +96,8 @@ def test_an_exchange_customer_works_at_two_landlords_through_the_exchanges_proxy
     alice.object_store.create_container("notes")
     alice.object_store.upload_object(container="notes", name="n.txt", data=b"hello")
     assert alice.object_store.download_object("n.txt", container="notes") == b"hello"
+    assert [c.name for c in alice.object_store.containers()] == ["notes"]
+    assert [o.name for o in alice.object_store.objects("notes")] == ["n.txt"]
 
     # Another customer of the exchange sees none of it, even by id.
     bob = sdk(at_market(world, "bob"))

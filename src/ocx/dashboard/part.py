@@ -55,8 +55,8 @@ class DashboardPart:
 def regions(landlord: Landlord) -> tuple[Region, ...]:
     """This landlord's identity first, then every other landlord's (the sign-in page's list).
 
-    Until the proxy's region ``ocx`` serves compute, volumes and images across landlords, a
-    local user signs in at their own landlord to see its resources in Horizon's panels.
+    A session at the exchange reaches every landlord that trusts it through the exchange's
+    proxy (region ``ocx``); a landlord's own user may also sign in at that landlord.
     """
     others = [
         Region(name=name, auth_url=urls["identity"] + "/v3")

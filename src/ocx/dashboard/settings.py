@@ -46,8 +46,7 @@ class DashboardSettings(BaseModel):
     keystone_url: str
     # The region a fresh session starts in: the mix-and-match proxy's.
     default_region: str = PROXY_REGION
-    # Other Keystones a user may pick on the sign-in page (landlords, until the proxy's
-    # compute, volume and image region spans them).
+    # Other Keystones a user may pick on the sign-in page (a landlord's own users).
     regions: tuple[Region, ...] = ()
     websso: tuple[WebSSOChoice, ...] = ()
     # The exchange API the Market panels browse for a user signed in at another landlord.

@@ -27,8 +27,8 @@ DEBUG = False
 SECRET_KEY = _CONFIG["secret_key"]
 ALLOWED_HOSTS = [urlsplit(_CONFIG["public_url"]).hostname or "localhost"]
 
-# Identity: the exchange operator's; other landlords' Keystones are offered on the sign-in
-# page until the proxy's region spans their compute, volumes and images.
+# Identity: the exchange operator's, whose catalog has the exchange's proxy in region ocx;
+# other landlords' Keystones are offered on the sign-in page for their own users.
 OPENSTACK_KEYSTONE_URL = _CONFIG["keystone_url"]
 AVAILABLE_REGIONS = [tuple(pair) for pair in _CONFIG["regions"]]
 DEFAULT_SERVICE_REGIONS = {"*": _CONFIG["default_region"]}

@@ -25,9 +25,20 @@ class ExchangeError(Exception):
         self.message = message
 
 
+def catalog_url(request: Any) -> str | None:
+    """The exchange's public URL in the session's catalog, in whichever region it is listed:
+    a session at the exchange works in the proxy's region ``ocx``, and Horizon's own lookups
+    (``is_service_enabled``, ``url_for``) read the session's region only."""
+    service = base.get_service_from_catalog(request.user.service_catalog, "exchange") or {}
+    for endpoint in service.get("endpoints", []):
+        if endpoint.get("interface", "public") == "public" and endpoint.get("url"):
+            return str(endpoint["url"]).rstrip("/")
+    return None
+
+
 def signed_in_at_exchange(request: Any) -> bool:
     """Whether the session's token is the exchange's own (one it accepts)."""
-    return bool(base.is_service_enabled(request, "exchange"))
+    return catalog_url(request) is not None
 
 
 def is_operator(request: Any) -> bool:
@@ -50,9 +61,7 @@ def landlord_of(request: Any) -> str | None:
 
 
 def url(request: Any) -> str:
-    if signed_in_at_exchange(request):
-        return str(base.url_for(request, "exchange")).rstrip("/")
-    return str(settings.OCX_EXCHANGE_URL).rstrip("/")
+    return catalog_url(request) or str(settings.OCX_EXCHANGE_URL).rstrip("/")
 
 
 def _headers(request: Any) -> dict[str, str]:

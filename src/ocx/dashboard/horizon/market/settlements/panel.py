@@ -9,7 +9,6 @@ from ocx.dashboard.horizon.market import dashboard, exchange
 class Panel(horizon.Panel):
     name = _("Settlements")
     slug = "settlements"
-    permissions = ("openstack.services.exchange",)
 
     def allowed(self, context: dict[str, object]) -> bool:
         """The exchange operator (every landlord's) and a landlord's administrator (their own,
