@@ -49,6 +49,7 @@ from typing import Any
 import httpx
 
 MIB = 1024 * 1024
+Costs = dict[str, tuple[float, float, float, float]]
 
 
 def bench_topology() -> Any:
@@ -177,23 +178,29 @@ def process_cpu(pids: list[int] | None = None) -> float:
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
+def minor_faults() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+
+
 def costs(
     landlords: list[int], size: int, rounds: int, vault: Any, **works: Callable[[], object]
-) -> dict[str, tuple[float, float, float]]:
-    """Per work: client and landlord CPU milliseconds per MiB and the vault's HTTP requests
-    per run (0 for the plain ones), averaged over ``rounds`` runs (the landlords' CPU is
-    counted in clock ticks of 10 ms: one run of 64 MiB would be too coarse)."""
-    found: dict[str, tuple[float, float, float]] = {}
+) -> Costs:
+    """Per work: client and landlord CPU milliseconds per MiB, the vault's HTTP requests
+    per run (0 for the plain ones) and the client's minor page faults per MiB (fresh memory
+    costs ~2 us a page), averaged over ``rounds`` runs (the landlords' CPU is counted in
+    clock ticks of 10 ms: one run of 64 MiB would be too coarse)."""
+    found: Costs = {}
     mib = size / MIB * rounds
     for name, work in works.items():
         sent = sum(store.requests for store in vault.stores)
-        client, served = process_cpu(), process_cpu(landlords)
+        client, served, faults = process_cpu(), process_cpu(landlords), minor_faults()
         for _ in range(rounds):
             work()
         found[name] = (
             (process_cpu() - client) * 1000 / mib,
             (process_cpu(landlords) - served) * 1000 / mib,
             (sum(store.requests for store in vault.stores) - sent) / rounds,
+            (minor_faults() - faults) / mib,
         )
     return found
 
@@ -232,9 +239,6 @@ def floor_figures(size: int) -> dict[str, float]:
             cipher.open(i, one, i == count - 1)
 
     return {"BLAKE3 of the fragments": cpu_of(hashes), "AES-GCM open": cpu_of(opens)}
-
-
-Costs = dict[str, tuple[float, float, float]]
 
 
 def live_figures(
@@ -346,11 +350,14 @@ def report(
     print(f"    vault put / plain put: {live['vault put'] / live['plain put']:.2f}x  (no goal)")
     print(
         "  CPU ms per MiB read = CPU s per GiB / 1.024 (client + landlords; mean of the"
-        " rounds), requests per read:"
+        " rounds), requests per read, client page faults per MiB:"
     )
-    for name, (client, landlords, requests) in spent.items():
+    for name, (client, landlords, requests, faults) in spent.items():
         both = client + landlords
-        print(f"    {name:<25} {client:5.2f} + {landlords:5.2f} = {both:5.2f}   {requests:.0f}")
+        print(
+            f"    {name:<25} {client:5.2f} + {landlords:5.2f} = {both:5.2f}"
+            f"   {requests:3.0f} {faults:6.1f}"
+        )
     print("  client CPU ms per MiB that a read cannot skip (each measured alone, one thread):")
     for name, cost in floor.items():
         print(f"    {name:<25} {cost:5.2f}")
