@@ -9,6 +9,7 @@ that it polls from identity every few seconds.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 import time
@@ -194,6 +195,7 @@ class TokenVerifier:
         self._revocation_max_stale = revocation_max_stale
         self._jwks_refetch_interval = jwks_refetch_interval
         self._lock = asyncio.Lock()
+        self._refreshing: asyncio.Task[None] | None = None  # a fetch no request waits for
         # Tokens whose signature and claims were checked lately: token -> (until, principal).
         # A client sends one token with many requests; an Ed25519 check costs ~0.2-1 ms of
         # the event loop each time. Kept no longer than keys are (jwks_refetch_interval), and
@@ -261,9 +263,32 @@ class TokenVerifier:
             self._keys_fetched = time.monotonic()
 
     async def _refresh_revocations(self) -> None:
+        """Have a list of revocation events fresh enough for this request.
+
+        A list younger than ``revocation_interval`` is used as it is. An older one is still
+        used while a task of its own fetches the next (a revocation then takes effect within
+        an interval plus one fetch), up to ``revocation_max_stale``; a request waits for the
+        fetch only past that, with no list yet, or with no interval at all. Before, every
+        request that came while the list was being refetched waited for the fetch, through
+        an identity service as busy as this one (often the same process): under 300 clients
+        the whole service stalled for up to seconds every interval (bench/load.py)."""
         age = time.monotonic() - self._revocations_fetched
         if age < self._revocation_interval:
             return
+        if self._revocations_fetched and 0 < self._revocation_interval <= age < (
+            self._revocation_max_stale
+        ):
+            if self._refreshing is None or self._refreshing.done():
+                self._refreshing = asyncio.create_task(self._refresh_quietly())
+            return
+        await self._fetch_revocations()
+
+    async def _refresh_quietly(self) -> None:
+        # A failure is said in the log; past revocation_max_stale a request waits and says so.
+        with contextlib.suppress(errors.ServiceUnavailable):
+            await self._fetch_revocations()
+
+    async def _fetch_revocations(self) -> None:
         async with self._lock:
             if time.monotonic() - self._revocations_fetched < self._revocation_interval:
                 return
@@ -299,6 +324,10 @@ class TokenVerifier:
         return doc
 
     async def aclose(self) -> None:
+        if self._refreshing is not None and not self._refreshing.done():
+            self._refreshing.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._refreshing
         if self._client is not None:
             await self._client.aclose()
 
