@@ -246,3 +246,33 @@ async def test_idle_connections_hold_no_buffer_and_large_answers_are_read_large(
     assert pool.open == {conn} and conn.buffered == 0
     await pool.aclose()
     server.close()
+
+
+async def test_a_connection_idle_too_long_is_not_reused() -> None:
+    """#17 load: a landlord closes a connection idle past its keep-alive timeout; a PUT sent
+    on it as that close was on its way failed (a streamed body cannot be sent again) and the
+    customer got a 503. A connection idle past the pool's idle_expiry is closed instead."""
+    connections = 0
+
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal connections
+        connections += 1
+        while True:
+            try:
+                await read_request(reader)
+            except asyncio.IncompleteReadError:
+                return
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+            await writer.drain()
+
+    server, url = await serving(answer)
+    for expiry, opened in ((60.0, 1), (0.0, 2)):
+        connections = 0
+        pool = Pool(1.0, 2.0, idle_expiry=expiry)
+        for _ in range(2):
+            answer_ = await pool.request("GET", parse_url(url), [])
+            assert await answer_.aread() == b"ok"
+        assert connections == opened
+        assert len(pool.open) == 1  # the expired one was closed, not left open
+        await pool.aclose()
+    server.close()

@@ -66,8 +66,13 @@ class ProxySettings(BaseModel):
     # The exchange whose broker ranks the landlords for ``cheapest`` (the landlord's market).
     exchange_url: str | None = None
     max_hops: int = Field(4, ge=1)
-    # Idle keep-alive connections kept per landlord object store.
-    max_idle_connections: int = Field(64, ge=1)
+    # Idle keep-alive connections kept per landlord object store (the landlord closes one
+    # idle past its keep_alive_timeout). With 64, 300 clients' requests through the proxy
+    # opened a new connection for every second one (799 in 15 s, bench/load.py --diagnose):
+    # a burst's connections went back past the cap and were closed, the next burst connected
+    # again. 256 covers that while 4 proxies' idle ones stay far below a landlord part's
+    # max_connections (2,000).
+    max_idle_connections: int = Field(256, ge=1)
 
 
 class ProxyOptions(BaseModel):
