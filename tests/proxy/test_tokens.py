@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections.abc import Callable
@@ -11,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from ocx.clients.k2k import Federation, ServiceProvider, choose_project, identity_base
+from ocx.clients.k2k import Federation, Remote, ServiceProvider, choose_project, identity_base
 from ocx.common import errors
 from ocx.common.auth import principal_from_claims
 from ocx.common.settings import VerifierSettings
@@ -237,3 +238,28 @@ async def test_home_and_direct_landlords_need_no_federation() -> None:
         who, Candidate("x", 5, "direct", storage_url="http://x", token="t")
     )
     assert direct.token == "t"
+
+
+async def test_federations_take_turns_each_with_its_whole_timeout() -> None:
+    translate = translator(landlords())
+    settings = translate.settings.model_copy(update={"max_federations": 3})
+    translate = Translator(translate.federation, settings)
+    running, peak, release = 0, 0, asyncio.Event()
+
+    async def token_at(home_token: str, sp: ServiceProvider) -> Remote:
+        nonlocal running, peak
+        running += 1
+        peak = max(peak, running)
+        await release.wait()
+        running -= 1
+        return Remote("t", "http://stor/v1/AUTH_s1", time.time() + 3600, "s1")
+
+    translate.federation.token_at = token_at  # type: ignore[method-assign]
+    who = caller(600)
+    asks = [asyncio.create_task(translate.backend(who, Candidate(f"l{n}", n, "federated", sp=SP)))
+            for n in range(10)]  # fmt: skip
+    while running < 3:
+        await asyncio.sleep(0)
+    release.set()
+    assert len({(await a).landlord for a in asks}) == 10
+    assert peak == 3

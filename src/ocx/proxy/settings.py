@@ -42,6 +42,8 @@ class ProxySettings(BaseModel):
     fanout_timeout: float = Field(5.0, gt=0)
     # Getting a token at a landlord through federation (four calls) may take this long.
     federation_timeout: float = Field(10.0, gt=0)
+    # Federations run at once (the rest wait their turn; the timeout starts with the turn).
+    max_federations: int = Field(8, ge=1)
     connect_timeout: float = Field(3.0, gt=0)
     # Longest silence within a streamed body, either way (a landlord's response, or the
     # client's upload: then 408), and the wait for a landlord's answer after an upload.

@@ -56,6 +56,11 @@ class Translator:
             settings.token_cache_size
         )
         self._flights: Flights[Key, Backend] = Flights()
+        # Federations under way at once: each is four calls and a SAML assertion signed at
+        # home, and seventy begun together (a token's first listing over 100 landlords) all
+        # missed federation_timeout on two loaded cores, were retried and missed it again.
+        # Queued, each gets its federation_timeout once it starts.
+        self._federating = asyncio.Semaphore(settings.max_federations)
         # The same backends by whose they are: (user id, home project, landlord) -> Backend,
         # for requests without a token (temp URLs) that must read the account's keys there.
         self._by_account: TtlCache[tuple[str, str, str], Backend] = TtlCache(
@@ -92,7 +97,7 @@ class Translator:
         assert candidate.sp is not None
         limit = self.settings.federation_timeout
         try:
-            async with asyncio.timeout(limit):
+            async with self._federating, asyncio.timeout(limit):
                 remote = await self.federation.token_at(caller.token, candidate.sp)
         except Absent as exc:
             self._cache.put(key, exc, self._cache.clock() + self.settings.absent_ttl)
