@@ -523,6 +523,8 @@ async def load(c: Customer, concurrency: int, seconds: float, attachers: int) ->
                 await c.attach_cycle(volume, tally)
             except Failed as exc:
                 tally.fail(f"attach: {exc.kind}", exc.detail)
+            except Exception as exc:  # waiting for the volume: a timeout, a broken connection
+                tally.fail(f"attach: {type(exc).__name__}", str(exc))
 
     volumes = c.volumes[:attachers]
     await asyncio.gather(*(client() for _ in range(concurrency - len(volumes))),
