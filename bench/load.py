@@ -384,7 +384,7 @@ class Watch:
         self.requests: list[tuple[float, float, str]] = []  # (began, seconds, method)
         self.collections: list[tuple[float, float, int]] = []  # (began, seconds, generation)
         self.lags: list[tuple[float, float]] = []
-        self.calls: dict[str, list[tuple[float, float, float]]] = {"io": [], "writer": []}
+        self.calls: dict[str, list[tuple[float, float, float]]] = {"writer": []}
         self.waiting: list[tuple[float, str]] = []
         self.connections: list[tuple[float, int]] = []  # (made, the server's port)
         self.parts: dict[str, str] = {}
@@ -451,7 +451,10 @@ class Watch:
             try:
                 return await run_io(self, timed, *args)
             finally:
-                calls["io"].append((queued, began[0] - queued, time.time() - queued))
+                name = getattr(func, "__name__", "io")
+                calls.setdefault(f"io {name}", []).append(
+                    (queued, began[0] - queued, time.time() - queued)
+                )
 
         async def timed_writer(self: Any, write: Any) -> Any:
             queued = time.time()
@@ -537,8 +540,10 @@ def diagnosis(watched: dict[str, Any], row: dict[str, Any]) -> None:
                 f"  gc generation {generation}: {len(pauses)} collections, "
                 f"{sum(pauses) * 1000:.0f} ms in all, longest {max(pauses) * 1000:.0f} ms"
             )
-    for name, label in (("io", "storage threads"), ("writer", "database writer")):
+    for name in sorted(watched["calls"]):
         calls = within(watched["calls"][name])
+        label = "database writer" if name == "writer" else f"storage threads, {name[3:]}"
+
         if calls:
             print(
                 f"  {label}: {len(calls)} calls; queued {spread([c[1] for c in calls])}; "
