@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -59,5 +60,6 @@ TABLE: list[tuple[str, str, Callable[..., Any], str]] = [
 ]
 
 
+@functools.cache  # built once per process: FastAPI's analysis of each handler is costly
 def routes() -> list[BaseRoute]:
     return [route(path, endpoint, method, tag) for path, method, endpoint, tag in TABLE]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from starlette.routing import BaseRoute
 
 from ocx.identity.api import (
@@ -68,6 +70,7 @@ def _grant_set(
     ]
 
 
+@functools.cache  # built once per process: FastAPI's analysis of each handler is costly
 def routes() -> list[BaseRoute]:
     return [
         route("/", auth.versions, "GET"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -18,6 +19,7 @@ def _r(path: str, endpoint: Callable[..., Any], *methods: str) -> APIRoute:
     return APIRoute(path, endpoint, methods=list(methods), response_model=None)
 
 
+@functools.cache  # built once per process: FastAPI's analysis of each handler is costly
 def routes() -> list[BaseRoute]:
     return [
         _r("/", versions.multiple_choices, "GET"),

@@ -3,6 +3,8 @@ made it optional; Nova's Cinder client still uses it)."""
 
 from __future__ import annotations
 
+import functools
+
 from fastapi import APIRouter
 from fastapi.routing import APIRoute
 from starlette.routing import BaseRoute
@@ -19,6 +21,7 @@ ROUTERS = (
 )
 
 
+@functools.cache  # built once per process: FastAPI's analysis of each handler is costly
 def routes() -> list[BaseRoute]:
     v3 = APIRouter()
     for prefix in ("/v3", "/v3/{url_project_id}"):
