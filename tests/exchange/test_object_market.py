@@ -174,8 +174,11 @@ def test_requests_and_bytes_out_are_metered_to_the_invoice(world: World) -> None
     # At least the 4 MiB of the downloads; the other answers (listings, errors) are small.
     assert Decimal(4 * mib) / GIB <= Decimal(out["quantity"]) < Decimal(4 * mib + 65536) / GIB
     assert Decimal(out["cost"]) == (Decimal(out["quantity"]) * 2).quantize(Decimal(out["cost"]))
-    # The container, the upload and the four downloads at least; the SDK adds a few of its own.
-    assert 6 <= Decimal(requests["quantity"]) < 40
+    # The four downloads at least (their bytes are billed, above), and a few more: the container,
+    # the upload, the SDK's own. Not always all of those: an interval the meter saw stall under
+    # heavy load is dropped, not billed (common/metering.py), and the admission probe's PUT
+    # and the upload can fall in one (5 here once, at load 17).
+    assert 4 <= Decimal(requests["quantity"]) < 40
     assert requests["unit_price"].startswith("0.001") and out["landlord"] == "stor"
 
 
