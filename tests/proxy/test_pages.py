@@ -16,6 +16,7 @@ import pytest
 from ocx.proxy.errors import Unreachable
 from ocx.proxy.fanout import fan_out
 from ocx.proxy.landlords import Candidate
+from ocx.proxy.lanes import Lanes
 from ocx.proxy.pages import Page, Pages, settled
 from ocx.proxy.service import ProxyService
 from tests.conftest import ExchangeFactory
@@ -265,3 +266,33 @@ async def test_expired_pages_are_not_held() -> None:
     clock.now += 5.0
     await pages.page(ALICE, "mit", "c", mit.fetch)
     assert len(pages) == 1
+
+
+async def test_a_landlord_works_on_a_few_requests_at_a_time_the_rest_wait_their_turn() -> None:
+    lanes = Lanes(2, 60.0)
+    running, peak, release = 0, 0, asyncio.Event()
+
+    async def request() -> None:
+        nonlocal running, peak
+        async with lanes.turn(("http", "mit", 8774), "mit"):
+            running += 1
+            peak = max(peak, running)
+            await release.wait()
+            running -= 1
+
+    asks = [asyncio.create_task(request()) for _ in range(10)]
+    while running < 2:
+        await asyncio.sleep(0)
+    async with lanes.turn(("http", "stor", 8774), "stor"):
+        pass  # another landlord's lane is free
+    release.set()
+    await asyncio.gather(*asks)
+    assert peak == 2
+
+
+async def test_no_turn_within_the_wait_is_the_landlord_busy() -> None:
+    lanes = Lanes(1, 0.05)
+    async with lanes.turn("mit-origin", "mit"):
+        with pytest.raises(Unreachable, match=r"busy: no turn in 0\.05s"):
+            async with lanes.turn("mit-origin", "mit"):
+                pass

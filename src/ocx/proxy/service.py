@@ -13,6 +13,7 @@ from ocx.common import errors
 from ocx.common.auth import Principal, TokenVerifier
 from ocx.proxy.cache import Flights, TtlCache
 from ocx.proxy.landlords import Caller, LandlordSource, TokenLandlords, digest_of
+from ocx.proxy.lanes import Lanes
 from ocx.proxy.pages import Pages
 from ocx.proxy.placement import NoPrices, Prices
 from ocx.proxy.routing import RoutingCache
@@ -67,6 +68,7 @@ class ProxyService:
         # each API seen lately (for version documents asked for without a token).
         self.markers: TtlCache[tuple[object, ...], str] = TtlCache(settings.route_cache_size)
         self.pages = Pages(settings.page_ttl, settings.page_cache_size)
+        self.lanes = Lanes(settings.max_in_flight, settings.read_timeout)
         self.version_docs: TtlCache[str, tuple[int, dict[str, Any]]] = TtlCache(1000)
         self.known_endpoints: dict[str, list[str]] = {}
 

@@ -62,6 +62,9 @@ class ProxySettings(BaseModel):
     # and how many such pages are kept.
     page_ttl: float = Field(5.0, ge=0)
     page_cache_size: int = Field(2048, ge=1)
+    # Requests of the OpenStack layers in flight to one landlord service at once (the rest
+    # wait their turn at the proxy, up to read_timeout; ocx.proxy.lanes).
+    max_in_flight: int = Field(8, ge=1)
     route_cache_size: int = Field(100_000, ge=1)
     token_cache_size: int = Field(10_000, ge=1)
     placement: Policy = Policy.HOME

@@ -124,7 +124,10 @@ async def send(
     if writes:
         changed(call, backend.landlord)
     try:
-        answer = await call.svc.upstream.call(backend, method, url, sent, call.session.hops, body)
+        async with call.svc.lanes.turn(url.origin, backend.landlord):
+            answer = await call.svc.upstream.call(
+                backend, method, url, sent, call.session.hops, body
+            )
     except Unreachable:
         call.svc.pages.unreachable(backend.landlord)
         raise
