@@ -224,6 +224,25 @@ def test_a_silent_service_provider_fails_no_placement(mixed: Mixed) -> None:
         quiet.close()
 
 
+def test_a_landlord_reached_with_an_earlier_token_still_decides(mixed: Mixed) -> None:
+    """The swift CLI signs in anew for each command. A container made at mit with one token,
+    then a bare-name PUT of it with a new token whose federation to mit fails: 503, not a
+    second container placed at harvard (a full run at load 17 listed films@harvard and
+    films@mit after `swift upload films`)."""
+    first = mixed.conn()
+    placed(first, "films", "mit")
+    translator = mixed.proxy.translator
+    patient = translator.settings
+    translator.settings = patient.model_copy(update={"federation_timeout": 0.001})
+    try:
+        status, text = status_of(mixed.conn().put_container, "films")
+    finally:
+        translator.settings = patient
+    assert status == 503 and "mit (federation timed out" in text, text
+    assert [c["name"] for c in mixed.direct("harvard").get_account()[1]] == []
+    assert [c["name"] for c in mixed.direct("mit").get_account()[1]] == ["films"]
+
+
 def slow_404(client: socket.socket) -> None:
     """A landlord that is busy, not gone: it answers, after two seconds."""
     time.sleep(2.0)

@@ -87,11 +87,16 @@ class Translator:
         return await self._flights.run(key, lambda: self._federate(key, caller, candidate))
 
     def reached(self, caller: Caller, candidate: Candidate) -> bool:
-        """Whether the caller holds a live token at this landlord (home and direct always do):
-        only a landlord reached can hold something the caller made through the proxy."""
+        """Whether the caller's account holds a live token at this landlord (home and direct
+        always do): only a landlord reached can hold something the caller made through the
+        proxy. By account, not by token: a client that signs in anew (the swift CLI does for
+        each command) may have made its container there with the token before."""
         if candidate.kind != "federated":
             return True
-        return isinstance(self._cache.get((caller.digest, candidate.name)), Backend)
+        if isinstance(self._cache.get((caller.digest, candidate.name)), Backend):
+            return True
+        user, project = caller.account_key
+        return self._by_account.get((user, project, candidate.name)) is not None
 
     async def _federate(self, key: Key, caller: Caller, candidate: Candidate) -> Backend:
         assert candidate.sp is not None
