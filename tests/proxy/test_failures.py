@@ -3,15 +3,20 @@ customers; loops. Never a 500, never a short object that looks whole."""
 
 from __future__ import annotations
 
+import base64
+import json
 import time
 from collections.abc import Iterator, Sequence
+from typing import Any
 
 import pytest
 import requests
 from keystoneauth1 import session as ks_session
+from keystoneauth1.identity import v3
 from swiftclient import client as swift
 from swiftclient.exceptions import ClientException
 
+from ocx.clients.k2k import Remote, ServiceProvider
 from ocx.proxy.landlords import Caller, Candidate, LandlordSource, digest_of
 from tests.proxy.conftest import Mixed, home_auth, placed
 
@@ -153,7 +158,8 @@ def test_a_revoked_home_token_ends_the_remote_ones(mixed: Mixed) -> None:
     got = requests.get(f"{url}/m/o", headers={"X-Auth-Token": token}, timeout=10)
     assert got.content == b"in m"
     cache = mixed.proxy.translator._cache
-    remote = [(digest_of(token), landlord) for landlord in ("mit", "stor")]
+    sign_in = mixed.proxy.sign_ins.get(digest_of(token))
+    remote = [(sign_in, landlord) for landlord in ("mit", "stor")]
     assert all(cache.get(key) is not None for key in remote)  # got through K2K
     sess = mixed.session()
     sess.delete(
@@ -169,6 +175,80 @@ def test_a_revoked_home_token_ends_the_remote_ones(mixed: Mixed) -> None:
     assert refused.status_code == 401
     assert "The token has been revoked." in refused.text
     assert all(cache.get(key) is None for key in remote)
+
+
+def federations(mixed: Mixed) -> list[tuple[str, str]]:
+    """From now on, each K2K federation the proxy makes: (home token, landlord)."""
+    made: list[tuple[str, str]] = []
+    federation = mixed.proxy.translator.federation
+    token_at = federation.token_at
+
+    async def counted(home_token: str, sp: ServiceProvider) -> Remote:
+        made.append((home_token, sp.id))
+        return await token_at(home_token, sp)
+
+    federation.token_at = counted  # type: ignore[method-assign]
+    return made
+
+
+def reissued(mixed: Mixed, token: str) -> str:
+    """A new token for the token (the token method), as Horizon's novaclient gets on each page."""
+    auth = v3.Token(
+        auth_url=mixed.exchange.landlords["harvard"].auth_url, token=token,
+        project_name="alice-project", project_domain_id="default",
+    )  # fmt: skip
+    return str(ks_session.Session(auth=auth).get_token())
+
+
+def test_a_token_reissued_from_the_same_sign_in_reuses_its_remote_tokens(mixed: Mixed) -> None:
+    conn = mixed.conn()
+    spread(conn)
+    url, token = conn.url, conn.token
+    made = federations(mixed)
+    newer = reissued(mixed, token)
+    for container in ("m", "s"):
+        got = requests.get(f"{url}/{container}/o", headers={"X-Auth-Token": newer}, timeout=10)
+        assert got.content == f"in {container}".encode()
+    assert made == []
+    # Another user's token gets its own, with its own token.
+    bob_url, bob_token = mixed.token("bob")
+    assert requests.get(bob_url, headers={"X-Auth-Token": bob_token}, timeout=10).ok
+    assert sorted(made) == [(bob_token, "mit"), (bob_token, "stor")]
+
+
+def test_a_revoked_or_expired_token_of_a_sign_in_reuses_nothing(mixed: Mixed) -> None:
+    conn = mixed.conn()
+    spread(conn)
+    url, token = conn.url, conn.token
+    newer = reissued(mixed, token)
+    assert requests.get(f"{url}/m/o", headers={"X-Auth-Token": newer}, timeout=10).ok
+    made = federations(mixed)
+    # The same sign-in's token, expired (signed with harvard's own key): refused, nothing used.
+    identity = mixed.running("harvard", "identity").service.service  # type: ignore[attr-defined]
+    expired = identity.keys.sign({**claims_of(newer), "exp": int(time.time()) - 1})
+    refused = requests.get(f"{url}/m/o", headers={"X-Auth-Token": expired}, timeout=10)
+    assert (refused.status_code, made) == (401, [])
+    assert "The token has expired." in refused.text
+    # The re-issued token revoked: refused, and its sign-in's remote tokens are dropped; the
+    # sign-in's first token (not revoked) federates anew.
+    mixed.session().delete(
+        mixed.exchange.landlords["harvard"].auth_url + "/auth/tokens",
+        headers={"X-Subject-Token": newer},
+    )
+    deadline = time.monotonic() + 3 * mixed.proxy.settings.verifier.revocation_interval
+    while True:
+        refused = requests.get(f"{url}/m/o", headers={"X-Auth-Token": newer}, timeout=10)
+        if refused.status_code != 200 or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert refused.status_code == 401 and made == []
+    assert requests.get(f"{url}/m/o", headers={"X-Auth-Token": token}, timeout=10).ok
+    assert made == [(token, "mit")]
+
+
+def claims_of(token: str) -> dict[str, Any]:
+    payload = token.split(".")[1]
+    return dict(json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))))
 
 
 def test_another_customers_account_is_refused(mixed: Mixed, alice: swift.Connection) -> None:

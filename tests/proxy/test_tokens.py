@@ -169,16 +169,18 @@ def test_the_token_body_names_home_then_the_service_providers() -> None:
     assert [c.name for c in from_token_body("harvard", {})] == []
 
 
-def caller(expires_in: float, token: str = "home-token") -> Caller:
+def caller(expires_in: float, token: str = "home-token", **changes: Any) -> Caller:
     claims = {
         "sub": "u1",
         "user": {"name": "alice", "domain": {"id": "default"}},
         "jti": "a1",
         "iat": time.time(),
-        "exp": time.time() + expires_in,
+        "exp": int(time.time() + expires_in),
         "project": {"id": "p1"},
+        "roles": [{"id": "r1", "name": "member"}],
+        "methods": ["password"],
     }
-    return Caller.of(principal_from_claims(claims), token)
+    return Caller.of(principal_from_claims({**claims, **changes}), token)
 
 
 def translator(handler: Callable[[httpx.Request], httpx.Response]) -> Translator:
@@ -204,7 +206,7 @@ async def test_remote_tokens_are_cached_never_past_the_home_token() -> None:
     assert first.expires_at == pytest.approx(who.principal.expires_at)  # clamped to home's
     assert await translate.backend(who, STOR) is first
     assert len(fake.calls) == 4  # type: ignore[attr-defined]
-    translate.forget(who.digest)
+    translate.forget(who.sign_in)
     await translate.backend(who, STOR)
     assert len(fake.calls) == 8  # type: ignore[attr-defined]
 
@@ -263,3 +265,54 @@ async def test_federations_take_turns_each_with_its_whole_timeout() -> None:
     release.set()
     assert len({(await a).landlord for a in asks}) == 10
     assert peak == 3
+
+
+async def test_a_token_reissued_from_the_same_sign_in_reuses_the_translation() -> None:
+    """Horizon's novaclient trades the session's token for a new one on every page (the
+    token method): same user, scope, roles, audit chain and expiry, another token."""
+    fake = landlords()
+    translate = translator(fake)
+    first = caller(600)
+    claims = first.principal.claims
+    again = caller(600, "reissued", jti="a2", chain="a1", exp=claims["exp"],
+                   methods=["password", "token"])  # fmt: skip
+    assert again.digest != first.digest
+    found = await translate.backend(first, STOR)
+    assert await translate.backend(again, STOR) is found
+    assert translate.reached(again, STOR)
+    assert len(fake.calls) == 4  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"sub": "u2", "user": {"name": "bob", "domain": {"id": "default"}}},  # another user
+        {"chain": "b1"},  # another sign-in of the same user (another audit chain)
+        {"project": {"id": "p2"}},  # rescoped to another project
+        {"roles": [{"id": "r2", "name": "admin"}]},  # other roles
+        {"exp": int(time.time() + 900)},  # another expiry: not a token re-issued from it
+    ],
+)
+async def test_another_user_scope_or_sign_in_never_reuses_a_translation(
+    changes: dict[str, Any],
+) -> None:
+    fake = landlords()
+    translate = translator(fake)
+    first = caller(600)
+    other = caller(600, "other", jti="a2", chain="a1", exp=first.principal.claims["exp"])
+    other = caller(600, "other", **{**other.principal.claims, **changes})
+    found = await translate.backend(first, STOR)
+    assert await translate.backend(other, STOR) is not found
+    assert len(fake.calls) == 8  # type: ignore[attr-defined]
+
+
+async def test_a_forgotten_sign_in_federates_again_for_each_of_its_tokens() -> None:
+    fake = landlords()
+    translate = translator(fake)
+    first = caller(600)
+    again = caller(600, "reissued", jti="a2", chain="a1", exp=first.principal.claims["exp"])
+    await translate.backend(first, STOR)
+    translate.forget(again.sign_in)  # one of its tokens was refused (revoked)
+    assert not translate.reached(first, STOR)
+    await translate.backend(first, STOR)
+    assert len(fake.calls) == 8  # type: ignore[attr-defined]

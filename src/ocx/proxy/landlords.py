@@ -24,6 +24,7 @@ from ocx.common.auth import Principal
 from ocx.proxy.cache import Flights, TtlCache
 
 Kind = Literal["home", "federated", "direct"]
+SignIn = tuple[str, ...]  # see Caller.sign_in
 log = logging.getLogger("ocx.proxy")
 
 
@@ -47,6 +48,25 @@ class Caller:
     def account_key(self) -> tuple[str, str]:
         """Whose combined account: remote projects are per user, so user and home project."""
         return (self.principal.user_id, self.principal.project_id or "")
+
+    @property
+    def sign_in(self) -> SignIn:
+        """What the customer's landlords and tokens there follow from, rather than this token.
+
+        A client given a token often trades it for new ones (keystoneauth's ``Token`` plugin,
+        as Horizon's novaclient does on every page): the new tokens keep the token's audit
+        chain and expiry, user, scope and roles, which is all a K2K assertion says. So tokens
+        that agree on all of these share what the proxy got for one of them. A token without
+        an audit chain shares nothing. Every request's own token is verified first (signature,
+        expiry, revocation), so a shared translation only serves a token that is good now.
+        """
+        p = self.principal
+        if not p.audit_chain_id:
+            return ("token", self.digest)
+        roles = ",".join(sorted(p.roles))
+        scope = (p.project_id or "", p.domain_id or "", "system" if p.system else "")
+        return ("chain", p.user_id, p.audit_chain_id, repr(p.expires_at), *scope, roles,
+                p.app_cred_id or "")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -136,20 +156,21 @@ class TokenLandlords:
         self.identity_url = identity_url.rstrip("/")
         self.home = home
         self.ttl = ttl
-        self._cache: TtlCache[str, list[Candidate]] = TtlCache(size)
-        self._flights: Flights[str, list[Candidate]] = Flights()
+        self._cache: TtlCache[SignIn, list[Candidate]] = TtlCache(size)
+        self._flights: Flights[SignIn, list[Candidate]] = Flights()
 
     async def candidates(self, caller: Caller) -> Sequence[Candidate]:
-        found = self._cache.get(caller.digest)
+        # By sign-in: a re-issued token of the same scope has the same catalog and providers.
+        found = self._cache.get(caller.sign_in)
         if found is None:
-            found = await self._flights.run(caller.digest, lambda: self._fetch(caller))
+            found = await self._flights.run(caller.sign_in, lambda: self._fetch(caller))
         return found
 
     async def _fetch(self, caller: Caller) -> list[Candidate]:
         token = await self._validate(caller.token)
         found = from_token_body(self.home, token)
         until = min(caller.principal.expires_at, self._cache.clock() + self.ttl)
-        self._cache.put(caller.digest, found, until)
+        self._cache.put(caller.sign_in, found, until)
         return found
 
     async def _validate(self, token: str) -> dict[str, Any]:
@@ -166,8 +187,8 @@ class TokenLandlords:
             raise _identity_down(f"answered {resp.status_code}")
         return dict(doc["token"])
 
-    def forget(self, digest: str) -> None:
-        self._cache.pop(digest)
+    def forget(self, sign_in: SignIn) -> None:
+        self._cache.pop(sign_in)
 
 
 def _identity_down(reason: str) -> errors.OCXError:

@@ -12,7 +12,7 @@ from ocx.clients.k2k import Federation
 from ocx.common import errors
 from ocx.common.auth import Principal, TokenVerifier
 from ocx.proxy.cache import Flights, TtlCache
-from ocx.proxy.landlords import Caller, LandlordSource, TokenLandlords, digest_of
+from ocx.proxy.landlords import Caller, LandlordSource, SignIn, TokenLandlords, digest_of
 from ocx.proxy.lanes import Lanes
 from ocx.proxy.pages import Pages
 from ocx.proxy.placement import NoPrices, Prices
@@ -63,6 +63,9 @@ class ProxyService:
         self.finding: Flights[tuple[str, ...], Any] = Flights()
         self.prices: Prices = prices or NoPrices()
         self.verified: TtlCache[str, Caller] = TtlCache(settings.token_cache_size)
+        # Each token's sign-in while it lives, so a token refused later (revoked) drops what
+        # its sign-in holds even after its verification is no longer remembered.
+        self.sign_ins: TtlCache[str, SignIn] = TtlCache(settings.token_cache_size)
         # The OpenStack layers' caches: where a listing goes on after a page's last id (for
         # clients that page by id), the landlords' version documents, and the endpoints of
         # each API seen lately (for version documents asked for without a token).
@@ -92,17 +95,21 @@ class ProxyService:
         found = Caller(principal, token, digest)
         interval = self.settings.verifier.revocation_interval
         self.verified.put(digest, found, min(principal.expires_at, time.time() + interval))
+        self.sign_ins.put(digest, found.sign_in, principal.expires_at)
         return found
 
     async def verify(self, token: str | None) -> Principal:
         return (await self.caller(token or "")).principal
 
     def forget_token(self, digest: str) -> None:
-        """The home token was refused: drop everything got with it."""
+        """The home token was refused: drop everything got for its sign-in."""
         self.verified.pop(digest)
-        self.translator.forget(digest)
+        sign_in = self.sign_ins.pop(digest)
+        if sign_in is None:
+            return
+        self.translator.forget(sign_in)
         if isinstance(self.source, TokenLandlords):
-            self.source.forget(digest)
+            self.source.forget(sign_in)
 
     async def start(self) -> None:
         log.info("proxy of %s ready at %s", self.settings.landlord, self.settings.public_url)

@@ -2,10 +2,14 @@
 
 At the home landlord the customer's own token is used as is (it is that landlord's audience).
 At a K2K service provider the proxy federates with the home token (:mod:`ocx.clients.k2k`) and
-caches the result per home token, never longer than either token lives (less a margin), so
-revoking or letting the home token expire ends the proxy's use of the remote ones: every
-request's home token is verified first (revocation list included), and the cache is keyed by
-that token. A landlord where the customer has nothing is remembered as such for a while.
+caches the result per sign-in (:attr:`~ocx.proxy.landlords.Caller.sign_in`: user, scope,
+roles, audit chain and expiry, what a K2K assertion follows from), never longer than the home
+token lives (less a margin): a token re-issued from another of the same sign-in (Horizon gets
+new ones on every page) reuses the translation, and another user's token, another scope or
+another sign-in never does. Every request's home token is verified first (signature, expiry,
+revocation list), so an expired or revoked token reaches no cached translation, and a token
+found revoked drops what its sign-in holds. A landlord where the customer has nothing is
+remembered as such for a while.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from dataclasses import dataclass, field
 from ocx.clients.k2k import Federation
 from ocx.proxy.cache import Flights, TtlCache
 from ocx.proxy.errors import Absent, Unreachable
-from ocx.proxy.landlords import OBJECT_STORE, Caller, Candidate
+from ocx.proxy.landlords import OBJECT_STORE, Caller, Candidate, SignIn
 from ocx.proxy.settings import ProxySettings
 
 
@@ -45,7 +49,7 @@ class Backend:
         return self.endpoints.get(service)
 
 
-Key = tuple[str, str]  # (home token digest, landlord)
+Key = tuple[SignIn, str]  # (the home token's sign-in, landlord)
 
 
 class Translator:
@@ -78,7 +82,7 @@ class Translator:
             token = candidate.token
             urls = candidate.urls()
             return Backend(candidate.name, candidate.rank, url, token, math.inf, False, urls)
-        key = (caller.digest, candidate.name)
+        key = (caller.sign_in, candidate.name)
         hit = self._cache.get(key)
         if isinstance(hit, (Absent, Unreachable)):
             raise hit
@@ -93,7 +97,7 @@ class Translator:
         each command) may have made its container there with the token before."""
         if candidate.kind != "federated":
             return True
-        if isinstance(self._cache.get((caller.digest, candidate.name)), Backend):
+        if isinstance(self._cache.get((caller.sign_in, candidate.name)), Backend):
             return True
         user, project = caller.account_key
         return self._by_account.get((user, project, candidate.name)) is not None
@@ -136,8 +140,8 @@ class Translator:
         backend), while the customer's token lives (they came through the proxy)."""
         return [(user, b) for (user, of, _), b in self._by_account.live() if of == project]
 
-    def forget(self, digest: str) -> None:
-        """Drop every remote token got with this home token (it was revoked)."""
-        dropped = self._cache.pop_where(lambda key: key[0] == digest)
+    def forget(self, sign_in: SignIn) -> None:
+        """Drop every remote token got for this sign-in (a token of it was refused)."""
+        dropped = self._cache.pop_where(lambda key: key[0] == sign_in)
         tokens = {b.token for b in dropped if isinstance(b, Backend)}
         self._by_account.pop_values_where(lambda backend: backend.token in tokens)
