@@ -41,6 +41,9 @@ OCX_EXCHANGE_URL = _CONFIG["exchange_url"]
 # OCX compute does not serve Nova's os-simple-tenant-usage; usage is the market's (Usage panel).
 OPENSTACK_USE_SIMPLE_TENANT_USAGE = False
 
+# Each distinct policy question once per request (Horizon asks for every action of every row).
+POLICY_CHECK_FUNCTION = "ocx.dashboard.horizon.market.policy.check"
+
 # OCX's compute boots a server from its image; a boot volume is the customer's explicit choice.
 LAUNCH_INSTANCE_DEFAULTS = {**_horizon.LAUNCH_INSTANCE_DEFAULTS, "create_volume": False}
 

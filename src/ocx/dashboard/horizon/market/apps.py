@@ -17,6 +17,8 @@ class MarketConfig(AppConfig):
         cinder_without_what_ocx_lacks()
         servers_without_networks()
         swift_with_its_implicit_policy()
+        parallel_calls_without_an_idle_wait()
+        novaclient_with_the_sessions_token()
 
 
 def merge_services_of_a_type() -> None:
@@ -138,3 +140,44 @@ def swift_with_its_implicit_policy() -> None:
 
     with_policy.ocx_guarded = True  # type: ignore[attr-defined]
     swift.swift_get_capabilities = with_policy
+
+
+def parallel_calls_without_an_idle_wait() -> None:
+    """Horizon's parallel calls on the standard library's thread pool: futurist's kept every
+    one at least a second (see ``market/parallel.py``), two of the Instances panel's."""
+    from openstack_dashboard.utils import futurist_utils
+
+    from ocx.dashboard.horizon.market import parallel
+
+    futurist_utils.call_functions_parallel = parallel.call_functions_parallel
+
+
+def novaclient_with_the_sessions_token() -> None:
+    """Horizon's novaclient sends the session's token as is, as its openstacksdk calls do.
+    Given a token and an identity URL, novaclient trades the token for a new one first
+    (keystoneauth's ``Token`` plugin: a version document and ``POST /v3/auth/tokens``), for
+    each client, twice an Instances page; the new token has the session's user, project,
+    roles and expiry, so nothing is gained, and each new token is one more the services
+    verify."""
+    from horizon.utils import memoized
+    from keystoneauth1 import session, token_endpoint
+    from novaclient import client
+    from openstack_dashboard.api import _nova
+
+    if getattr(_nova.cached_novaclient, "ocx_guarded", False):
+        return
+
+    @memoized.memoized
+    def cached_novaclient(request: Any, version: Any = None) -> Any:
+        _user, token, _project, _domain, nova_url, _identity = _nova.get_auth_params_from_request(
+            request
+        )
+        if version is None:
+            version = _nova.VERSIONS.get_active_version()["version"]
+        verify = False if _nova.INSECURE else (_nova.CACERT or True)
+        auth = token_endpoint.Token(endpoint=nova_url, token=token)
+        sess = session.Session(auth=auth, verify=verify)
+        return client.Client(version, session=sess, endpoint_override=nova_url)
+
+    cached_novaclient.ocx_guarded = True
+    _nova.cached_novaclient = cached_novaclient
