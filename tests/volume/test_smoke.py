@@ -7,7 +7,7 @@ import requests
 from openstack.connection import Connection
 
 from tests.image.helpers import REGIONS
-from tests.volume.conftest import Api, Landlord
+from tests.volume.conftest import Api, Customer, Landlord
 
 
 def test_version_documents(stor: Landlord) -> None:
@@ -47,3 +47,23 @@ def test_microversion_echo_and_406(api: Api) -> None:
             "maximum is 3.67.",
         }
     }
+
+
+def test_a_fleet_seeded_through_the_domain_layer_is_available_listed_and_real(
+    stor: Landlord, alice: Customer, alice_conn: Connection
+) -> None:
+    """``volumes.seed`` (the dashboard's thousand volumes): available at once, listed newest
+    first, each with its file, and an ordinary volume after that (deleted as any other)."""
+    from ocx.volume import volumes
+    from ocx.volume.caller import Caller
+
+    svc = stor.service
+    ids = stor.run(volumes.seed(svc, Caller(alice.project_id, alice.user_id), "fleet", 2, 30))
+    listed = list(alice_conn.block_storage.volumes(details=True))
+    assert [v.id for v in listed] == ids[::-1] and listed[0].name == "fleet-30"
+    assert {(v.status, v.size) for v in listed} == {("available", 2)}
+    assert all(svc.storage.volume(i).stat().st_size == 2 * 1024**3 for i in ids)
+    first = alice_conn.block_storage.get_volume(ids[0])
+    alice_conn.block_storage.delete_volume(first)
+    alice_conn.block_storage.wait_for_delete(first, wait=60)
+    assert not svc.storage.volume(ids[0]).exists()

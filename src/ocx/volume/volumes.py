@@ -11,7 +11,7 @@ from typing import Any
 
 import anyio.to_thread
 from sqlalchemy import delete as sql_delete
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ocx.common import errors
@@ -73,6 +73,38 @@ async def create(svc: Backend, caller: Caller, body: dict[str, Any]) -> Volume:
             return await load(session, caller, row.id)
     svc.spawn(_materialize(svc, row.id, source, row.size))
     return row
+
+
+async def seed(svc: Backend, caller: Caller, name: str, size: int, count: int) -> list[str]:
+    """``count`` blank volumes of ``caller``, ``available`` at once: a fleet brought in whole
+    (a test's or a benchmark's thousand, as compute's ``Servers.seed`` does for servers),
+    named ``{name}-1`` to ``{name}-{count}`` in order of creation, each with its sparse file,
+    the rows written in one transaction. Quotas are not checked (the fleet exists). Their ids.
+    """
+    async with svc.db.session() as session:
+        vtype = await types.find(session, caller, None)
+    stamp = now()
+    ids = [new_id() for _ in range(count)]
+    rows_: list[dict[str, Any]] = [
+        {
+            "id": ids[n - 1], "project_id": caller.project_id, "user_id": caller.user_id,
+            "name": f"{name}-{n}", "description": None, "size": size, "status": "available",
+            "type_id": vtype.id, "snapshot_id": None, "source_volid": None, "bootable": False,
+            "multiattach": types.multiattach(vtype), "read_only": False, "meta": {},
+            "availability_zone": svc.settings.availability_zone,
+            "created_at": stamp + n / 1000, "updated_at": stamp + n / 1000,
+        }
+        for n in range(1, count + 1)
+    ]  # fmt: skip
+
+    def make_files() -> None:
+        for volume_id in ids:
+            svc.storage.create_blank(svc.storage.volume(volume_id), size)
+
+    await anyio.to_thread.run_sync(make_files)
+    async with svc.db.session() as session:
+        await session.execute(insert(Volume), rows_)
+    return ids
 
 
 async def _new_row(
