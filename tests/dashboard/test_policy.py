@@ -1,20 +1,21 @@
-"""Horizon's policy checks remembered per request: pure, without Django."""
+"""Horizon's policy answers remembered per request and per sign-in: pure, without Django."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
-from ocx.dashboard.horizon.market.policy import remembered
+from ocx.dashboard.horizon.market.policy import Answers, remembered
 
 START = (("compute", "os_compute_api:servers:start"),)
 DELETE = (("compute", "os_compute_api:servers:delete"),)
 
 
-class Request:
-    """What the check sees of a Django request: an object with attributes."""
-
-    def __init__(self, user: str):
-        self.user = user
+def request(user: str, token: str, domain_token: str | None = None) -> Any:
+    """What the check sees of a Django request: the user with its token, and the session."""
+    session = {"domain_token": SimpleNamespace(auth_token=domain_token)} if domain_token else {}
+    return SimpleNamespace(user=SimpleNamespace(name=user, token=SimpleNamespace(id=token)),
+                           session=session)  # fmt: skip
 
 
 def counting(allowed: set[tuple[str, str]]) -> tuple[Any, list[Any]]:
@@ -22,10 +23,10 @@ def counting(allowed: set[tuple[str, str]]) -> tuple[Any, list[Any]]:
     asked: list[Any] = []
 
     def check(actions: Any, request: Any, target: Any = None) -> bool:
-        asked.append((actions, request.user, dict(target or {})))
+        asked.append((actions, request.user.name, dict(target or {})))
         if target is not None:
-            target.setdefault("project_id", "p-" + request.user)
-        return (request.user, actions[0][1]) in allowed
+            target.setdefault("project_id", "p-" + request.user.name)
+        return (request.user.name, actions[0][1]) in allowed
 
     return check, asked
 
@@ -33,7 +34,7 @@ def counting(allowed: set[tuple[str, str]]) -> tuple[Any, list[Any]]:
 def test_a_question_is_asked_once_per_request() -> None:
     check, asked = counting({("ann", START[0][1])})
     remembered_check = remembered(check)
-    page = Request("ann")
+    page = request("ann", "t-ann")
     answers = [remembered_check(START, page, {"project_id": "p1"}) for _ in range(20)]
     assert answers == [True] * 20
     assert len(asked) == 1
@@ -44,20 +45,44 @@ def test_a_question_is_asked_once_per_request() -> None:
     assert len(asked) == 4
 
 
-def test_another_request_is_asked_again() -> None:
-    """Answers live on the request: the next page, or another user's, asks anew."""
+def test_the_next_page_with_the_same_tokens_is_answered_from_memory() -> None:
     check, asked = counting({("ann", START[0][1])})
-    remembered_check = remembered(check)
-    assert remembered_check(START, Request("ann"), {"project_id": "p1"}) is True
-    assert remembered_check(START, Request("bob"), {"project_id": "p1"}) is False
-    assert remembered_check(START, Request("ann"), {"project_id": "p1"}) is True
-    assert len(asked) == 3
+    remembered_check = remembered(check, Answers())
+    for _ in range(3):
+        assert remembered_check(START, request("ann", "t-ann"), {"project_id": "p1"}) is True
+    assert len(asked) == 1
 
 
-def test_a_question_that_cannot_be_keyed_is_always_asked() -> None:
+def test_another_token_user_or_domain_token_is_asked_again() -> None:
     check, asked = counting({("ann", START[0][1])})
-    remembered_check = remembered(check)
-    page = Request("ann")
+    remembered_check = remembered(check, Answers())
+    assert remembered_check(START, request("ann", "t-ann"), {"project_id": "p1"}) is True
+    assert remembered_check(START, request("bob", "t-bob"), {"project_id": "p1"}) is False
+    assert remembered_check(START, request("ann", "t-ann-2"), {"project_id": "p1"}) is True
+    assert remembered_check(START, request("ann", "t-ann", "d"), {"project_id": "p1"}) is True
+    assert len(asked) == 4
+    assert remembered_check(START, request("bob", "t-bob"), {"project_id": "p1"}) is False
+    assert len(asked) == 4
+
+
+def test_answers_are_kept_for_a_while_and_bounded() -> None:
+    now = [0.0]
+    answers = Answers(keep=60, most=2, clock=lambda: now[0])
+    answers.put("a", True)
+    answers.put("b", False)
+    assert (answers.get("a"), answers.get("b")) == (True, False)
+    answers.put("c", True)  # "a" was used before "b": "a" goes
+    assert (answers.get("a"), answers.get("b"), answers.get("c")) == (None, False, True)
+    now[0] = 60
+    assert answers.get("b") is None
+
+
+def test_a_question_that_cannot_be_keyed_or_a_request_without_token_is_always_asked() -> None:
+    check, asked = counting({("ann", START[0][1])})
+    remembered_check = remembered(check, Answers())
+    page = request("ann", "t-ann")
     for _ in range(2):
         assert remembered_check(START, page, {"tags": ["a"]}) is True
-    assert len(asked) == 2
+    for _ in range(2):
+        assert remembered_check(START, request("ann", ""), {"project_id": "p1"}) is True
+    assert len(asked) == 4

@@ -19,6 +19,7 @@ class MarketConfig(AppConfig):
         swift_with_its_implicit_policy()
         parallel_calls_without_an_idle_wait()
         novaclient_with_the_sessions_token()
+        limits_once_a_page()
 
 
 def merge_services_of_a_type() -> None:
@@ -181,3 +182,15 @@ def novaclient_with_the_sessions_token() -> None:
 
     cached_novaclient.ocx_guarded = True
     _nova.cached_novaclient = cached_novaclient
+
+
+def limits_once_a_page() -> None:
+    """Nova's and Cinder's ``/limits`` once a page, not once per button that checks the quota
+    (see ``market/once.py``)."""
+    from openstack_dashboard.api import cinder, nova
+
+    from ocx.dashboard.horizon.market.once import once_per_page
+
+    for api in (nova, cinder):
+        if not getattr(api.tenant_absolute_limits, "ocx_guarded", False):
+            api.tenant_absolute_limits = once_per_page(api.tenant_absolute_limits)

@@ -1,42 +1,95 @@
-"""Policy checks remembered for the length of one request (pure: tested without Django).
+"""Policy answers remembered per sign-in (pure: tested without Django).
 
-Horizon checks the policy of every row action of every row it shows (the Instances panel: 20
-rows of some 30 actions, about 650 checks a page), each through oslo.policy's enforcer,
-which reloads its rules' state and inspects each check's signature every time: about a
-second of a page on this machine. Within one request the answer depends only on the rules,
-the target and the user, which do not change while the request runs, and most rows ask the
-same (their project is the user's). So each distinct check is made once per request.
-``POLICY_CHECK_FUNCTION`` in the settings names :func:`check`.
+Horizon checks policy for every panel of its menu and every action of every row it shows
+(the Instances panel: 20 rows of some 30 actions, about 650 checks a page; its menu about 60
+more), each through oslo.policy's enforcer, which reloads its rules' state and inspects each
+rule's signature every time: a second of a page on this machine. An answer depends only on
+the policy files (read once, at start), the question (rules and target) and the user's
+credentials, which all come from the session's token (user, project, roles, domain) and
+from its domain token when there is one. So each distinct question is asked once per request,
+and its answer is kept for later requests with the same tokens, for a while
+(``KEEP_SECONDS``, and at most ``MAX_ANSWERS``). Another token (another user, project, or a
+new sign-in) never sees it. ``POLICY_CHECK_FUNCTION`` in the settings names :func:`check`.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable, Mapping
+import hashlib
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from typing import Any
 
 Check = Callable[[Any, Any, Any], bool]
 MEMO = "_ocx_policy_checks"
+KEEP_SECONDS = 300.0
+MAX_ANSWERS = 20_000
 
 
-def remembered(check: Check) -> Check:
+class Answers:
+    """Answers by (tokens, question): bounded (least recently used go first), each kept for
+    ``keep`` seconds; shared by the threads of one worker."""
+
+    def __init__(
+        self,
+        keep: float = KEEP_SECONDS,
+        most: int = MAX_ANSWERS,
+        clock: Callable[[], float] = time.monotonic,
+    ):
+        self.keep = keep
+        self.most = most
+        self.clock = clock
+        self._found: OrderedDict[Hashable, tuple[float, bool]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable) -> bool | None:
+        with self._lock:
+            found = self._found.get(key)
+            if found is None:
+                return None
+            if found[0] <= self.clock():
+                del self._found[key]
+                return None
+            self._found.move_to_end(key)
+            return found[1]
+
+    def put(self, key: Hashable, answer: bool) -> None:
+        with self._lock:
+            self._found[key] = (self.clock() + self.keep, answer)
+            self._found.move_to_end(key)
+            while len(self._found) > self.most:
+                self._found.popitem(last=False)
+
+
+def remembered(check: Check, answers: Answers | None = None) -> Check:
     """``check`` (Horizon's signature: actions, request, target), each distinct question
-    answered once per request object; a question that cannot be keyed is always asked."""
+    asked once per request, and once per ``answers``' time for the same tokens; a question
+    that cannot be keyed is always asked."""
 
     def checked(actions: Any, request: Any, target: Any = None) -> bool:
-        key = _key(actions, target)
-        if key is None or request is None:
+        question = _question(actions, target)
+        if question is None or request is None:
             return check(actions, request, target)
         memo: dict[tuple[Any, ...], bool] = request.__dict__.setdefault(MEMO, {})
-        if key not in memo:
-            # Horizon's check fills the target in; the key is taken before it does.
-            memo[key] = bool(check(actions, request, target))
-        return memo[key]
+        if question in memo:
+            return memo[question]
+        who = signed_in_as(request)
+        key = (who, question)
+        answer = answers.get(key) if answers is not None and who is not None else None
+        if answer is None:
+            # Horizon's check fills the target in; the question was taken before it does.
+            answer = bool(check(actions, request, target))
+            if answers is not None and who is not None:
+                answers.put(key, answer)
+        memo[question] = answer
+        return answer
 
     return checked
 
 
-def _key(actions: Iterable[Any], target: Mapping[str, Any] | None) -> tuple[Any, ...] | None:
+def _question(actions: Iterable[Any], target: Mapping[str, Any] | None) -> tuple[Any, ...] | None:
     try:
         asked = tuple(tuple(action) for action in actions)
         about = tuple(sorted((target or {}).items()))
@@ -46,8 +99,24 @@ def _key(actions: Iterable[Any], target: Mapping[str, Any] | None) -> tuple[Any,
     return (asked, about)
 
 
+def signed_in_as(request: Any) -> tuple[str, str] | None:
+    """Digests of the session's token and of its domain token ("" without one), from which
+    every credential a policy check reads comes; None without a token."""
+    token = getattr(getattr(getattr(request, "user", None), "token", None), "id", None)
+    if not token:
+        return None
+    session = getattr(request, "session", None)
+    domain = session.get("domain_token") if session is not None else None
+    domain_token = getattr(domain, "auth_token", "") if domain else ""
+    return (_digest(str(token)), _digest(str(domain_token)) if domain_token else "")
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
 def check(actions: Any, request: Any, target: Any = None) -> bool:
-    """openstack_auth's check (Horizon's default), remembered per request."""
+    """openstack_auth's check (Horizon's default), remembered."""
     return _openstack_auth()(actions, request, target)
 
 
@@ -55,4 +124,4 @@ def check(actions: Any, request: Any, target: Any = None) -> bool:
 def _openstack_auth() -> Check:
     from openstack_auth import policy
 
-    return remembered(policy.check)
+    return remembered(policy.check, Answers())
