@@ -296,3 +296,19 @@ async def test_no_turn_within_the_wait_is_the_landlord_busy() -> None:
         with pytest.raises(Unreachable, match=r"busy: no turn in 0\.05s"):
             async with lanes.turn("mit-origin", "mit"):
                 pass
+
+
+def test_flavors_are_kept_as_pages_are(two: Cloud) -> None:
+    """Horizon lists the flavors on every Instances page: every landlord's whole list is
+    kept for the customer as a listing page is (and a write through the proxy drops it)."""
+    token = two.sdk().auth_token
+    pages = _proxy(two).pages
+
+    def flavors() -> list[str]:
+        listed = two.raw("GET", "/compute/v2.1/flavors/detail", token)
+        assert listed.status_code == 200 and "X-OCX-Missing-Landlords" not in listed.headers
+        return sorted(f["id"] for f in listed.json()["flavors"])
+
+    first = flavors()
+    served = pages.served
+    assert flavors() == first and pages.served == served + 2  # both landlords' lists kept

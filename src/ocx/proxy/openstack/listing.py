@@ -27,7 +27,6 @@ from ocx.proxy.openstack.call import (
     OsCall,
     composed,
     localize,
-    note_version,
     remember_root,
     send,
     sent_headers,
@@ -185,16 +184,6 @@ def _passed_on(refused: LandlordRefused) -> errors.OCXError:
     return error
 
 
-async def _items(
-    call: OsCall, backend: Backend, path: str, collection: Collection, query: str
-) -> list[Item]:
-    answer = await send(call, backend, "GET", path, query=query)
-    items = _listed(backend, collection, answer)
-    remember_root(call, backend)
-    note_version(call, answer)
-    return items
-
-
 async def _kept_items(
     call: OsCall, backend: Backend, path: str, collection: Collection, query: str
 ) -> list[Item]:
@@ -283,7 +272,8 @@ async def gathered(call: OsCall, collection: Collection, detail: bool) -> Respon
     async def whole(backend: Backend) -> list[Item]:
         kept = [(k, v) for k, v in call.request.query_params.multi_items()]
         query = urlencode([(k, v) for k, v in kept if k not in PROXY_PARAMS])
-        return await _items(call, backend, path, collection, query)
+        # Kept as listing pages are: Horizon lists the flavors on every Instances page.
+        return await _kept_items(call, backend, path, collection, query)
 
     results = await _gather(call, whole, collection)
     found = sorted(results.answers, key=lambda pair: pair[0].rank)
