@@ -5,7 +5,8 @@ from __future__ import annotations
 from types import SimpleNamespace
 from typing import Any
 
-from ocx.dashboard.horizon.market.policy import Answers, remembered
+from ocx.dashboard.horizon.market.kept import Kept, projects_kept
+from ocx.dashboard.horizon.market.policy import remembered
 
 START = (("compute", "os_compute_api:servers:start"),)
 DELETE = (("compute", "os_compute_api:servers:delete"),)
@@ -47,7 +48,7 @@ def test_a_question_is_asked_once_per_request() -> None:
 
 def test_the_next_page_with_the_same_tokens_is_answered_from_memory() -> None:
     check, asked = counting({("ann", START[0][1])})
-    remembered_check = remembered(check, Answers())
+    remembered_check = remembered(check, Kept[bool](300, 1000))
     for _ in range(3):
         assert remembered_check(START, request("ann", "t-ann"), {"project_id": "p1"}) is True
     assert len(asked) == 1
@@ -55,7 +56,7 @@ def test_the_next_page_with_the_same_tokens_is_answered_from_memory() -> None:
 
 def test_another_token_user_or_domain_token_is_asked_again() -> None:
     check, asked = counting({("ann", START[0][1])})
-    remembered_check = remembered(check, Answers())
+    remembered_check = remembered(check, Kept[bool](300, 1000))
     assert remembered_check(START, request("ann", "t-ann"), {"project_id": "p1"}) is True
     assert remembered_check(START, request("bob", "t-bob"), {"project_id": "p1"}) is False
     assert remembered_check(START, request("ann", "t-ann-2"), {"project_id": "p1"}) is True
@@ -67,7 +68,7 @@ def test_another_token_user_or_domain_token_is_asked_again() -> None:
 
 def test_answers_are_kept_for_a_while_and_bounded() -> None:
     now = [0.0]
-    answers = Answers(keep=60, most=2, clock=lambda: now[0])
+    answers = Kept[bool](60, 2, clock=lambda: now[0])
     answers.put("a", True)
     answers.put("b", False)
     assert (answers.get("a"), answers.get("b")) == (True, False)
@@ -79,10 +80,34 @@ def test_answers_are_kept_for_a_while_and_bounded() -> None:
 
 def test_a_question_that_cannot_be_keyed_or_a_request_without_token_is_always_asked() -> None:
     check, asked = counting({("ann", START[0][1])})
-    remembered_check = remembered(check, Answers())
+    remembered_check = remembered(check, Kept[bool](300, 1000))
     page = request("ann", "t-ann")
     for _ in range(2):
         assert remembered_check(START, page, {"tags": ["a"]}) is True
     for _ in range(2):
         assert remembered_check(START, request("ann", ""), {"project_id": "p1"}) is True
     assert len(asked) == 4
+
+
+def test_a_project_list_is_kept_per_token_and_copied() -> None:
+    asked: list[str] = []
+
+    def get_project_list(**kwargs: Any) -> list[str]:
+        asked.append(kwargs["token"])
+        return ["p-" + kwargs["user_id"]]
+
+    now = [0.0]
+    listed = projects_kept(get_project_list, Kept(30, 10, clock=lambda: now[0]))
+    mine = listed(user_id="ann", auth_url="http://id/v3", token="t-ann", is_federated=False)
+    mine.append("changed by a caller")
+    assert listed(user_id="ann", auth_url="http://id/v3", token="t-ann", is_federated=False) == [
+        "p-ann"
+    ]
+    assert listed(user_id="bob", auth_url="http://id/v3", token="t-bob", is_federated=False) == [
+        "p-bob"
+    ]
+    assert listed(user_id="ann", auth_url="http://id/v3", token="t-ann-2", is_federated=False)
+    assert asked == ["t-ann", "t-bob", "t-ann-2"]
+    now[0] = 30
+    listed(user_id="ann", auth_url="http://id/v3", token="t-ann", is_federated=False)
+    assert asked[-1] == "t-ann" and len(asked) == 4

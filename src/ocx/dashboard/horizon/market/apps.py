@@ -20,6 +20,7 @@ class MarketConfig(AppConfig):
         parallel_calls_without_an_idle_wait()
         novaclient_with_the_sessions_token()
         limits_once_a_page()
+        project_lists_kept()
 
 
 def merge_services_of_a_type() -> None:
@@ -194,3 +195,14 @@ def limits_once_a_page() -> None:
     for api in (nova, cinder):
         if not getattr(api.tenant_absolute_limits, "ocx_guarded", False):
             api.tenant_absolute_limits = once_per_page(api.tenant_absolute_limits)
+
+
+def project_lists_kept() -> None:
+    """The user's project list (the project menu) kept per token for a while, not asked of
+    the identity on every page and again by the page's header (see ``market/kept.py``)."""
+    from openstack_auth import utils
+
+    from ocx.dashboard.horizon.market.kept import PROJECTS_SECONDS, Kept, projects_kept
+
+    if not getattr(utils.get_project_list, "ocx_guarded", False):
+        utils.get_project_list = projects_kept(utils.get_project_list, Kept(PROJECTS_SECONDS, 1000))

@@ -15,12 +15,10 @@ new sign-in) never sees it. ``POLICY_CHECK_FUNCTION`` in the settings names :fun
 from __future__ import annotations
 
 import functools
-import hashlib
-import threading
-import time
-from collections import OrderedDict
-from collections.abc import Callable, Hashable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
+
+from ocx.dashboard.horizon.market.kept import Kept, digest
 
 Check = Callable[[Any, Any, Any], bool]
 MEMO = "_ocx_policy_checks"
@@ -28,42 +26,7 @@ KEEP_SECONDS = 300.0
 MAX_ANSWERS = 20_000
 
 
-class Answers:
-    """Answers by (tokens, question): bounded (least recently used go first), each kept for
-    ``keep`` seconds; shared by the threads of one worker."""
-
-    def __init__(
-        self,
-        keep: float = KEEP_SECONDS,
-        most: int = MAX_ANSWERS,
-        clock: Callable[[], float] = time.monotonic,
-    ):
-        self.keep = keep
-        self.most = most
-        self.clock = clock
-        self._found: OrderedDict[Hashable, tuple[float, bool]] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: Hashable) -> bool | None:
-        with self._lock:
-            found = self._found.get(key)
-            if found is None:
-                return None
-            if found[0] <= self.clock():
-                del self._found[key]
-                return None
-            self._found.move_to_end(key)
-            return found[1]
-
-    def put(self, key: Hashable, answer: bool) -> None:
-        with self._lock:
-            self._found[key] = (self.clock() + self.keep, answer)
-            self._found.move_to_end(key)
-            while len(self._found) > self.most:
-                self._found.popitem(last=False)
-
-
-def remembered(check: Check, answers: Answers | None = None) -> Check:
+def remembered(check: Check, answers: Kept[bool] | None = None) -> Check:
     """``check`` (Horizon's signature: actions, request, target), each distinct question
     asked once per request, and once per ``answers``' time for the same tokens; a question
     that cannot be keyed is always asked."""
@@ -108,11 +71,7 @@ def signed_in_as(request: Any) -> tuple[str, str] | None:
     session = getattr(request, "session", None)
     domain = session.get("domain_token") if session is not None else None
     domain_token = getattr(domain, "auth_token", "") if domain else ""
-    return (_digest(str(token)), _digest(str(domain_token)) if domain_token else "")
-
-
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+    return (digest(str(token)), digest(str(domain_token)) if domain_token else "")
 
 
 def check(actions: Any, request: Any, target: Any = None) -> bool:
@@ -124,4 +83,4 @@ def check(actions: Any, request: Any, target: Any = None) -> bool:
 def _openstack_auth() -> Check:
     from openstack_auth import policy
 
-    return remembered(policy.check, Answers())
+    return remembered(policy.check, Kept(KEEP_SECONDS, MAX_ANSWERS))
