@@ -10,6 +10,7 @@ import os
 import re
 import statistics
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ import httpx
 import pytest
 
 from ocx.runner import BackgroundExchange
-from tests.dashboard.helpers import browsing, market_of, publish_block_storage
+from tests.dashboard.helpers import Browser, browsing, market_of, publish_block_storage
 from tests.exchange.helpers import Market
 
 
@@ -418,54 +419,86 @@ def test_budget_cap_warning_and_refusal_toggle(
         web.shot("budget")
 
 
+@dataclass
+class Fleet:
+    """A customer of the exchange, and who they are at a landlord (reached by K2K from the
+    exchange's identity, as the exchange's proxy reaches it)."""
+
+    password: str
+    conn: Any  # openstacksdk in region ocx, through the exchange's proxy
+    user_id: str  # at the landlord
+    project_id: str  # at the landlord
+
+
+def customer_at(live: BackgroundExchange, market: Market, user: str, landlord: str) -> Fleet:
+    import openstack
+    from keystoneauth1 import session as ks_session
+    from keystoneauth1.identity import v3
+
+    password = password_of(market, user)
+    exchange = live.exchange
+    at_market = v3.Password(
+        auth_url=exchange.landlords["market"].auth_url, username=user, password=password,
+        user_domain_id="default", project_name=f"{user}-project", project_domain_id="default",
+    )  # fmt: skip
+    conn = openstack.connection.Connection(
+        session=ks_session.Session(auth=at_market), region_name="ocx"
+    )
+    there = ks_session.Session(auth=v3.Keystone2Keystone(at_market, landlord))
+    projects = there.get(exchange.landlords[landlord].auth_url + "/auth/projects").json()
+    return Fleet(password, conn, there.get_user_id(), projects["projects"][0]["id"])
+
+
+def part_service(live: BackgroundExchange, landlord: str, part: str) -> Any:
+    run = next(r for r in live.exchange.running if (r.landlord, r.part) == (landlord, part))
+    return run.service.service  # type: ignore[attr-defined]
+
+
+PANEL_VISITS = 7
+
+
+def visit_within_a_second(web: Browser, path: str, what: str) -> None:
+    """The issue's goal for a page: ``PANEL_VISITS`` answer times (the document's, from
+    Navigation Timing), printed with the machine's load, and their median under a second.
+    The median, not each: the first visit of a sign-in federates to every landlord (1-2 s
+    under load), and on two shared cores one visit in several waits for the machine."""
+    took: list[float] = []
+    for _ in range(PANEL_VISITS):
+        assert web.go(path).status == 200
+        took.append(answer_seconds(web.page))
+    load = os.getloadavg()[0]
+    median = statistics.median(took)
+    print(f"{what}, load {load:.1f}:")
+    print(f"  median {median:.3f} max {max(took):.3f} {took}")
+    assert median < 1.0, f"{what}: median {median:.2f}s at load {load:.1f} ({took})"
+
+
 @pytest.mark.slow
 def test_the_instances_panel_with_a_thousand_servers(
     live: BackgroundExchange, market: Market, browser: Any, tmp_path: Path
 ) -> None:
     """A customer of the exchange with 1,000 servers at harvard (seeded through harvard's
     compute's domain layer, as bench/scale.py seeds its fleets) opens Horizon's Instances
-    panel in region ocx, through the exchange's proxy, five times: the page of 20 shows, and
-    the answer times are printed (docs/dashboard.md: 8-12 s at load 13, against the goal of
-    1 s; the proxy's own calls for the page take 0.02-0.4 s, so the time is Horizon's view's;
-    not asserted until it is found and fixed)."""
-    import openstack
-    from keystoneauth1 import session as ks_session
-    from keystoneauth1.identity import v3
-
+    panel in region ocx, through the exchange's proxy: the page of 20 shows, and the median
+    answer is under a second (docs/dashboard.md: 9 s at load 13 before the fixes there)."""
     from ocx.common.auth import Principal
     from ocx.compute.boot import BootRequest
 
-    password = password_of(market, "mia")
-    exchange = live.exchange
-    at_market = v3.Password(
-        auth_url=exchange.landlords["market"].auth_url, username="mia", password=password,
-        user_domain_id="default", project_name="mia-project", project_domain_id="default",
-    )  # fmt: skip
-    conn = openstack.connection.Connection(
-        session=ks_session.Session(auth=at_market), region_name="ocx"
-    )
-    image = conn.image.create_image(
+    mia = customer_at(live, market, "mia", "harvard")
+    image = mia.conn.image.create_image(
         name="fleet@harvard", data=b"\x02" * 4096, disk_format="raw", container_format="bare"
     )
-    there = ks_session.Session(auth=v3.Keystone2Keystone(at_market, "harvard"))
-    projects = there.get(exchange.landlords["harvard"].auth_url + "/auth/projects").json()
     who = Principal(
-        user_id=there.get_user_id(), user_name="mia", user_domain_id="", roles=("member",),
+        user_id=mia.user_id, user_name="mia", user_domain_id="", roles=("member",),
         methods=("mapped",), audit_id="", audit_chain_id="", issued_at=0.0,
-        expires_at=float("inf"), project_id=projects["projects"][0]["id"],
+        expires_at=float("inf"), project_id=mia.project_id,
     )  # fmt: skip
-    compute = next(r for r in exchange.running if r.landlord == "harvard" and r.part == "compute")
-    servers = compute.service.service.servers  # type: ignore[attr-defined]
+    servers = part_service(live, "harvard", "compute").servers
     req = BootRequest(name="fleet", flavor_ref="1", image_ref=image.id, networks="none")
     assert len(live.call(servers.seed(who, req, 1000))) == 1000
-    took: list[float] = []
     with browsing(browser, dashboard_url(live), tmp_path) as web:
-        web.login("mia", password)
-        for _ in range(VISITS):
-            assert web.go("/project/instances/").status == 200
-            took.append(answer_seconds(web.page))
-        print(f"Instances panel with 1,000 servers, load {os.getloadavg()[0]:.1f}:")
-        print(f"  median {statistics.median(took):.3f} max {max(took):.3f} {took}")
+        web.login("mia", mia.password)
+        visit_within_a_second(web, "/project/instances/", "Instances panel with 1,000 servers")
         assert web.page.inner_text(".context-region").strip() == "ocx"
         # Horizon shows a page of API_RESULT_PAGE_SIZE (20), newest first, and a Next link.
         rows = web.page.locator("#instances tbody tr:has(a:has-text('fleet-'))")
@@ -474,3 +507,29 @@ def test_the_instances_panel_with_a_thousand_servers(
         assert "harvard" in rows.first.inner_text() and "Active" in rows.first.inner_text()
         assert web.page.locator("a:has-text('Next')").count() >= 1
         web.shot("instances-1000")
+
+
+@pytest.mark.slow
+def test_the_volumes_panel_with_a_thousand_volumes(
+    live: BackgroundExchange, market: Market, browser: Any, tmp_path: Path
+) -> None:
+    """The same with Horizon's Volumes panel: a customer of the exchange with 1,000 volumes
+    at stor (seeded through stor's block storage's domain layer), in region ocx: the page of
+    20 shows, newest first, in zone stor, and the median answer is under a second."""
+    from ocx.volume import volumes
+    from ocx.volume.caller import Caller
+
+    nia = customer_at(live, market, "nia", "stor")
+    caller = Caller(nia.project_id, nia.user_id)
+    stor = part_service(live, "stor", "volume")
+    assert len(live.call(volumes.seed(stor, caller, "fleet", 1, 1000))) == 1000
+    with browsing(browser, dashboard_url(live), tmp_path) as web:
+        web.login("nia", nia.password)
+        visit_within_a_second(web, "/project/volumes/", "Volumes panel with 1,000 volumes")
+        assert web.page.inner_text(".context-region").strip() == "ocx"
+        rows = web.page.locator("#volumes tbody tr:has(a:has-text('fleet-'))")
+        assert rows.count() == 20
+        assert "fleet-1000" in rows.first.inner_text()
+        assert "stor" in rows.first.inner_text() and "Available" in rows.first.inner_text()
+        assert web.page.locator("a:has-text('Next')").count() >= 1
+        web.shot("volumes-1000")
