@@ -3,8 +3,10 @@ customers; loops. Never a 500, never a short object that looks whole."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -16,8 +18,9 @@ from keystoneauth1.identity import v3
 from swiftclient import client as swift
 from swiftclient.exceptions import ClientException
 
-from ocx.clients.k2k import Remote, ServiceProvider
+from ocx.clients.k2k import Federation, Remote, ServiceProvider
 from ocx.proxy.landlords import Caller, Candidate, LandlordSource, digest_of
+from ocx.proxy.tokens import Translator
 from tests.proxy.conftest import Mixed, home_auth, placed
 
 MIB = 1024 * 1024
@@ -139,7 +142,7 @@ def test_a_hanging_landlord_costs_one_deadline(mixed: Mixed, alice: swift.Connec
     assert [c["name"] for c in listing] == ["h", "s"]
     assert headers["x-ocx-missing-landlords"] == "mit (timed out after 1s)"
     status, text = status_of(alice.get_object, "m", "o")
-    assert status == 503 and "(timed out)" in text
+    assert status == 503 and "(timed out after 1s)" in text
 
 
 def test_a_landlord_whose_identity_is_down_is_missing_until_it_is_back(
@@ -302,3 +305,40 @@ def test_no_landlord_answering_is_a_503(mixed: Mixed, alice: swift.Connection) -
         mixed.stop(landlord)
     status, text = status_of(alice.get_account)
     assert status == 503 and "No landlord of this account answered" in text
+
+
+class HeldFederation:
+    """The identity calls of federation, where bob's take ``hold`` seconds: other customers'
+    federations holding the proxy's turns (``max_federations``)."""
+
+    def __init__(self, inner: Federation, bob_token: str, hold: float):
+        self.inner, self.bob_token, self.hold = inner, bob_token, hold
+        self.bob_began = threading.Event()
+
+    async def token_at(self, home_token: str, sp: ServiceProvider) -> Remote:
+        if home_token == self.bob_token:
+            self.bob_began.set()
+            await asyncio.sleep(self.hold)
+        return await self.inner.token_at(home_token, sp)
+
+
+def test_a_federation_queued_in_the_proxy_is_not_the_landlord_silent(mixed: Mixed) -> None:
+    """Run 5 (docs/proxy.md): time a request waits inside the proxy counted against the
+    landlord's deadline, and healthy landlords were 503 "timed out". Here alice's first
+    listing waits for its federations' turn longer than the fan-out deadline (bob's hold the
+    only turn): every landlord is still listed."""
+    spread(mixed.conn())
+    bob_url, bob_token = mixed.token("bob")
+    svc = mixed.proxy
+    mixed.quick(fanout=1.0, read=30.0, answer=5.0)
+    one_turn = svc.settings.model_copy(update={"max_federations": 1})
+    held = HeldFederation(svc.translator.federation, bob_token, hold=2.0)
+    svc.translator = Translator(held, one_turn)  # type: ignore[arg-type]
+    sent = {"X-Auth-Token": bob_token}
+    bob = threading.Thread(target=requests.get, args=(bob_url,), kwargs={"headers": sent})
+    bob.start()
+    assert held.bob_began.wait(30)
+    headers, listing = mixed.conn().get_account()  # a new token: federates anew
+    bob.join()
+    assert [c["name"] for c in listing] == ["h", "m", "s"]
+    assert "x-ocx-missing-landlords" not in headers

@@ -251,7 +251,7 @@ async def test_a_fan_out_waits_for_a_busy_landlord_not_for_a_silent_one() -> Non
 
     chatter = asyncio.create_task(talking())
     results = await fan_out([busy, silent], work, 0.5, "test",
-                            heard=lambda c: last[c.name], patience=60.0)  # fmt: skip
+                            quiet=lambda c: last[c.name], patience=60.0)  # fmt: skip
     await chatter
     assert [(c.name, found) for c, found in results.answers] == [("busy", "busy")]
     assert [m.landlord for m in results.missing] == ["silent"]

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import socket
+import threading
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
@@ -276,3 +279,50 @@ async def test_a_connection_idle_too_long_is_not_reused() -> None:
         assert len(pool.open) == 1  # the expired one was closed, not left open
         await pool.aclose()
     server.close()
+
+
+def prompt_landlord() -> tuple[socket.socket, str]:
+    """A landlord in a thread of its own, answering every request at once: it keeps
+    answering while the proxy's loop is busy."""
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def serve(client: socket.socket) -> None:
+        with client:
+            while client.recv(65536):  # a request (no body): answered
+                client.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+
+    def accept() -> None:
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=serve, args=(client,), daemon=True).start()
+
+    threading.Thread(target=accept, daemon=True).start()
+    return listener, f"http://127.0.0.1:{listener.getsockname()[1]}/ok"
+
+
+async def test_a_prompt_landlord_is_not_silent_because_the_proxy_is_busy() -> None:
+    """Run 5 (docs/proxy.md): under 1,000 calls the proxy's loop took longer per turn than a
+    landlord's deadline, and answers waiting unread in its sockets were taken for silence
+    (503 "timed out"). The deadline is judged once the loop has read its sockets."""
+    listener, url = prompt_landlord()
+    pool = Pool(5.0, 30.0, answer_timeout=0.2)
+    busy = True
+
+    async def hog() -> None:  # each turn of the loop takes longer than the deadline
+        while busy:
+            time.sleep(0.3)
+            await asyncio.sleep(0)
+
+    hogging = asyncio.ensure_future(hog())
+    try:
+        for _ in range(8):
+            answer = await pool.request("GET", parse_url(url), [])
+            assert await answer.aread() == b"ok"
+    finally:
+        busy = False
+        await hogging
+        await pool.aclose()
+        listener.close()

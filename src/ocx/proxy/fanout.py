@@ -4,7 +4,8 @@
 answers (in landlord order), the landlords that are unreachable (down, slow past the
 deadline, or answering garbage) and those where the customer has nothing. It never raises
 for one landlord's failure: what a missing landlord means is each operation's policy. The
-deadline is one for all, or each landlord's own (a function of the candidate).
+deadline is one for all, or each landlord's own (a function of the candidate); it measures
+the landlord's silence, not the time the work waits inside the proxy (:mod:`ocx.proxy.silence`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Generic, TypeVar
 
 from ocx.proxy.errors import Absent, Unreachable, described
 from ocx.proxy.landlords import Candidate
+from ocx.proxy.silence import polled
 
 T = TypeVar("T")
 log = logging.getLogger("ocx.proxy")
@@ -40,18 +42,21 @@ async def fan_out(
     timeout: float | Callable[[Candidate], float],
     what: str,
     *,
-    heard: Callable[[Candidate], float] | None = None,
+    quiet: Callable[[Candidate], float | None] | None = None,
     patience: float = 0.0,
 ) -> Results[T]:
-    """``heard``: when each landlord last sent the proxy anything (``time.monotonic()``). A
-    landlord past its deadline that has been heard from within it is busy, not silent: it is
-    waited for until it has been silent for the deadline, up to ``patience`` in all."""
+    """``quiet``: since when each landlord has sent the proxy nothing while asked something
+    (``time.monotonic()``), or None while nothing is asked of it (the work waits inside the
+    proxy: a turn, a federation's turn, the proxy's loop). A landlord is silent, and left
+    out, once quiet for its deadline; work waiting inside the proxy, or at a landlord that is
+    busy (heard from within the deadline), is waited for up to ``patience`` in all. Without
+    ``quiet`` a landlord is taken as asked from the start."""
 
     async def one(candidate: Candidate) -> tuple[Candidate, T] | Unreachable | Absent:
         limit = timeout(candidate) if callable(timeout) else timeout
         try:
-            return candidate, await _within(work(candidate), limit, candidate, heard, patience)
-        except TimeoutError:
+            return candidate, await _within(work(candidate), limit, candidate, quiet, patience)
+        except TimeoutError:  # the work's own deadline (a federation's, a connection's)
             return Unreachable(candidate.name, f"timed out after {limit:g}s")
         except (Unreachable, Absent) as exc:
             return exc
@@ -75,24 +80,27 @@ async def _within(
     work: Awaitable[T],
     limit: float,
     candidate: Candidate,
-    heard: Callable[[Candidate], float] | None,
+    quiet: Callable[[Candidate], float | None] | None,
     patience: float,
 ) -> T:
-    """``work`` within ``limit``, or longer while the landlord is heard from (see above)."""
+    """``work`` unless the landlord is silent for ``limit`` or it takes ``patience`` in all
+    (see above); judged once the loop has read its sockets (:mod:`ocx.proxy.silence`)."""
     task = asyncio.ensure_future(work)
     began = time.monotonic()
     wait = limit
     try:
         while True:
             done, _ = await asyncio.wait({task}, timeout=wait)
-            if done:
+            now = time.monotonic() if done else await polled()
+            if task.done():
                 return task.result()
-            now = time.monotonic()
-            last = heard(candidate) if heard is not None else 0.0
+            since = quiet(candidate) if quiet is not None else began
             left = began + max(limit, patience) - now
-            if now - last >= limit or left <= 0:
-                raise TimeoutError
-            wait = min(left, last + limit - now)
+            if since is not None and (now - since >= limit or left <= 0):
+                raise Unreachable(candidate.name, f"timed out after {limit:g}s")
+            if left <= 0:  # all this time inside the proxy, behind other requests
+                raise Unreachable(candidate.name, f"busy: no answer in {patience:g}s")
+            wait = min(left, limit if since is None else since + limit - now)
     finally:
         if not task.done():
             task.cancel()

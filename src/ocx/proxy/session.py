@@ -91,16 +91,18 @@ class Session:
                 origins[candidate.name] = parse_url(url).origin
             return await work(backend)
 
-        def heard(candidate: Candidate) -> float:
+        def quiet(candidate: Candidate) -> float | None:
             origin = origins.get(candidate.name)
-            return 0.0 if origin is None else self.svc.data.heard.get(origin, 0.0)
+            if origin is None:  # still getting a token there
+                return self.svc.translator.federating_since(self.caller, candidate)
+            return self.svc.data.quiet_since(origin)
 
         settings = self.svc.settings
         candidates = await self.candidates()
         patience = settings.read_timeout
         if not deciding:
             return await fan_out(
-                candidates, at, settings.fanout_timeout, what, heard=heard, patience=patience
+                candidates, at, settings.fanout_timeout, what, quiet=quiet, patience=patience
             )
         patient = max(settings.fanout_timeout, settings.answer_timeout)
         reached = {c.name for c in candidates if self.svc.translator.reached(self.caller, c)}
@@ -108,7 +110,7 @@ class Session:
         def deadline(candidate: Candidate) -> float:
             return patient if candidate.name in reached else settings.fanout_timeout
 
-        return await fan_out(candidates, at, deadline, what, heard=heard, patience=patience)
+        return await fan_out(candidates, at, deadline, what, quiet=quiet, patience=patience)
 
     async def _backend(self, candidate: Candidate) -> Backend:
         found = await self.svc.translator.backend(self.caller, candidate)

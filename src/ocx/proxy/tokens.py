@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -24,6 +25,7 @@ from ocx.proxy.cache import Flights, TtlCache
 from ocx.proxy.errors import Absent, Unreachable
 from ocx.proxy.landlords import OBJECT_STORE, Caller, Candidate, SignIn
 from ocx.proxy.settings import ProxySettings
+from ocx.proxy.silence import within
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,7 @@ class Translator:
         # missed federation_timeout on two loaded cores, were retried and missed it again.
         # Queued, each gets its federation_timeout once it starts.
         self._federating = asyncio.Semaphore(settings.max_federations)
+        self._turns: dict[Key, float] = {}  # federations under way: since when (monotonic)
         # The same backends by whose they are: (user id, home project, landlord) -> Backend,
         # for requests without a token (temp URLs) that must read the account's keys there.
         self._by_account: TtlCache[tuple[str, str, str], Backend] = TtlCache(
@@ -102,12 +105,18 @@ class Translator:
         user, project = caller.account_key
         return self._by_account.get((user, project, candidate.name)) is not None
 
+    def federating_since(self, caller: Caller, candidate: Candidate) -> float | None:
+        """When the caller's federation with the landlord began (had its turn); None when
+        none is under way, or it waits for its turn (``max_federations``)."""
+        return self._turns.get((caller.sign_in, candidate.name))
+
     async def _federate(self, key: Key, caller: Caller, candidate: Candidate) -> Backend:
         assert candidate.sp is not None
         limit = self.settings.federation_timeout
         try:
-            async with self._federating, asyncio.timeout(limit):
-                remote = await self.federation.token_at(caller.token, candidate.sp)
+            async with self._federating:
+                self._turns[key] = time.monotonic()
+                remote = await within(self.federation.token_at(caller.token, candidate.sp), limit)
         except Absent as exc:
             self._cache.put(key, exc, self._cache.clock() + self.settings.absent_ttl)
             raise
@@ -119,6 +128,8 @@ class Translator:
             # A silent identity would otherwise cost every request of the customer its wait.
             self._cache.put(key, exc, self._cache.clock() + self.settings.unreachable_ttl)
             raise
+        finally:
+            self._turns.pop(key, None)
         expires = min(remote.expires_at, caller.principal.expires_at)
         found = Backend(
             candidate.name,

@@ -27,6 +27,7 @@ from typing import Any, cast
 from urllib.parse import urlsplit
 
 from ocx.proxy.framing import Framer, Head, parse_head
+from ocx.proxy.silence import polled, within
 
 # Bytes queued before reading from the landlord pauses (at most 4x that held in buffers).
 HIGH_WATER = 4 * 1024 * 1024
@@ -290,24 +291,29 @@ class Connection(asyncio.BufferedProtocol):
                 self.transport.write(b"0\r\n\r\n")
 
     async def head(self, timeout: float, busy_limit: float | None = None) -> Head:
-        """The answer's head within ``timeout``; while the landlord keeps answering other
-        requests meanwhile (busy, not silent), up to ``busy_limit`` in all."""
-        assert self._head is not None
+        """The answer's head within ``timeout`` of the request's writing; while the landlord
+        keeps answering other requests meanwhile (busy, not silent), up to ``busy_limit`` in
+        all. Silence is judged once the loop has read its sockets (:mod:`ocx.proxy.silence`):
+        an answer that arrived while the proxy was busy is not taken for none."""
+        head = self._head
+        assert head is not None
         began = time.monotonic()
         limit = max(timeout, busy_limit or 0.0)
         wait = timeout
         while True:
-            try:
-                async with asyncio.timeout(wait):
-                    return await asyncio.shield(self._head)
-            except TimeoutError:
-                now = time.monotonic()
-                heard = self.pool.heard.get(self.origin, 0.0) if self.pool is not None else 0.0
-                left = began + limit - now
-                if now - heard >= timeout or left <= 0:
-                    raise WireError("timed out") from None
-                # Heard from lately: wait until it has been silent for ``timeout``.
-                wait = min(left, heard + timeout - now)
+            await asyncio.wait({head}, timeout=wait)
+            now = time.monotonic() if head.done() else await polled()
+            if head.done():
+                return head.result()
+            heard = self.pool.heard.get(self.origin, 0.0) if self.pool is not None else 0.0
+            quiet = max(began, heard)
+            left = began + limit - now
+            if now - quiet >= timeout:
+                raise WireError(f"timed out after {timeout:g}s")
+            if left <= 0:  # busy all this while: answering others, not this
+                raise WireError(f"busy: no answer in {limit:g}s")
+            # Heard from lately: wait until it has been silent for ``timeout``.
+            wait = min(left, quiet + timeout - now)
 
     async def next_chunk(self) -> bytes | None:
         while not self._chunks:
@@ -480,6 +486,8 @@ class Pool:
         self.open: set[Connection] = set()  # every connection not yet lost, idle or in use
         # When each landlord origin last sent the proxy any bytes (time.monotonic()).
         self.heard: dict[tuple[str, str, int], float] = {}
+        # Requests written whole to each origin and not yet answered: when each was written.
+        self.asked: dict[tuple[str, str, int], dict[Connection, float]] = {}
         self._tls: ssl.SSLContext | None = None
 
     async def request(
@@ -523,7 +531,12 @@ class Pool:
         # add a retry to its queue).
         streamed = isinstance(body.body, AsyncIterable)
         wait = self.read_timeout if streamed else self.answer_timeout
-        return Response(conn, await conn.head(wait, self.read_timeout), self)
+        asked = self.asked.setdefault(conn.origin, {})
+        asked[conn] = time.monotonic()
+        try:
+            return Response(conn, await conn.head(wait, self.read_timeout), self)
+        finally:
+            asked.pop(conn, None)
 
     async def _acquire(self, url: Url, fresh: bool) -> Connection:
         idle = self._idle.get(url.origin, [])
@@ -542,11 +555,11 @@ class Pool:
     async def _connect(self, url: Url) -> Connection:
         loop = asyncio.get_running_loop()
         tls = self._tls_context() if url.scheme == "https" else None
+        connecting = loop.create_connection(
+            lambda: Connection(url.origin, self), url.host, url.port, ssl=tls
+        )
         try:
-            async with asyncio.timeout(self.connect_timeout):
-                _, conn = await loop.create_connection(
-                    lambda: Connection(url.origin, self), url.host, url.port, ssl=tls
-                )
+            _, conn = await within(connecting, self.connect_timeout)
         except TimeoutError:
             raise WireError("timed out", before_answer=True) from None
         except OSError:
@@ -554,6 +567,14 @@ class Pool:
         if not conn.closed:
             self.open.add(conn)
         return conn
+
+    def quiet_since(self, origin: tuple[str, str, int]) -> float | None:
+        """Since when the landlord at ``origin`` has sent nothing while asked something; None
+        when nothing is asked of it now (what waits for it waits inside the proxy)."""
+        asked = self.asked.get(origin)
+        if not asked:
+            return None
+        return max(self.heard.get(origin, 0.0), min(asked.values()))
 
     @property
     def busy(self) -> int:
