@@ -70,7 +70,9 @@ from bench.load import cpu_seconds, percentile  # noqa: E402
 HOME = "l000"
 VERSION = {"OpenStack-API-Version": "compute 2.100"}
 PAGE = 20  # Horizon's page size
-CALL_TIMEOUT = 120.0
+# A client gives a call the proxy's patience (``--patience``: how long a call may queue in
+# the proxy, its read_timeout) and this much more before it counts the call timed out.
+CLIENT_MARGIN = 60.0
 WEIGHTS = {"list": 20, "show": 35, "find": 5, "create": 20, "delete": 20}
 IMAGE_BYTES = b"\0" * 4096
 SETUP_CALLS = 8  # landlords made ready at once (image, volumes, first server)
@@ -80,7 +82,7 @@ def names(count: int) -> list[str]:
     return [f"l{i:03d}" for i in range(count)]
 
 
-def topology(count: int, servers: int, volumes: int) -> Any:
+def topology(count: int, servers: int, volumes: int, patience: float = 60.0) -> Any:
     """The landlords, with room and quotas for each one's fleet (and what the load makes)."""
     room = servers + 10_000
     compute = {
@@ -93,6 +95,8 @@ def topology(count: int, servers: int, volumes: int) -> Any:
         landlords[name] = {"parts": parts, "options": {"compute": compute}}
         if name == HOME:
             landlords[name].update(parts=[*parts, "proxy"], demo_users=["alice"])
+            landlords[name]["options"] = {**landlords[name]["options"],
+                                          "proxy": {"read_timeout": patience}}  # fmt: skip
         else:
             landlords[name]["trusts"] = [HOME]
     return harness.topology(landlords)
@@ -173,12 +177,16 @@ class Host:
 class Fleet:
     """Every landlord's sockets bound here; their processes started step by step."""
 
-    def __init__(self, root: Path, count: int, servers: int, volumes: int, per_process: int):
+    def __init__(
+        self, root: Path, count: int, servers: int, volumes: int, per_process: int,
+        patience: float = 60.0,
+    ) -> None:  # fmt: skip
         from ocx import runner
 
         self.root = root
         self.per_process = per_process
-        self.topology = topology(count, servers, volumes)
+        self.patience = patience
+        self.topology = topology(count, servers, volumes, patience)
         self.landlords = runner.landlords(self.topology, root, None)
         self.sockets = runner.bind_all(self.topology, self.landlords)
         self.hosts: list[Host] = []
@@ -328,7 +336,7 @@ class Customer:
         self.image = proxy + "/image"
         self.direct = fleet.url(HOME, "compute") + "/v2.1"
         connector = aiohttp.TCPConnector(limit=concurrency + 10, force_close=False)
-        timeout = aiohttp.ClientTimeout(total=CALL_TIMEOUT)
+        timeout = aiohttp.ClientTimeout(total=fleet.patience + CLIENT_MARGIN)
         self.http = aiohttp.ClientSession(connector=connector, timeout=timeout)
         self.token = ""
         self.image_id = ""  # at home; the proxy boots each landlord's copy alike
@@ -489,7 +497,7 @@ async def timed(tally: Tally, kind: str, work: Any) -> bool:
         tally.fail(f"{kind}: {exc.kind}", exc.detail)
         return False
     except TimeoutError:
-        tally.fail(f"{kind}: timeout", f"no answer in {CALL_TIMEOUT:.0f} s")
+        tally.fail(f"{kind}: timeout", "no answer within the client's timeout")
         return False
     except Exception as exc:  # the connection: refused, reset, cut
         tally.fail(f"{kind}: {type(exc).__name__}", str(exc))
@@ -693,6 +701,9 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--volumes-each", type=int, default=4, help=argparse.SUPPRESS)
     parser.add_argument("--attachers", type=int, default=None)
     parser.add_argument("--cost-seconds", type=float, default=5.0)
+    parser.add_argument("--patience", type=float, default=60.0,
+                        help="seconds a call may queue in the proxy (its read_timeout); the "
+                        f"client waits {CLIENT_MARGIN:.0f} s more")  # fmt: skip
     parser.add_argument("--sample", type=int, default=200, help=argparse.SUPPRESS)
     parser.add_argument("--quick", action="store_true",
                         help="6 landlords x 1,000 servers, 50 calls for 10 s")  # fmt: skip
@@ -714,7 +725,7 @@ def main() -> None:
     args = parse()
     with tempfile.TemporaryDirectory(prefix="ocx-bench-scale-") as tmp:
         fleet = Fleet(Path(tmp), args.landlords, args.servers_per_landlord,
-                      args.volume_landlords, args.per_process)  # fmt: skip
+                      args.volume_landlords, args.per_process, args.patience)  # fmt: skip
         try:
             result = asyncio.run(run(fleet, args))
         finally:

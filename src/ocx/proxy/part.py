@@ -30,6 +30,7 @@ def settings_for(landlord: Landlord) -> ProxySettings:
     market = landlord.market_link()
     return ProxySettings(
         placement=options.placement,
+        read_timeout=options.read_timeout,
         exchange_url=None if market is None else market.exchange_url,
         landlord=landlord.name,
         public_url=landlord.base_urls["proxy"],

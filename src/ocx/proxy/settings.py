@@ -88,3 +88,6 @@ class ProxyOptions(BaseModel):
     # The placement of a create that names no landlord: ``cheapest`` asks the exchange's
     # broker (the landlord's ``market``) for compute, volumes and images.
     placement: Policy = Policy.HOME
+    # ProxySettings.read_timeout: also how long a request may wait inside the proxy for its
+    # turn at a landlord (under a load the machine cannot serve at once, calls queue).
+    read_timeout: float = Field(60.0, gt=0)
