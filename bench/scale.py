@@ -335,7 +335,9 @@ class Customer:
         self.volume = proxy + "/volume/v3"
         self.image = proxy + "/image"
         self.direct = fleet.url(HOME, "compute") + "/v2.1"
-        connector = aiohttp.TCPConnector(limit=concurrency + 10, force_close=False)
+        # Idle connections are dropped before the proxy closes them (keep_alive_timeout, 5 s):
+        # one reused as the proxy closes it was a "Server disconnected" failure.
+        connector = aiohttp.TCPConnector(limit=concurrency + 10, keepalive_timeout=2.0)
         timeout = aiohttp.ClientTimeout(total=fleet.patience + CLIENT_MARGIN)
         self.http = aiohttp.ClientSession(connector=connector, timeout=timeout)
         self.token = ""

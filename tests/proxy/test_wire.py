@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import pytest
 
 from ocx.proxy.framing import Framer, Head, parse_head
+from ocx.proxy.silence import within
 from ocx.proxy.wire import Pool, WireError, parse_url, request_head
 
 Serve = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
@@ -326,3 +327,23 @@ async def test_a_prompt_landlord_is_not_silent_because_the_proxy_is_busy() -> No
         await hogging
         await pool.aclose()
         listener.close()
+
+
+async def test_work_finishing_as_its_deadline_passes_is_not_timed_out() -> None:
+    """A connection whose handshake completed while the proxy's loop was busy takes a few
+    turns of the loop to be handed over; judged at the first turn past the deadline it was a
+    'timed out' (run 6's preview at 1,000 calls: listings missing landlords so)."""
+
+    async def handed_over() -> str:
+        time.sleep(0.2)  # the loop busy past the deadline
+        for _ in range(4):
+            await asyncio.sleep(0)
+        return "connected"
+
+    assert await within(handed_over(), 0.05) == "connected"
+
+    async def never() -> None:
+        await asyncio.Event().wait()
+
+    with pytest.raises(TimeoutError):
+        await within(never(), 0.05)

@@ -36,14 +36,22 @@ async def polled() -> float:
     return mark
 
 
+# Turns of the loop a piece of work is given past its deadline to finish what has arrived
+# for it: a connection whose handshake is done still takes a few turns to be handed over.
+GRACE_TURNS = 8
+
+
 async def within(work: Awaitable[T], limit: float) -> T:
     """``work`` if it is done within ``limit`` as the proxy can tell (its loop has read its
-    sockets after the deadline); else TimeoutError, and ``work`` is cancelled."""
+    sockets after the deadline, and the work has had a few turns to finish with what they
+    held); else TimeoutError, and ``work`` is cancelled."""
     task = asyncio.ensure_future(work)
     try:
         done, _ = await asyncio.wait({task}, timeout=limit)
-        if not done:
-            await polled()
+        for _ in range(GRACE_TURNS if not done else 0):
+            if task.done():
+                break
+            await asyncio.sleep(0)
         if not task.done():
             raise TimeoutError
         return task.result()

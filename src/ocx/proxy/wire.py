@@ -16,9 +16,12 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import fcntl
 import json
 import socket
 import ssl
+import sys
+import termios
 import time
 from collections.abc import AsyncIterable, AsyncIterator, Iterable
 from dataclasses import dataclass
@@ -195,6 +198,18 @@ class Connection(asyncio.BufferedProtocol):
         if sock is not None:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
+    def unread(self) -> bool:
+        """Whether bytes from the landlord wait in this connection's socket, not yet read by
+        the proxy (its loop is behind): the landlord has spoken, whatever ``heard`` says."""
+        sock = self.transport.get_extra_info("socket") if self.transport is not None else None
+        if sock is None or self.closed:
+            return False
+        try:
+            waiting = fcntl.ioctl(sock.fileno(), termios.FIONREAD, b"\0\0\0\0")
+        except OSError:
+            return False
+        return int.from_bytes(waiting, sys.byteorder) > 0
+
     def get_buffer(self, sizehint: int) -> memoryview:
         if self._scratch is None:
             self._scratch = memoryview(bytearray(self._read_size))
@@ -306,7 +321,7 @@ class Connection(asyncio.BufferedProtocol):
             if head.done():
                 return head.result()
             heard = self.pool.heard.get(self.origin, 0.0) if self.pool is not None else 0.0
-            quiet = max(began, heard)
+            quiet = now if self.unread() else max(began, heard)
             left = began + limit - now
             if now - quiet >= timeout:
                 raise WireError(f"timed out after {timeout:g}s")
@@ -574,6 +589,8 @@ class Pool:
         asked = self.asked.get(origin)
         if not asked:
             return None
+        if any(conn.unread() for conn in asked):
+            return time.monotonic()
         return max(self.heard.get(origin, 0.0), min(asked.values()))
 
     @property
