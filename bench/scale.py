@@ -52,6 +52,7 @@ import collections
 import json
 import os
 import random
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -710,6 +711,7 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true",
                         help="6 landlords x 1,000 servers, 50 calls for 10 s")  # fmt: skip
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--logs", help="a directory to copy the processes' logs to")
     args = parser.parse_args()
     if args.quick:
         args.landlords, args.servers_per_landlord = 6, 1000
@@ -732,6 +734,10 @@ def main() -> None:
             result = asyncio.run(run(fleet, args))
         finally:
             fleet.stop()
+            if args.logs:  # the processes' logs (warnings up), kept past the data directory
+                Path(args.logs).mkdir(parents=True, exist_ok=True)
+                for log in Path(tmp).glob("*.log"):
+                    shutil.copy(log, args.logs)
     print(json.dumps(result, indent=2)) if args.json else report(result)
 
 
