@@ -6,6 +6,7 @@ import asyncio
 import os
 import socket
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -89,3 +90,54 @@ async def test_a_client_that_has_gone_is_reported(pairs: tuple[socket.socket, ..
     with pytest.raises(splice.SinkGone):
         await splice.relay(relay_in.fileno(), relay_out.fileno(), MIB, idle=5)
     sending.cancel()
+
+
+@pytest.mark.skipif(not splice.SENDFILE, reason="sendfile(2) is not available")
+async def test_send_file_sends_exactly_the_bytes_asked_from_the_offset(tmp_path: Path) -> None:
+    data = os.urandom(6 * MIB + 77)
+    path = tmp_path / "f"
+    path.write_bytes(data)
+    server, client = tcp_pair()
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        receiving = asyncio.ensure_future(receive(client, 5 * MIB))
+        await splice.send_file(fd, 3, server.fileno(), 5 * MIB)
+        assert await receiving == data[3 : 3 + 5 * MIB]
+        server.close()  # nothing past the count was sent
+        assert await asyncio.get_running_loop().sock_recv(client, 10) == b""
+    finally:
+        os.close(fd)
+        client.close()
+
+
+@pytest.mark.skipif(not splice.SENDFILE, reason="sendfile(2) is not available")
+async def test_send_file_of_a_file_that_ends_first_is_an_error(tmp_path: Path) -> None:
+    path = tmp_path / "f"
+    path.write_bytes(b"z" * 1000)
+    server, client = tcp_pair()
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        receiving = asyncio.ensure_future(receive(client, 1000))
+        with pytest.raises(splice.SourceEnded):
+            await splice.send_file(fd, 0, server.fileno(), 2000)
+        assert await receiving == b"z" * 1000
+    finally:
+        os.close(fd)
+        server.close()
+        client.close()
+
+
+@pytest.mark.skipif(not splice.SENDFILE, reason="sendfile(2) is not available")
+async def test_send_file_to_a_client_that_has_gone_is_reported(tmp_path: Path) -> None:
+    path = tmp_path / "f"
+    path.write_bytes(b"z" * 8 * MIB)
+    server, client = tcp_pair()
+    client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+    client.close()
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        with pytest.raises(splice.SinkGone):
+            await splice.send_file(fd, 0, server.fileno(), 8 * MIB)
+    finally:
+        os.close(fd)
+        server.close()

@@ -21,6 +21,11 @@ uvicorn (httptools) with the limits a server that strangers reach needs and uvic
   :class:`~ocx.common.splice.SinkGone` when the client has gone (the request then counts as
   disconnected); after any of these the answer cannot be completed. The scope lists the
   extension in ``scope["extensions"]`` when the connection supports it.
+- **zero-copy file bodies** (the ``ocx.sendfile`` extension, likewise): an app sending bytes
+  of a file (the object store's GET) sends ``{"type": "ocx.sendfile", "fd": <file>,
+  "offset": <byte>, "count": <bytes>}`` within a ``Content-Length`` body, and the server
+  sends them with ``sendfile(2)`` (:func:`ocx.common.splice.send_file`); it raises as
+  ``ocx.splice`` does, :class:`~ocx.common.splice.SourceEnded` for a file that ends first.
 
 The checks cost nothing per request beyond a few attribute writes: one sweep over the open
 connections runs on uvicorn's own tick (every 0.1 s), rather than a timer per request.
@@ -47,6 +52,7 @@ log = logging.getLogger("ocx.serving")
 
 TICKS_PER_SWEEP = 2  # uvicorn ticks every 0.1 s
 SPLICE = "ocx.splice"
+SENDFILE = "ocx.sendfile"
 
 
 class Config(uvicorn.Config):
@@ -130,7 +136,7 @@ class GuardedProtocol(HttpToolsProtocol):
         self.out = Coalescing(transport, self.loop)
         sock = transport.get_extra_info("socket")
         plain = sock is not None and transport.get_extra_info("sslcontext") is None
-        self.sock_fd = sock.fileno() if plain and splice.AVAILABLE else None
+        self.sock_fd = sock.fileno() if plain else None
         self.head_began = self.last_read = self.loop.time()
         if len(self.connections) > self.limits.max_connections:
             log.warning("connection refused: %d open", len(self.connections) - 1)
@@ -172,21 +178,18 @@ class GuardedProtocol(HttpToolsProtocol):
 
     def _start_asgi_task(self, cycle: RequestResponseCycle, app: Any) -> None:
         if self.sock_fd is not None:
-            cycle.scope.setdefault("extensions", {})[SPLICE] = {}
+            extensions = cycle.scope.setdefault("extensions", {})
+            if splice.AVAILABLE:
+                extensions[SPLICE] = {}
+            if splice.SENDFILE:
+                extensions[SENDFILE] = {}
             app = _Splicing(self, cycle, app)
         super()._start_asgi_task(cycle, app)
 
     async def splice(self, cycle: RequestResponseCycle, message: Message) -> None:
         """Relay ``message["count"]`` bytes of the body from ``message["fd"]``."""
         count = message["count"]
-        if (
-            not cycle.response_started
-            or cycle.response_complete
-            or cycle.chunked_encoding is not False
-            or cycle.scope["method"] == "HEAD"
-            or not 0 <= count <= cycle.expected_content_length
-        ):
-            raise RuntimeError("ocx.splice is for bytes within a response's Content-Length")
+        self._check_within(cycle, count, SPLICE)
         try:
             await self._flushed(cycle)
             assert self.sock_fd is not None
@@ -195,6 +198,29 @@ class GuardedProtocol(HttpToolsProtocol):
             self._gone(cycle)
             raise
         cycle.expected_content_length -= count
+
+    async def sendfile(self, cycle: RequestResponseCycle, message: Message) -> None:
+        """Send ``message["count"]`` bytes of the body from file ``message["fd"]``."""
+        count = message["count"]
+        self._check_within(cycle, count, SENDFILE)
+        try:
+            await self._flushed(cycle)
+            assert self.sock_fd is not None
+            await splice.send_file(message["fd"], message["offset"], self.sock_fd, count)
+        except splice.SinkGone:
+            self._gone(cycle)
+            raise
+        cycle.expected_content_length -= count
+
+    def _check_within(self, cycle: RequestResponseCycle, count: int, what: str) -> None:
+        if (
+            not cycle.response_started
+            or cycle.response_complete
+            or cycle.chunked_encoding is not False
+            or cycle.scope["method"] == "HEAD"
+            or not 0 <= count <= cycle.expected_content_length
+        ):
+            raise RuntimeError(f"{what} is for bytes within a response's Content-Length")
 
     async def _flushed(self, cycle: RequestResponseCycle) -> None:
         """Until every byte written so far has gone (the relay writes past the transport)."""
@@ -250,7 +276,8 @@ class GuardedProtocol(HttpToolsProtocol):
 
 
 class _Splicing:
-    """The app of one request, with ``ocx.splice`` messages carried out by the server."""
+    """The app of one request, with ``ocx.splice`` and ``ocx.sendfile`` messages carried out
+    by the server."""
 
     def __init__(self, protocol: GuardedProtocol, cycle: RequestResponseCycle, app: Any):
         self.protocol = protocol
@@ -261,6 +288,8 @@ class _Splicing:
         async def send_or_splice(message: Message) -> None:
             if message["type"] == SPLICE:
                 await self.protocol.splice(self.cycle, message)
+            elif message["type"] == SENDFILE:
+                await self.protocol.sendfile(self.cycle, message)
             else:
                 await send(message)
 

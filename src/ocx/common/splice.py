@@ -1,4 +1,5 @@
-"""Relaying bytes from one socket to another without copying them: ``splice(2)`` via a pipe.
+"""Relaying bytes from one socket to another without copying them: ``splice(2)`` via a pipe;
+and sending a file's bytes to a socket the same way: ``sendfile(2)`` (:func:`send_file`).
 
 The bytes go from the source socket's receive queue into a pipe, and from the pipe into the
 destination socket, by reference: the kernel moves page references and nothing passes through
@@ -15,11 +16,13 @@ their descriptors (asyncio refuses a second watcher on a transport's own descrip
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import fcntl
 import os
 from collections.abc import Callable
 
 AVAILABLE = hasattr(os, "splice") and hasattr(fcntl, "F_SETPIPE_SZ")
+SENDFILE = hasattr(os, "sendfile")
 PIPE_SIZE = 1024 * 1024  # the most an unprivileged process may ask for (pipe-max-size)
 YIELD_EVERY = 8 * 1024 * 1024  # bytes relayed between two turns given to the event loop
 _FLAGS = getattr(os, "SPLICE_F_MOVE", 1) | getattr(os, "SPLICE_F_NONBLOCK", 2)
@@ -168,3 +171,56 @@ def _event(loop: asyncio.AbstractEventLoop) -> tuple[asyncio.Future[None], Calla
             ready.set_result(None)
 
     return ready, wake
+
+
+async def send_file(source: int, offset: int, sink: int, count: int) -> None:
+    """Send ``count`` bytes of file ``source`` from ``offset`` to socket ``sink`` with
+    ``sendfile(2)``: from the page cache into the socket, never through Python, where a
+    read and a send copy each byte twice (and the read's buffer is fresh memory each time).
+
+    Each call runs in a worker thread, so a file not in the page cache is read from disk
+    there, not on the event loop; it sends what the socket takes then (megabytes on
+    loopback), and the loop waits for room before the next. Raises :class:`SourceEnded`
+    if the file ends first, :class:`SinkGone` if the socket's peer has gone. The caller may
+    close ``source`` once this returns or raises, even when cancelled: a call under way is
+    waited for (it would otherwise send from whatever file took the descriptor's number).
+    """
+    loop = asyncio.get_running_loop()
+    sink = os.dup(sink)  # the transport may close its own descriptor meanwhile
+    try:
+        end = offset + count
+        while offset < end:
+            call = loop.run_in_executor(None, _send_some, sink, source, offset, end - offset)
+            sent = await _finished(call)
+            offset += sent
+            if offset < end:
+                await writable(sink)
+    finally:
+        os.close(sink)
+
+
+def _send_some(sink: int, source: int, offset: int, count: int) -> int:
+    try:
+        sent = os.sendfile(sink, source, offset, count)
+    except BlockingIOError:
+        return 0
+    except (BrokenPipeError, ConnectionResetError) as exc:
+        raise SinkGone(exc.strerror or "destination gone") from exc
+    except OSError as exc:
+        raise SourceEnded(exc.strerror or "the file cannot be read") from exc
+    if sent == 0:
+        raise SourceEnded("the file ends before the bytes to send")
+    return sent
+
+
+async def _finished(running: asyncio.Future[int]) -> int:
+    """``running``'s result; when cancelled meanwhile, still waits for it to end first."""
+    try:
+        return await asyncio.shield(running)
+    except asyncio.CancelledError:
+        while not running.done():
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.wait([running])
+        if not running.cancelled():
+            running.exception()  # seen: the cancellation is the answer now
+        raise

@@ -24,6 +24,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ocx.common import metering
 from ocx.common.market import Gate, Grant
+from ocx.common.serving import SENDFILE
 from ocx.object.models import Container
 from ocx.object.service import ObjectService
 from ocx.swift import names
@@ -50,6 +51,8 @@ class Traffic:
         async def counting(message: Message) -> None:
             if message["type"] == "http.response.body":
                 self.counts.setdefault(account, [0, 0])[1] += len(message.get("body", b""))
+            elif message["type"] == SENDFILE:  # bytes the server sends from a file
+                self.counts.setdefault(account, [0, 0])[1] += message["count"]
             await send(message)
 
         await self.app(scope, receive, counting)

@@ -321,15 +321,19 @@ class Reader:
             self.first = _open(self.storage.file(self.extents[0].file_id))
 
     async def chunks(self) -> AsyncIterator[bytes]:
-        size = self.storage.chunk_size
+        async for fd, extent in self.files():
+            async for chunk in _read(fd, extent, self.storage.chunk_size):
+                yield chunk
+
+    async def files(self) -> AsyncIterator[tuple[int, Extent]]:
+        """Each extent with its file open (closed once the next is asked for)."""
         for index, extent in enumerate(self.extents):
             if index == 0 and self.first is not None:
                 fd, self.first = self.first, None
             else:
                 fd = await anyio.to_thread.run_sync(_open, self.storage.file(extent.file_id))
             try:
-                async for chunk in _read(fd, extent, size):
-                    yield chunk
+                yield fd, extent
             finally:
                 os.close(fd)
 

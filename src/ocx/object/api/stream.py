@@ -3,7 +3,10 @@
 :class:`Streamed` is a response whose body comes from files a megabyte at a time; it stops
 reading as soon as the client goes away, and always closes what it opened. A small body of one
 file is read at once, before the answer starts (so a vanished or short file is still a clean
-retry or 503), and sent in one piece.
+retry or 503), and sent in one piece. A larger one, whole or one range, goes from the files
+to the client's socket with ``sendfile(2)`` where the server offers it (the ``ocx.sendfile``
+extension: plain HTTP on Linux): measured on loopback, a landlord then spends ~0.1 CPU ms
+per MiB sent instead of ~0.6 for reading each megabyte into Python and sending it.
 """
 
 from __future__ import annotations
@@ -12,8 +15,9 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 
 import anyio
 from starlette.responses import Response
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
+from ocx.common.serving import SENDFILE
 from ocx.object import ranges
 from ocx.object.bodies import Body
 from ocx.object.ranges import Span
@@ -46,17 +50,19 @@ class Streamed(Response):
                     "headers": self.raw_headers,
                 }
             )
-            if self.chunks is not None:
-                await self._stream(receive, send, self.chunks)
+            if self.reader is not None and SENDFILE in scope.get("extensions", {}):
+                await self._stream(receive, send, _sent_files(self.reader))
+            elif self.chunks is not None:
+                await self._stream(receive, send, _pieces(self.chunks))
             await send({"type": "http.response.body", "body": self.data, "more_body": False})
         finally:
             if self.reader is not None:
                 self.reader.close()
 
-    async def _stream(self, receive: Receive, send: Send, chunks: AsyncIterator[bytes]) -> None:
+    async def _stream(self, receive: Receive, send: Send, body: AsyncIterator[Message]) -> None:
         if not self.watch:  # one chunk: nothing to stop early
-            async for chunk in chunks:
-                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            async for message in body:
+                await send(message)
             return
         async with anyio.create_task_group() as group:
 
@@ -66,9 +72,19 @@ class Streamed(Response):
                 group.cancel_scope.cancel()
 
             group.start_soon(watch)
-            async for chunk in chunks:
-                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            async for message in body:
+                await send(message)
             group.cancel_scope.cancel()
+
+
+async def _pieces(chunks: AsyncIterator[bytes]) -> AsyncIterator[Message]:
+    async for chunk in chunks:
+        yield {"type": "http.response.body", "body": chunk, "more_body": True}
+
+
+async def _sent_files(reader: Reader) -> AsyncIterator[Message]:
+    async for fd, extent in reader.files():
+        yield {"type": SENDFILE, "fd": fd, "offset": extent.offset, "count": extent.length}
 
 
 def respond(
