@@ -10,6 +10,7 @@ the share, so ranges and spot checks verify without reading the whole share.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import blake3
@@ -62,7 +63,7 @@ class Codec:
             wanted -= len(piece)
         return None if wanted else pieces
 
-    def joins(self, fragments: dict[int, bytes]) -> bool:
+    def joins(self, fragments: Mapping[int, object]) -> bool:
         """Whether :meth:`decode` of these fragments is a join (the k data shares)."""
         return sorted(fragments)[: self.k] == list(range(self.k))
 
@@ -71,10 +72,12 @@ class Codec:
         return rebuilt[0]
 
 
-def leaf(fragment: bytes) -> bytes:
-    """BLAKE3 of a zero byte and the fragment (fed in two pieces: no copy of the fragment)."""
+def leaf(*fragment: bytes | bytearray | memoryview) -> bytes:
+    """BLAKE3 of a zero byte and the fragment, which may come in pieces where they lie (a
+    read puts a fragment's header and the rest in two places): nothing joined first."""
     hasher = blake3.blake3(b"\0")
-    hasher.update(fragment)
+    for piece in fragment:
+        hasher.update(piece)
     return hasher.digest()
 
 

@@ -205,7 +205,7 @@ def _rebuild(
     sink = ShareSink(target, m.object_id, slot, m.fragments_per_part)
     try:
         for index in range(m.segments):
-            got = reader.fragments_of(index, m.segments)
+            got = reader.whole_fragments(index, m.segments)
             fragment = vault.pool.submit(vault.codec.reconstruct, list(got.values()), slot).result()
             sink.send(fragment, leaf(fragment))
             if progress:

@@ -108,6 +108,11 @@ class Copy:
     signature: str
     slot: int
     key_share: bytes
+    signed: bytes = field(default=b"", compare=False, repr=False)  # as verified, if loaded
+
+    def signed_body(self) -> bytes:
+        """The canonical bytes the signature covers (kept from the check when loaded)."""
+        return self.signed or crypto.canonical(self.manifest.body())
 
     def dumps(self) -> bytes:
         doc = {
@@ -137,7 +142,8 @@ def load_copy(data: bytes, public: Ed25519PublicKey) -> Copy:
         slot, key_share = int(doc["slot"]), crypto.unb64(str(doc["key_share"]))
     except (ValueError, KeyError, TypeError) as exc:
         raise Forged(f"unreadable manifest: {type(exc).__name__}") from None
-    if not crypto.verify(public, body, signature):
+    signed = crypto.canonical(body)
+    if not crypto.verify_signed(public, signed, signature):
         raise Forged("bad signature")
     try:
         manifest = Manifest.from_body(body)
@@ -147,4 +153,4 @@ def load_copy(data: bytes, public: Ed25519PublicKey) -> Copy:
         raise Forged("no such slot")
     if crypto.digest(key_share) != manifest.share(slot).key_share_hash:
         raise Forged("key share does not match the signed manifest")
-    return Copy(manifest, signature, slot, key_share)
+    return Copy(manifest, signature, slot, key_share, signed)

@@ -120,12 +120,10 @@ class Resolver:
                 forged[slot] = result
             else:
                 copies[slot] = result
-        bodies = Counter(crypto.canonical(c.manifest.body()) for c in copies.values())
+        bodies = Counter(c.signed_body() for c in copies.values())
         if len(bodies) > 1:  # two signed bodies for one version: keep the majority
             keep = bodies.most_common(1)[0][0]
-            for slot in [
-                s for s, c in copies.items() if crypto.canonical(c.manifest.body()) != keep
-            ]:
+            for slot in [s for s, c in copies.items() if c.signed_body() != keep]:
                 store = self.stores[slot]
                 forged[slot] = Problem(store.landlord, "forged", "a different copy of this version")
                 del copies[slot]
