@@ -28,25 +28,50 @@ from ocx.vault.resolve import Resolved
 from ocx.vault.store import Store, StoreError, part_path, tree_path
 
 QUEUE_FRAGMENTS = 8
-KEPT_BUFFERS = 8  # free segment (and plaintext) buffers kept for the next segments
+KEPT_BUFFERS = 12  # free segment buffers kept for the next segments and reads (and 4 plain)
 Fragment = tuple[bytes, bytes | memoryview]  # (the codec's header, the rest)
 Item = tuple[int, Fragment, bytes] | Problem  # (segment, fragment, its leaf) or what went wrong
 Opened = tuple[int, bytes | bytearray, bool]  # (segment, its plaintext, whether a kept buffer)
 
 
-class Segments:
-    """The buffers of a read. Segment i's buffer holds the pieces of its k data fragments
-    side by side, slot j's at ``j * piece`` (each share's reader puts its own there), which
-    is the sealed segment itself; the plaintext buffers take what AES-GCM opens. Both are
-    used again once a segment is written out (the caller's ``write`` keeps no reference
-    to what it is given, as io's contract says)."""
+class Buffers:
+    """Free buffers, kept from one segment (and one read) to the next: fresh megabytes cost
+    page faults and zeroing each time. Thread-safe; one per vault."""
 
-    def __init__(self, manifest: Manifest, codec: Codec):
+    def __init__(self, kept: int = KEPT_BUFFERS):
+        self.kept = kept
+        self._lock = threading.Lock()
+        self._free: dict[str, list[bytearray]] = {"sealed": [], "plain": []}
+
+    def take(self, kind: str, size: int) -> bytearray:
+        with self._lock:
+            free = self._free[kind]
+            for at, buffer in enumerate(free):
+                if len(buffer) == size:
+                    return free.pop(at)
+        return bytearray(size)
+
+    def give(self, kind: str, buffer: bytearray) -> None:
+        with self._lock:
+            free = self._free[kind]
+            if len(free) < (self.kept if kind == "sealed" else 4):
+                free.append(buffer)
+
+
+class Segments:
+    """The buffers of one read. Segment i's buffer holds the pieces of its k data fragments
+    side by side, slot j's at ``j * piece`` (each share's reader puts its own there), which
+    is the sealed segment itself; the plaintext buffers take what AES-GCM opens. Both go
+    back to the vault's :class:`Buffers` once the segment is written out (the caller's
+    ``write`` keeps no reference to what it is given, as io's contract says), a segment's
+    only when its k data fragments were the ones used: a data share's reader stopped for a
+    problem may still be writing its piece of later segments, so those buffers are dropped."""
+
+    def __init__(self, manifest: Manifest, codec: Codec, buffers: Buffers):
         self.manifest, self.k, self.header = manifest, codec.k, codec.header
+        self.buffers = buffers
         self._lock = threading.Lock()
         self._live: dict[int, bytearray] = {}
-        self._free: list[bytearray] = []
-        self._free_plain: list[bytearray] = []
 
     def piece(self, index: int) -> int:
         return self.manifest.fragment_len(index) - self.header
@@ -57,7 +82,7 @@ class Segments:
         with self._lock:
             buffer = self._live.get(index)
             if buffer is None:
-                buffer = self._live[index] = _taken(self._free, size * self.k)
+                buffer = self._live[index] = self.buffers.take("sealed", size * self.k)
         return memoryview(buffer)[slot * size : (slot + 1) * size]
 
     def sealed(self, index: int) -> memoryview:
@@ -66,27 +91,18 @@ class Segments:
             return memoryview(self._live[index])[:size]
 
     def plain(self, size: int) -> bytearray:
-        with self._lock:
-            return _taken(self._free_plain, size)
+        return self.buffers.take("plain", size)
 
-    def done(self, index: int) -> None:
-        """Segment ``index`` is opened (or given up): its buffer serves another."""
+    def done(self, index: int, reuse: bool) -> None:
+        """Segment ``index`` is opened (or given up); ``reuse``: its k data fragments were
+        the ones used, every reader that writes into its buffer is past it."""
         with self._lock:
             buffer = self._live.pop(index, None)
-            if buffer is not None and len(self._free) < KEPT_BUFFERS:
-                self._free.append(buffer)
+        if buffer is not None and reuse:
+            self.buffers.give("sealed", buffer)
 
     def written(self, plain: bytearray) -> None:
-        with self._lock:
-            if len(self._free_plain) < KEPT_BUFFERS:
-                self._free_plain.append(plain)
-
-
-def _taken(free: list[bytearray], size: int) -> bytearray:
-    for at, buffer in enumerate(free):
-        if len(buffer) == size:
-            return free.pop(at)
-    return bytearray(size)
+        self.buffers.give("plain", plain)
 
 
 def load_leaves(store: Store, manifest: Manifest, slot: int) -> list[bytes] | Problem:
@@ -188,13 +204,14 @@ class Reader:
         pool: Executor,
         depth: int = 8,
         exclude: tuple[int, ...] = (),
+        buffers: Buffers | None = None,
     ):
         self.resolved, self.manifest, self.stores = resolved, resolved.manifest, stores
         self._key = key  # or its future: recombined while the first shares start coming
         self.cipher: crypto.SegmentCipher  # set by read, once the first shares are asked for
         self.codec, self.pool, self.depth = codec, pool, depth
         self.problems = resolved.problems
-        self.segments = Segments(self.manifest, codec)
+        self.segments = Segments(self.manifest, codec, buffers or Buffers())
         self.leaves: dict[int, list[bytes]] = {}
         self.spares = [s for s in resolved.good_slots if s not in exclude]
         self.active: dict[int, ShareReader] = {}
@@ -280,14 +297,15 @@ class Reader:
         except crypto.Unsealed as exc:
             raise NotEnoughShares(f"segment {index}", self.problems) from exc
         finally:
-            self.segments.done(index)
+            self.segments.done(index, self.codec.joins(got))
 
     def whole_fragments(self, index: int, stop: int) -> dict[int, bytes]:
         """k verified fragments of segment ``index``, whole, by slot (for the codec)."""
+        got = self.fragments_of(index, stop)
         try:
-            return _whole(self.fragments_of(index, stop))
+            return _whole(got)
         finally:
-            self.segments.done(index)
+            self.segments.done(index, self.codec.joins(got))
 
     def fragments_of(self, index: int, stop: int) -> dict[int, Fragment]:
         """k verified fragments of segment ``index``, by slot (readers run on to ``stop``)."""

@@ -26,7 +26,7 @@ from ocx.vault.config import VaultConfig
 from ocx.vault.errors import NotEnoughShares, Problem, ProviderFailed, VaultDeleted, VaultNotFound
 from ocx.vault.manifest import Forged, Manifest, load_copy
 from ocx.vault.providers import Offering
-from ocx.vault.reader import Reader
+from ocx.vault.reader import Buffers, Reader
 from ocx.vault.resolve import Resolved, Resolver, data_key
 from ocx.vault.store import SessionAuth, Store, StoreError, manifest_path, tree_path
 from ocx.vault.writer import Plan, Writer
@@ -77,6 +77,7 @@ class Vault:
         self.codec = Codec(config.k, config.n)
         self.pool = ThreadPoolExecutor(codec_workers(), thread_name_prefix="vault-codec")
         self.io = ThreadPoolExecutor(max(4, config.n), thread_name_prefix="vault-io")
+        self.buffers = Buffers()  # reads' segment buffers, kept from one read to the next
         self.signer = config.signer
 
     @classmethod
@@ -147,7 +148,7 @@ class Vault:
         if resolved.manifest.deleted:
             raise VaultDeleted(name, resolved.manifest.version, _unique(resolved.problems))
         key = self.io.submit(data_key, resolved, self.wrap_key)
-        reader = Reader(resolved, self.stores, key, self.codec, self.pool)
+        reader = Reader(resolved, self.stores, key, self.codec, self.pool, buffers=self.buffers)
         reader.prefetch(self.io)
         count = reader.read(out, start, end)
         return Report(resolved.manifest, count, _unique(reader.problems))
