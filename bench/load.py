@@ -15,8 +15,9 @@ connections and first requests at once; its errors count, its worst latency is p
 apart). A request's latency runs from its first byte sent to its answer's last byte read.
 
 Per level and path it prints requests/s, p50 and p99 latency (also per method), the errors
-by kind with what the server said, the landlord process's CPU time per request (independent
-of what else loads the machine), how late the clients' own loops were (p99: if that is near
+by kind with what the server said, the landlord process's CPU time per request while the
+clock runs (the warm-up's requests, more or fewer with the machine's load, are left out),
+how late the clients' own loops were (p99: if that is near
 the latencies, the clients measured themselves), and the load average; then the ratio of the
 proxied figures to the direct ones measured in the same run.
 
@@ -71,7 +72,8 @@ class Tally:
     client_cpu: float = 0.0  # CPU seconds the client processes used
     started: float = 0.0  # wall clock, when the clock started
     elapsed: float = 0.0
-    cpu: float = 0.0  # CPU seconds the landlord's process used meanwhile
+    cpu: float = 0.0  # CPU seconds the landlord's process used while the clock ran
+    clocked: int = 0  # requests answered while the clock ran (not the warm-up's, not after)
 
     def add(self, part: dict[str, Any]) -> None:
         self.records += [tuple(r) for r in part["records"]]
@@ -264,9 +266,11 @@ def client_process(indices: range, base: str, token: str, seconds: float, pipe: 
     )
 
 
-def run_level(base: str, token: str, clients: int, seconds: float, procs: int) -> Tally:
+def run_level(
+    base: str, token: str, clients: int, seconds: float, procs: int, pid: int | None = None
+) -> Tally:
     """``clients`` clients spread over ``procs`` processes, started together once all of
-    them are warm."""
+    them are warm; the CPU time process ``pid`` uses while the clock runs."""
     context = multiprocessing.get_context("fork")
     procs = max(1, min(procs, clients))
     workers = []
@@ -281,11 +285,17 @@ def run_level(base: str, token: str, clients: int, seconds: float, procs: int) -
     tally = Tally(started=time.time() + 0.2)
     for _, pipe in workers:
         pipe.send(tally.started)
+    if pid is not None:
+        time.sleep(max(0.0, tally.started - time.time()))
+        cpu = cpu_seconds(pid)
+        time.sleep(max(0.0, tally.started + seconds - time.time()))
+        tally.cpu = cpu_seconds(pid) - cpu
     for proc, pipe in workers:
         tally.add(pipe.recv())
         proc.join()
     ends = [start + latency for start, latency, _ in tally.records]
     tally.elapsed = max([seconds, *ends])
+    tally.clocked = sum(1 for end in ends if end <= seconds)
     return tally
 
 
@@ -597,7 +607,7 @@ def report_line(path: str, clients: int, tally: Tally) -> dict[str, Any]:
         "p99_ms": percentile(latencies, 99) * 1000,
         "errors": dict(tally.errors),
         # Load-independent: what each request cost the landlord's process (proxy included).
-        "cpu_ms_per_request": tally.cpu * 1000 / max(requests, 1),
+        "cpu_ms_per_request": tally.cpu * 1000 / max(tally.clocked, 1),
         "client_cpu_ms_per_request": tally.client_cpu * 1000 / max(requests, 1),
         "client_loop_late_p99_ms": percentile(tally.lags or [0.0], 99) * 1000,
         "warmup_max_ms": max(tally.warmup or [0.0]) * 1000,
@@ -709,9 +719,7 @@ def measure(
     rows = []
     for clients in levels:
         for path, base in bases.items():
-            cpu = cpu_seconds(landlord["pid"])
-            tally = run_level(base, token, clients, seconds, procs)
-            tally.cpu = cpu_seconds(landlord["pid"]) - cpu
+            tally = run_level(base, token, clients, seconds, procs, landlord["pid"])
             rows.append(report_line(path, clients, tally))
     print("\nproxied / direct (same run):")
     for clients in levels if len(bases) == 2 else ():
