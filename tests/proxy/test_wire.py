@@ -7,12 +7,13 @@ import socket
 import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
 
 import pytest
 
 from ocx.proxy.framing import Framer, Head, parse_head
 from ocx.proxy.silence import within
-from ocx.proxy.wire import Pool, WireError, parse_url, request_head
+from ocx.proxy.wire import JOIN_BELOW, Body, Connection, Pool, WireError, parse_url, request_head
 
 Serve = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 
@@ -58,6 +59,42 @@ def test_no_body_after_head_204_304_and_until_close_without_length() -> None:
     assert Framer.for_head(Head(304, []), request_was_head=False).done
     close = Framer.for_head(Head(200, [], "HTTP/1.0"), request_was_head=False)
     assert close.until_close and not close.keep_alive and close.feed(b"x") == [b"x"]
+
+
+class Writes:
+    """A transport that keeps its writes apart: each would be one system call."""
+
+    def __init__(self) -> None:
+        self.writes: list[bytes] = []
+
+    def write(self, data: bytes) -> None:
+        self.writes.append(bytes(data))
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        return default
+
+
+async def pieces(*chunks: bytes) -> AsyncIterator[bytes]:
+    for chunk in chunks:
+        yield chunk
+
+
+async def test_a_head_goes_out_with_a_small_body_or_first_piece_in_one_write() -> None:
+    head, big = b"PUT /o HTTP/1.1\r\n\r\n", b"x" * (JOIN_BELOW + 1)
+    cases: list[tuple[Body, bool, list[bytes]]] = [
+        (None, False, [head]),
+        (b"data", False, [head + b"data"]),
+        (pieces(b"4 KiB"), False, [head + b"4 KiB"]),
+        (pieces(b"ab", b"", b"cd"), True, [head + b"2\r\nab\r\n", b"2\r\ncd\r\n", b"0\r\n\r\n"]),
+        (pieces(), True, [head + b"0\r\n\r\n"]),
+        (pieces(big, b"y"), False, [head, big, b"y"]),
+    ]
+    for body, chunked, expected in cases:
+        conn, transport = Connection(("http", "h", 1)), Writes()
+        conn.connection_made(transport)  # type: ignore[arg-type]
+        conn.begin(5.0, head_request=False)
+        await conn.send(head, body, chunked)
+        assert transport.writes == expected
 
 
 def test_request_heads_frame_the_body() -> None:

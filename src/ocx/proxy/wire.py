@@ -39,6 +39,9 @@ READ_SIZE = 1024 * 1024  # one socket read: fewer, larger reads cost the proxy l
 # grows it to READ_SIZE for that answer; an idle connection keeps no buffer. (Each connection
 # held 1 MiB for life: fanning out to 100 landlords, thousands of connections, gigabytes.)
 FIRST_READ = 64 * 1024
+# A request's head and a body piece up to this size go out in one write (past it, the copy
+# that joins them would cost more than the second write saves).
+JOIN_BELOW = 64 * 1024
 Body = AsyncIterable[bytes] | bytes | None
 
 
@@ -279,31 +282,44 @@ class Connection(asyncio.BufferedProtocol):
         return self._head is not None and self._head.done()
 
     async def send(self, head: bytes, body: Body, chunked: bool) -> None:
+        """The request: its head goes out with a small body, or with the first piece of a
+        streamed one, in one write (one system call, and one read for the landlord)."""
         assert self.transport is not None
-        self.transport.write(head)
         if isinstance(body, bytes):
-            self.transport.write(body)
+            self._write(head, body)
         elif body is not None:
-            await self._stream(body, chunked)
+            await self._stream(head, body, chunked)
+        else:
+            self.transport.write(head)
 
-    async def _stream(self, body: AsyncIterable[bytes], chunked: bool) -> None:
+    def _write(self, head: bytes, data: bytes) -> None:
         assert self.transport is not None
+        if head and len(data) <= JOIN_BELOW:
+            self.transport.write(head + data)
+            return
+        if head:
+            self.transport.write(head)
+        if data:
+            self.transport.write(data)
+
+    async def _stream(self, head: bytes, body: AsyncIterable[bytes], chunked: bool) -> None:
+        assert self.transport is not None
+        unsent = head
         async for chunk in body:
             if self.answered or self.closed:
                 # The landlord answered early (an error): the rest is not wanted, and the
                 # landlord may still be waiting for it, so this connection is done.
                 self._cut_short = True
                 break
-            if chunked and chunk:
-                self.transport.write(b"%x\r\n" % len(chunk) + chunk + b"\r\n")
-            elif chunk:
-                self.transport.write(chunk)
+            if not chunk:
+                continue
+            self._write(unsent, b"%x\r\n%b\r\n" % (len(chunk), chunk) if chunked else chunk)
+            unsent = b""
             if not self._drained.is_set():
                 async with asyncio.timeout(self.timeout):
                     await self._drained.wait()
         else:
-            if chunked and not self.closed:
-                self.transport.write(b"0\r\n\r\n")
+            self._write(unsent, b"0\r\n\r\n" if chunked and not self.closed else b"")
 
     async def head(self, timeout: float, busy_limit: float | None = None) -> Head:
         """The answer's head within ``timeout`` of the request's writing; while the landlord
