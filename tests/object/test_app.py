@@ -14,6 +14,7 @@ from starlette.routing import Route
 
 from ocx.common import errors
 from ocx.common.app import create_app
+from ocx.common.direct import DirectApp
 from ocx.object import app as object_app
 from ocx.swift.faults import not_found, precondition
 
@@ -50,7 +51,7 @@ async def client(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[tuple[httpx.A
         Route("/v1/{account}/{container}/{obj:path}", framework, methods=methods),
     ]
     app = create_app(name="object:t", family=errors.Family.SWIFT, routes=routes, service=None)
-    wrapped = object_app.ObjectApp(app, "object:t")
+    wrapped = DirectApp(app, "object:t", object_app.direct)
     assert wrapped.state is app.state
     transport = httpx.ASGITransport(app=wrapped)
     async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:

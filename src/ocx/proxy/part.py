@@ -4,25 +4,23 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from fastapi import FastAPI
 from starlette.types import ASGIApp
 
 from ocx.common.app import create_app
+from ocx.common.direct import DirectApp
 from ocx.common.errors import Family
 from ocx.landlord import CatalogEndpoint, Landlord
-from ocx.proxy.routes import routes
+from ocx.proxy.routes import direct, routes
 from ocx.proxy.service import ProxyService
 from ocx.proxy.settings import ProxySettings
 
 
-def build(service: ProxyService) -> FastAPI:
-    """The app; the caller starts and stops ``service``."""
-    return create_app(
-        name=f"proxy:{service.settings.landlord}",
-        family=Family.SWIFT,
-        routes=routes(),
-        service=service,
-    )
+def build(service: ProxyService) -> DirectApp:
+    """The app, object requests straight to their handler; the caller starts and stops
+    ``service``."""
+    name = f"proxy:{service.settings.landlord}"
+    app = create_app(name=name, family=Family.SWIFT, routes=routes(), service=service)
+    return DirectApp(app, name, direct)
 
 
 def settings_for(landlord: Landlord) -> ProxySettings:

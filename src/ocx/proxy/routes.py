@@ -11,9 +11,10 @@ from collections.abc import Awaitable, Callable
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute, Route, compile_path
 
 from ocx.common.auth import token_of
+from ocx.common.direct import Endpoint
 from ocx.proxy.api import account, anonymous, container, info, objects
 from ocx.proxy.api.context import Call, begin
 from ocx.proxy.openstack import routes as openstack
@@ -27,13 +28,24 @@ OBJECT_METHODS = ("HEAD", "GET", "PUT", "POST", "DELETE", "COPY")
 Handler = Callable[[Call], Awaitable[Response]]
 
 
-def endpoint(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+def endpoint(handler: Handler) -> Endpoint:
     async def run(request: Request) -> Response:
         if token_of(request) is None:
             return await anonymous.relay(request)
         return await handler(await begin(request))
 
     return run
+
+
+OBJECT_PATH = compile_path(OBJECT[0])[0]
+OBJECTS = endpoint(objects.handle)
+
+
+def direct(method: str, path: str) -> tuple[Endpoint, dict[str, str]] | None:
+    """Object requests, most of what the proxy serves, straight to their handler (the one the
+    table below gives them first; :class:`ocx.common.direct.DirectApp`)."""
+    match = OBJECT_PATH.match(path) if method in OBJECT_METHODS else None
+    return None if match is None else (OBJECTS, match.groupdict())
 
 
 def _on(paths: tuple[str, ...], handler: Handler, *methods: str) -> list[Route]:
@@ -43,7 +55,7 @@ def _on(paths: tuple[str, ...], handler: Handler, *methods: str) -> list[Route]:
 def routes() -> list[BaseRoute]:
     # Objects first: most requests are theirs, and Starlette tries routes in order.
     return [
-        *_on(OBJECT, objects.handle, *OBJECT_METHODS),
+        Route(OBJECT[0], OBJECTS, methods=list(OBJECT_METHODS)),
         Route("/info", info.info, methods=["GET", "HEAD"]),
         Route("/healthcheck", healthcheck, methods=["GET", "HEAD"]),
         *_on(ACCOUNT, account.head, "HEAD"),
