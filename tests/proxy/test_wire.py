@@ -384,3 +384,31 @@ async def test_work_finishing_as_its_deadline_passes_is_not_timed_out() -> None:
 
     with pytest.raises(TimeoutError):
         await within(never(), 0.05)
+
+
+async def test_a_new_connection_closed_unanswered_is_tried_again_for_a_get_not_a_post() -> None:
+    """Scale run 6 (docs/proxy.md): with the proxy's loop seconds behind, a landlord closed a
+    new connection whose request head came past its header_timeout; a show or delete was then
+    503 "connection lost". A request that may be sent twice is sent again on a new one."""
+    connections = 0
+
+    async def first_closed(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal connections
+        connections += 1
+        if connections % 2:  # every other new connection is closed before any answer
+            writer.close()
+            return
+        await read_request(reader)
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+        await writer.drain()
+        writer.close()
+
+    server, url = await serving(first_closed)
+    pool = Pool(1.0, 2.0)
+    answer = await pool.request("GET", parse_url(url), [])
+    assert await answer.aread() == b"ok" and connections == 2
+    with pytest.raises(WireError, match="connection lost"):
+        await pool.request("POST", parse_url(url), [], b"{}")
+    assert connections == 3  # a create is never sent twice
+    await pool.aclose()
+    server.close()
