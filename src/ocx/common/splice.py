@@ -16,10 +16,11 @@ their descriptors (asyncio refuses a second watcher on a transport's own descrip
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import fcntl
 import os
 from collections.abc import Callable
+
+from ocx.common.tasks import uncancelled
 
 AVAILABLE = hasattr(os, "splice") and hasattr(fcntl, "F_SETPIPE_SZ")
 SENDFILE = hasattr(os, "sendfile")
@@ -191,7 +192,7 @@ async def send_file(source: int, offset: int, sink: int, count: int) -> None:
         end = offset + count
         while offset < end:
             call = loop.run_in_executor(None, _send_some, sink, source, offset, end - offset)
-            sent = await _finished(call)
+            sent = await uncancelled(call)
             offset += sent
             if offset < end:
                 await writable(sink)
@@ -211,16 +212,3 @@ def _send_some(sink: int, source: int, offset: int, count: int) -> int:
     if sent == 0:
         raise SourceEnded("the file ends before the bytes to send")
     return sent
-
-
-async def _finished(running: asyncio.Future[int]) -> int:
-    """``running``'s result; when cancelled meanwhile, still waits for it to end first."""
-    try:
-        return await asyncio.shield(running)
-    except asyncio.CancelledError:
-        while not running.done():
-            with contextlib.suppress(asyncio.CancelledError):
-                await asyncio.wait([running])
-        if not running.cancelled():
-            running.exception()  # seen: the cancellation is the answer now
-        raise

@@ -14,10 +14,11 @@ import anyio.to_thread
 from ocx.common.auth import TokenVerifier
 from ocx.common.db import Database, schema_name
 from ocx.common.market import Gate
+from ocx.common.tasks import uncancelled
 from ocx.object.bodies import Bodies
 from ocx.object.models import Container
 from ocx.object.settings import ObjectSettings
-from ocx.object.storage import Storage, Written, uncancelled
+from ocx.object.storage import Storage, Written
 from ocx.object.store import Removed, Store
 
 log = logging.getLogger("ocx.object")

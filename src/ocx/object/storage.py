@@ -32,6 +32,7 @@ from typing import Any, TypeVar
 import anyio.to_thread
 
 from ocx.common import errors, tmpfiles
+from ocx.common.tasks import uncancelled
 from ocx.swift.faults import fault
 
 log = logging.getLogger("ocx.object.storage")
@@ -46,20 +47,6 @@ SHORT_FILE = "An object's data file is shorter than its record."
 IO_THREADS = 8
 
 T = TypeVar("T")
-
-
-async def uncancelled(running: asyncio.Future[T]) -> T:
-    """``running``'s result; a caller cancelled meanwhile still waits for it to finish (and
-    then is cancelled), as what it does to files and rows must be known to whoever cleans up."""
-    try:
-        return await asyncio.shield(running)
-    except asyncio.CancelledError:
-        while not running.done():
-            with contextlib.suppress(asyncio.CancelledError):
-                await asyncio.wait([running])
-        if not running.cancelled():
-            running.exception()  # seen: the caller is gone, the cancellation is its answer
-        raise
 
 
 @dataclass(frozen=True)
