@@ -186,33 +186,10 @@ class GuardedProtocol(HttpToolsProtocol):
             app = _Splicing(self, cycle, app)
         super()._start_asgi_task(cycle, app)
 
-    async def splice(self, cycle: RequestResponseCycle, message: Message) -> None:
-        """Relay ``message["count"]`` bytes of the body from ``message["fd"]``."""
-        count = message["count"]
-        self._check_within(cycle, count, SPLICE)
-        try:
-            await self._flushed(cycle)
-            assert self.sock_fd is not None
-            await splice.relay(message["fd"], self.sock_fd, count, message.get("idle_timeout"))
-        except splice.SinkGone:
-            self._gone(cycle)
-            raise
-        cycle.expected_content_length -= count
-
-    async def sendfile(self, cycle: RequestResponseCycle, message: Message) -> None:
-        """Send ``message["count"]`` bytes of the body from file ``message["fd"]``."""
-        count = message["count"]
-        self._check_within(cycle, count, SENDFILE)
-        try:
-            await self._flushed(cycle)
-            assert self.sock_fd is not None
-            await splice.send_file(message["fd"], message["offset"], self.sock_fd, count)
-        except splice.SinkGone:
-            self._gone(cycle)
-            raise
-        cycle.expected_content_length -= count
-
-    def _check_within(self, cycle: RequestResponseCycle, count: int, what: str) -> None:
+    async def relay(self, cycle: RequestResponseCycle, message: Message) -> None:
+        """Send ``message["count"]`` bytes of the body straight from ``message["fd"]``: a
+        pipe's (``ocx.splice``) or a file's from ``message["offset"]`` (``ocx.sendfile``)."""
+        kind, count = message["type"], message["count"]
         if (
             not cycle.response_started
             or cycle.response_complete
@@ -220,7 +197,19 @@ class GuardedProtocol(HttpToolsProtocol):
             or cycle.scope["method"] == "HEAD"
             or not 0 <= count <= cycle.expected_content_length
         ):
-            raise RuntimeError(f"{what} is for bytes within a response's Content-Length")
+            raise RuntimeError(f"{kind} is for bytes within a response's Content-Length")
+        try:
+            await self._flushed(cycle)
+            assert self.sock_fd is not None
+            if kind == SENDFILE:
+                await splice.send_file(message["fd"], message["offset"], self.sock_fd, count)
+            else:
+                idle = message.get("idle_timeout")
+                await splice.relay(message["fd"], self.sock_fd, count, idle)
+        except splice.SinkGone:
+            self._gone(cycle)
+            raise
+        cycle.expected_content_length -= count
 
     async def _flushed(self, cycle: RequestResponseCycle) -> None:
         """Until every byte written so far has gone (the relay writes past the transport)."""
@@ -286,10 +275,8 @@ class _Splicing:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         async def send_or_splice(message: Message) -> None:
-            if message["type"] == SPLICE:
-                await self.protocol.splice(self.cycle, message)
-            elif message["type"] == SENDFILE:
-                await self.protocol.sendfile(self.cycle, message)
+            if message["type"] in (SPLICE, SENDFILE):
+                await self.protocol.relay(self.cycle, message)
             else:
                 await send(message)
 
