@@ -102,7 +102,9 @@ class Servers:
             params["limit"] = limit
         seen, next_url = 0, self.url
         while next_url:
-            resp = await self.http.get(next_url, params=params, headers=self.headers)
+            # A next link carries its query: no params then (httpx replaces a URL's query
+            # with any params given, an empty dict's too).
+            resp = await self.http.get(next_url, params=params or None, headers=self.headers)
             resp.raise_for_status()
             doc = resp.json()
             seen += len(doc["servers"])
