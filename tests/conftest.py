@@ -7,6 +7,8 @@ database on the local server (``OCX_TEST_PG_URL``, default ``postgresql://postgr
 
 from __future__ import annotations
 
+import asyncio
+import faulthandler
 import os
 import queue
 import secrets
@@ -62,6 +64,60 @@ class _Dropper:
 
 _DROPPER = _Dropper()
 
+# A test still running after WATCH_AFTER seconds gets every thread's stack and every task of
+# its exchanges' loops written to stderr, which reaches the log under xdist too (the stack dump
+# of pytest-timeout, which ends a hung test at 600 s, goes to the worker's stdout, and xdist
+# drops that: a hang showed only "node down: Not properly terminated").
+WATCH_AFTER = float(os.environ.get("OCX_TEST_WATCH_AFTER", "300"))
+_RUNNING: list[BackgroundExchange] = []
+_stderr = -1
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    global _stderr
+    try:
+        fileno = sys.stderr.fileno()
+    except (AttributeError, ValueError):  # replaced by pytest's capture
+        fileno = sys.__stderr__.fileno()
+    _stderr = os.dup(fileno)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    timer = threading.Timer(WATCH_AFTER, _dump_stacks, args=(item.nodeid,))
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()
+
+
+def _dump_stacks(nodeid: str) -> None:
+    with open(os.dup(_stderr), "w") as out:
+        print(f"\n+++ {nodeid} still running after {WATCH_AFTER:.0f} s", file=out, flush=True)
+        faulthandler.dump_traceback(out, all_threads=True)
+        for bg in list(_RUNNING):
+            try:  # read from another thread: good enough to say where tasks wait
+                tasks = list(asyncio.all_tasks(bg._loop))
+            except RuntimeError:
+                continue
+            print(f"+++ {len(tasks)} tasks on the loop of {bg.exchange.data_dir}", file=out)
+            for task in tasks:
+                print(f"  {task.get_name()}: {' <- '.join(_awaiting(task.get_coro()))}", file=out)
+        print("+++", file=out, flush=True)
+
+
+def _awaiting(coro: Any) -> list[str]:
+    """Where a task's coroutine is, innermost last: each await's function and line."""
+    where = []
+    while coro is not None and len(where) < 40:
+        frame = getattr(coro, "cr_frame", None) or getattr(coro, "ag_frame", None)
+        if frame is not None:
+            where.append(f"{frame.f_code.co_name} ({frame.f_code.co_filename}:{frame.f_lineno})")
+        coro = getattr(coro, "cr_await", None) or getattr(coro, "ag_await", None)
+    return where
+
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
     _DROPPER.finish()
@@ -111,12 +167,14 @@ def exchange_factory(tmp_path: Path, database_url: str | None) -> Iterator[Excha
         )
         bg = BackgroundExchange(topo, tmp_path / f"data{len(running)}", database_url)
         running.append(bg)
+        _RUNNING.append(bg)
         started = bg.__enter__()
         started.background = bg  # type: ignore[attr-defined]
         return started
 
     yield start
     for bg in reversed(running):
+        _RUNNING.remove(bg)
         bg.__exit__(None, None, None)
 
 
