@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import types
 
 import httpx
 import pytest
@@ -125,6 +126,24 @@ def test_access_token_never_outlives_the_landlords_token_ttl(
         claims = oidc.verify(doc["access_token"])
         assert doc["expires_in"] == 600 and claims["exp"] - claims["iat"] == 600
         assert oidc.verify(doc["id_token"], typ=jws.TYP_ID)["exp"] <= claims["exp"]
+
+
+def test_tokens_issued_together_expire_together(
+    oidc: Oidc, admin: Admin, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The access and ID tokens of one answer share their clock reading: the provider's clock
+    here moves a second every time it is read
+    (a run of make test once saw the ID token expire a second after its access token)."""
+    from ocx.identity.oidc import provider
+
+    ticks = iter(range(10_000))
+    clock = types.SimpleNamespace(time=lambda: 1_800_000_000.5 + next(ticks))
+    monkeypatch.setattr(provider, "time", clock)
+    admin.customer("alice")
+    doc = oidc.password_grant(oidc.client(), "alice")
+    access = oidc.verify(doc["access_token"])
+    identity = oidc.verify(doc["id_token"], typ=jws.TYP_ID)
+    assert (identity["iat"], identity["exp"]) == (access["iat"], access["exp"])
 
 
 def test_user_of_another_domain_signs_in_as_name_at_domain(oidc: Oidc, admin: Admin) -> None:

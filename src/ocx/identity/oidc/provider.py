@@ -210,20 +210,22 @@ class Provider:
         return min(ACCESS_TTL, self.svc.settings.token_ttl)
 
     def _response(self, issue: Issue, refresh: str | None) -> dict[str, Any]:
+        # One clock reading for both tokens: read twice, a second could pass between them
+        # and the ID token outlive the access token it came with.
+        now = int(time.time())
         doc: dict[str, Any] = {
-            "access_token": self.access_token(issue),
+            "access_token": self.access_token(issue, now),
             "token_type": "Bearer",
             "expires_in": self.ttl,
             "scope": " ".join(issue.scope),
         }
         if issue.auth_time is not None and "openid" in issue.scope:
-            doc["id_token"] = self.id_token(issue)
+            doc["id_token"] = self.id_token(issue, now)
         if refresh is not None:
             doc["refresh_token"] = refresh
         return doc
 
-    def access_token(self, issue: Issue) -> str:
-        now = int(time.time())
+    def access_token(self, issue: Issue, now: int) -> str:
         doc = {
             **issue.subject.claims(),
             "iss": self.issuer,
@@ -238,9 +240,8 @@ class Provider:
         }
         return self._keys().sign(doc, typ=jws.TYP_ACCESS)
 
-    def id_token(self, issue: Issue) -> str:
+    def id_token(self, issue: Issue, now: int) -> str:
         assert issue.auth_time is not None
-        now = int(time.time())
         doc = {
             **issue.subject.claims(),
             "iss": self.issuer,
