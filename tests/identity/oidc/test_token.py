@@ -132,8 +132,8 @@ def test_tokens_issued_together_expire_together(
     oidc: Oidc, admin: Admin, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The access and ID tokens of one answer share their clock reading: the provider's clock
-    here moves a second every time it is read
-    (a run of make test once saw the ID token expire a second after its access token)."""
+    here moves a second every time it is read (a run of make test once saw the ID token
+    expire a second after its access token)."""
     from ocx.identity.oidc import provider
 
     ticks = iter(range(10_000))
